@@ -1,0 +1,108 @@
+#include "options.hpp"
+
+#include <cstdlib>
+#include <cstring>
+#include <sstream>
+
+namespace loadgen {
+
+namespace {
+
+bool parse_transport(const std::string& v, transport& out) {
+    if (v == "ws") out = transport::ws;
+    else if (v == "tcp") out = transport::tcp;
+    else return false;
+    return true;
+}
+
+std::vector<double> parse_list(const std::string& v) {
+    std::vector<double> out;
+    std::stringstream ss(v);
+    std::string item;
+    while (std::getline(ss, item, ',')) out.push_back(std::atof(item.c_str()));
+    return out;
+}
+
+}  // namespace
+
+const char* usage() {
+    return "usage: loadgen --ws-port P [--tcp-port P] [options]\n"
+           "  --host ADDR            server address (127.0.0.1)\n"
+           "  --path PATH            WebSocket path (/ws)\n"
+           "  --server chatgate|plain  plain = reference broadcast server (chatgate)\n"
+           "  --room NAME            chatgate room to join and talk in (lobby)\n"
+           "  --clients N            reading clients, senders included (100)\n"
+           "  --proto ws|tcp         transport of the receiving clients (ws)\n"
+           "  --senders K            how many of the clients send (5)\n"
+           "  --sender-proto ws|tcp  transport of the senders (ws)\n"
+           "  --slow M               extra clients that never read (0)\n"
+           "  --rate R[,R2,...]      total msgs/s per stage; 0 = closed loop (0)\n"
+           "  --sweep                ramp from --rate by --sweep-factor until a stage\n"
+           "                         has loss or p99 over --p99-limit-ms, then bisect\n"
+           "  --sweep-factor F (2) --sweep-refine N (2) --sweep-max R (1e6)\n"
+           "  --p99-limit-ms MS      clean-stage latency limit (100)\n"
+           "  --duration S           seconds per stage (5)\n"
+           "  --window W             closed loop: in-flight messages per sender (16)\n"
+           "  --size B               payload text bytes (64)\n"
+           "  --pid PID              server process: RSS and CPU from /proc\n"
+           "  --connect-concurrency C (128) --settle-ms MS (300) --drain-ms MS (3000)\n"
+           "  --max-outbuf BYTES     per-sender unsent cap (262144)\n"
+           "  --label TEXT           copied into every JSON line\n";
+}
+
+bool parse_options(int argc, char** argv, options& o, std::string& error) {
+    for (int i = 1; i < argc; ++i) {
+        std::string k = argv[i];
+        if (k == "--sweep") { o.sweep = true; continue; }
+        if (k == "--help" || k == "-h") { error = "help"; return false; }
+        if (i + 1 >= argc) { error = "missing value for " + k; return false; }
+        std::string v = argv[++i];
+        if (k == "--host") o.host = v;
+        else if (k == "--ws-port" || k == "--port") o.ws_port = static_cast<uint16_t>(std::atoi(v.c_str()));
+        else if (k == "--tcp-port") o.tcp_port = static_cast<uint16_t>(std::atoi(v.c_str()));
+        else if (k == "--path") o.path = v;
+        else if (k == "--server") {
+            if (v == "chatgate") o.kind = server_kind::chatgate;
+            else if (v == "plain") o.kind = server_kind::plain;
+            else { error = "bad --server " + v; return false; }
+        }
+        else if (k == "--room") o.room = v;
+        else if (k == "--clients") o.clients = std::atoi(v.c_str());
+        else if (k == "--proto") { if (!parse_transport(v, o.proto)) { error = "bad --proto"; return false; } }
+        else if (k == "--senders") o.senders = std::atoi(v.c_str());
+        else if (k == "--sender-proto") { if (!parse_transport(v, o.sender_proto)) { error = "bad --sender-proto"; return false; } }
+        else if (k == "--slow") o.slow = std::atoi(v.c_str());
+        else if (k == "--rate") o.rates = parse_list(v);
+        else if (k == "--sweep-factor") o.sweep_factor = std::atof(v.c_str());
+        else if (k == "--sweep-refine") o.sweep_refine = std::atoi(v.c_str());
+        else if (k == "--sweep-max") o.sweep_max = std::atof(v.c_str());
+        else if (k == "--p99-limit-ms") o.p99_limit_ms = std::atof(v.c_str());
+        else if (k == "--duration") o.duration_s = std::atof(v.c_str());
+        else if (k == "--window") o.window = std::atoi(v.c_str());
+        else if (k == "--size") o.size = std::atoi(v.c_str());
+        else if (k == "--pid") o.pid = std::atoi(v.c_str());
+        else if (k == "--connect-concurrency") o.connect_concurrency = std::atoi(v.c_str());
+        else if (k == "--settle-ms") o.settle_ms = std::atoi(v.c_str());
+        else if (k == "--drain-ms") o.drain_ms = std::atoi(v.c_str());
+        else if (k == "--max-outbuf") o.max_outbuf = static_cast<size_t>(std::atoll(v.c_str()));
+        else if (k == "--label") o.label = v;
+        else { error = "unknown option " + k; return false; }
+    }
+    if (o.ws_port == 0 && (o.proto == transport::ws || o.sender_proto == transport::ws)) {
+        error = "--ws-port is required"; return false;
+    }
+    if (o.tcp_port == 0 && (o.proto == transport::tcp || (o.senders > 0 && o.sender_proto == transport::tcp))) {
+        error = "--tcp-port is required for TCP clients"; return false;
+    }
+    if (o.kind == server_kind::plain && (o.proto == transport::tcp || o.sender_proto == transport::tcp)) {
+        error = "plain servers speak WebSocket only"; return false;
+    }
+    if (o.senders > o.clients) { error = "--senders exceeds --clients"; return false; }
+    if (o.rates.empty()) o.rates.push_back(0);
+    if (o.sweep && o.rates[0] <= 0) { error = "--sweep needs a starting --rate above 0"; return false; }
+    if (o.size < 64) o.size = 64;  // room for the marker
+    if (o.window < 1) o.window = 1;
+    return true;
+}
+
+}  // namespace loadgen
