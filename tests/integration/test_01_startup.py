@@ -1,0 +1,218 @@
+"""SPEC 1: listeners, ports file, flags and environment, startup log."""
+
+import json
+import re
+import socket
+import subprocess
+
+import pytest
+
+import chatgate_client as cc
+from conftest import BINARY
+
+
+def free_port():
+    """A port that is free for both TCP and UDP right now."""
+    for _ in range(50):
+        t = socket.socket()
+        t.bind(("127.0.0.1", 0))
+        port = t.getsockname()[1]
+        u = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+        try:
+            u.bind(("127.0.0.1", port))
+        except OSError:
+            continue
+        finally:
+            t.close()
+            u.close()
+        return port
+    raise RuntimeError("no free port")
+
+
+def tcp_refused(port):
+    s = socket.socket()
+    s.settimeout(5)
+    try:
+        s.connect(("127.0.0.1", port))
+    except ConnectionRefusedError:
+        return True
+    finally:
+        s.close()
+    return False
+
+
+def run_binary(*args, env=None):
+    return subprocess.run([str(BINARY), *args], capture_output=True, timeout=10,
+                          env=env, text=True)
+
+
+def test_ports_file_lists_every_listener(server):
+    ports = json.loads(server.ports_file.read_text())
+    assert set(ports) == {"http", "tcp", "udp", "echo"}
+    for name, port in ports.items():
+        assert isinstance(port, int) and 0 < port < 65536, (name, port)
+    # Port 0 really means "pick one": nothing ended up on a fixed default.
+    assert ports["http"] != 8080 and ports["tcp"] != 7000 and ports["echo"] != 7007
+
+
+def test_ports_file_is_written_by_rename(server):
+    # Atomic write: only the final file is left in its directory.
+    assert [p.name for p in server.ports_file.parent.iterdir()] == ["ports.json"]
+    assert server.ports_file.read_text().strip().startswith("{")
+
+
+def test_every_port_in_the_file_answers(server):
+    status, _, body = server.get("/healthz")
+    assert status == 200
+    text = server.text()
+    assert text.room == "lobby"
+    udp = server.udp_client()
+    assert udp.hello().startswith("* welcome ")
+    echo = socket.create_connection(("127.0.0.1", server.echo), timeout=10)
+    echo.sendall(b"ping")
+    assert echo.recv(10) == b"ping"
+    echo.close()
+
+
+def test_two_servers_with_port_zero_do_not_collide(chatgate):
+    a, b = chatgate(), chatgate()
+    assert set(a.ports.values()).isdisjoint(b.ports.values())
+    assert a.get("/healthz")[0] == 200 and b.get("/healthz")[0] == 200
+
+
+def test_explicit_ports_are_used(chatgate):
+    http, tcp, udp, echo = (free_port() for _ in range(4))
+    server = chatgate("--http-port", str(http), "--tcp-port", str(tcp),
+                      "--udp-port", str(udp), "--echo-port", str(echo), listen=False)
+    assert server.ports == {"http": http, "tcp": tcp, "udp": udp, "echo": echo}
+    assert server.text().room == "lobby"
+
+
+def test_no_tcp_switches_the_chat_listener_off(chatgate):
+    port = free_port()
+    server = chatgate("--no-tcp", "--tcp-port", str(port))
+    assert server.ports.get("tcp") in (None, 0), server.ports
+    assert tcp_refused(port)
+    assert server.get("/healthz")[0] == 200
+    assert server.udp_client().hello().startswith("* welcome ")
+
+
+def test_no_udp_switches_the_udp_listener_off(chatgate):
+    port = free_port()
+    server = chatgate("--no-udp", "--udp-port", str(port))
+    assert server.ports.get("udp") in (None, 0), server.ports
+    u = cc.UdpClient(port)
+    u.send("hello")
+    # Nobody listens: a connected UDP socket reports the ICMP port-unreachable.
+    with pytest.raises((ConnectionRefusedError, cc.ReadTimeout)):
+        u.read_datagram(timeout=1)
+    u.close()
+    assert server.text().room == "lobby"
+
+
+def test_no_echo_switches_echo_off(chatgate):
+    port = free_port()
+    server = chatgate("--no-echo", "--echo-port", str(port))
+    assert server.ports.get("echo") in (None, 0), server.ports
+    assert tcp_refused(port)
+    u = cc.UdpClient(port)
+    u.send("ping")
+    with pytest.raises((ConnectionRefusedError, cc.ReadTimeout)):
+        u.read_datagram(timeout=1)
+    u.close()
+    assert server.text().room == "lobby"
+
+
+def test_environment_sets_ports(chatgate):
+    tcp = free_port()
+    server = chatgate("--http-port", "0", "--udp-port", "0", "--echo-port", "0",
+                      env={"CHATGATE_TCP_PORT": str(tcp)}, listen=False)
+    assert server.tcp == tcp
+    assert server.text().room == "lobby"
+
+
+def test_environment_sets_other_options(chatgate):
+    server = chatgate(env={"CHATGATE_DEFAULT_ROOM": "hall",
+                           "CHATGATE_MAX_MESSAGE_BYTES": "10"})
+    alice = server.text()
+    assert alice.room == "hall"
+    alice.send("0123456789a")
+    assert alice.read_line() == "! message too long"
+
+
+def test_flags_win_over_environment(chatgate):
+    env_port, flag_port = free_port(), free_port()
+    server = chatgate("--http-port", "0", "--udp-port", "0", "--echo-port", "0",
+                      "--tcp-port", str(flag_port), "--default-room", "flagroom",
+                      env={"CHATGATE_TCP_PORT": str(env_port),
+                           "CHATGATE_DEFAULT_ROOM": "envroom"}, listen=False)
+    assert server.tcp == flag_port
+    assert server.text().room == "flagroom"
+    assert tcp_refused(env_port)
+
+
+def test_default_room_flag(chatgate):
+    server = chatgate("--default-room", "hall")
+    assert server.text().room == "hall"
+    ws = server.ws()
+    assert ws.welcome["rooms"] == ["hall"]
+    assert ws.history["room"] == "hall"
+
+
+def test_help_lists_the_flags():
+    result = run_binary("--help")
+    assert result.returncode == 0, result.stderr
+    out = result.stdout + result.stderr
+    for flag in ["--http-port", "--tcp-port", "--udp-port", "--echo-port", "--bind",
+                 "--ports-file", "--no-tcp", "--no-udp", "--no-echo", "--log-level",
+                 "--default-room", "--history", "--max-message-bytes", "--max-frame-bytes",
+                 "--rate", "--burst", "--max-queue-bytes", "--max-clients",
+                 "--line-idle-ms", "--udp-idle-s", "--echo-room", "--version"]:
+        assert flag in out, f"--help does not mention {flag}"
+
+
+def test_version():
+    result = run_binary("--version")
+    assert result.returncode == 0, result.stderr
+    # Decision: the server calls itself chatgate/0.1.0 (as in the welcome).
+    assert re.search(r"\b0\.1\.0\b", result.stdout + result.stderr), result.stdout
+
+
+def test_unknown_flag_is_refused():
+    result = run_binary("--no-such-flag")
+    assert result.returncode != 0
+    assert result.stderr.strip() or result.stdout.strip()
+
+
+@pytest.mark.parametrize("level", ["trace", "debug", "info", "warn", "error"])
+def test_log_levels_are_accepted(chatgate, level):
+    server = chatgate("--log-level", level)
+    assert server.get("/healthz")[0] == 200
+
+
+def test_bad_log_level_is_refused():
+    result = run_binary("--log-level", "loud", "--http-port", "0", "--tcp-port", "0",
+                        "--udp-port", "0", "--echo-port", "0", "--bind", "127.0.0.1")
+    assert result.returncode != 0
+
+
+def test_startup_log_names_each_listener(server):
+    log = server.stderr()
+    lines = log.splitlines()
+    for name in ("http", "tcp", "udp", "echo"):
+        addr = f"127.0.0.1:{server.ports[name]}"
+        assert any(addr in line for line in lines), f"no startup line with {addr}:\n{log}"
+    # One line per listener: the chat TCP and UDP lines are distinct, as are
+    # the echo TCP and UDP ones when they share a number.
+    listener_lines = [l for l in lines if re.search(r"127\.0\.0\.1:\d+", l)]
+    assert len(listener_lines) >= 4, log
+
+
+def test_logs_go_to_stderr_not_stdout(server):
+    c = server.text()
+    c.send("hello")
+    ws = server.ws()
+    ws.say("hi")
+    ws.expect("message", text="hi")
+    assert server.stderr().strip(), "nothing logged on stderr"
+    assert server.stdout() == "", f"stdout is not empty:\n{server.stdout()[:2000]}"

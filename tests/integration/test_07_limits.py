@@ -1,0 +1,327 @@
+"""SPEC 7: every input and queue is capped, and the cap says so."""
+
+import json
+import re
+import socket
+import threading
+import time
+
+import pytest
+import websockets.exceptions
+
+import chatgate_client as cc
+from conftest import FAST
+
+
+def message_lines(lines):
+    return [l for l in lines if l.startswith("[")]
+
+
+# ---------------------------------------------------------------- message size
+
+
+@pytest.mark.parametrize("text", ["x" * 4096, "é" * 2048, "😀" * 1024])
+def test_text_at_the_limit_is_delivered(server, text):
+    a, b = server.text(), server.text()
+    a.send(text)
+    assert b.expect(re.compile(r"^\[")) == f"[lobby] {a.nick}: {text}"
+
+
+@pytest.mark.parametrize("text", ["x" * 4097, "é" * 2048 + "x", "x" * 20000])
+def test_text_over_the_limit_is_refused(server, text):
+    a, b = server.text(), server.text()
+    a.send(text)
+    assert a.expect(re.compile(r"^!")) == "! message too long"
+    a.send("still here")
+    line, skipped = b.read_until(re.compile(r"^\["))
+    assert line == f"[lobby] {a.nick}: still here", skipped
+
+
+@pytest.mark.parametrize("text", ["x" * 4096, "é" * 2048])
+def test_json_at_the_limit_is_delivered(server, text):
+    ws = server.ws()
+    ws.say(text)
+    assert ws.expect("message")["text"] == text
+
+
+@pytest.mark.parametrize("text", ["x" * 4097, "é" * 2048 + "x"])
+def test_json_over_the_limit_is_too_long(server, text):
+    ws = server.ws()
+    answer = ws.request({"type": "say", "room": "lobby", "text": text})
+    assert answer["type"] == "error" and answer["code"] == "too_long"
+    assert isinstance(answer["message"], str) and answer["message"]
+    ws.say("still here")
+    assert ws.expect("message")["text"] == "still here"
+
+
+def test_udp_over_the_limit_is_refused(server):
+    ws = server.ws()
+    u = server.udp_client()
+    u.hello()
+    u.send("x" * 4097)
+    assert u.expect(re.compile(r"^!")) == "! message too long"
+    u.send("x" * 4096)
+    assert ws.expect("message")["text"] == "x" * 4096
+
+
+def test_max_message_bytes_flag(chatgate):
+    server = chatgate("--max-message-bytes", "10")
+    a, b, ws = server.text(), server.text(), server.ws()
+    n = server.ndjson()
+    a.send("0123456789")
+    assert ws.expect("message")["text"] == "0123456789"
+    a.send("0123456789a")
+    assert a.expect(re.compile(r"^!")) == "! message too long"
+    assert ws.request({"type": "say", "room": "lobby", "text": "0123456789"})["type"] == "message"
+    assert ws.request({"type": "say", "room": "lobby", "text": "0123456789a"})["code"] == "too_long"
+    assert n.request({"type": "say", "room": "lobby", "text": "0123456789"})["type"] == "message"
+    assert n.request({"type": "say", "room": "lobby", "text": "0123456789a"})["code"] == "too_long"
+    texts = [l for l in b.sync() if l.startswith("[")]
+    assert texts == [f"[lobby] {a.nick}: 0123456789", f"[lobby] {ws.nick}: 0123456789",
+                     f"[lobby] {n.nick}: 0123456789"]
+
+
+def test_two_megabyte_line_keeps_memory_bounded(server):
+    a, b = server.text(), server.text()
+    a.expect(f"* {b.nick} joined #lobby")
+    rss_before, hwm_before = server.rss_kb(), server.hwm_kb()
+    # No newline: the 250 ms idle ends the line.
+    a.send_raw(b"x" * (2 * 1024 * 1024))
+    assert a.expect(re.compile(r"^!"), timeout=20) == "! message too long"
+    a.send("after the flood")
+    line, skipped = b.read_until(re.compile(r"^\["), timeout=20)
+    assert line == f"[lobby] {a.nick}: after the flood", [s[:80] for s in skipped]
+    rss_after, hwm_after = server.rss_kb(), server.hwm_kb()
+    # A line buffered whole would add 2 MiB or more to the peak.
+    assert hwm_after - hwm_before < 1024, (hwm_before, hwm_after)
+    assert rss_after - rss_before < 1024, (rss_before, rss_after)
+
+
+# ---------------------------------------------------------------- frame size
+
+
+def say_frame(size):
+    """A say request whose JSON encoding is exactly size bytes."""
+    empty = json.dumps({"type": "say", "room": "lobby", "text": ""})
+    frame = json.dumps({"type": "say", "room": "lobby", "text": "f" * (size - len(empty))})
+    assert len(frame) == size
+    return frame
+
+
+def test_frame_at_the_limit_is_accepted(chatgate):
+    server = chatgate("--max-frame-bytes", "1000")
+    ws = server.ws()
+    frame = say_frame(1000)
+    ws.send_text(frame)
+    assert ws.expect("message")["text"] == json.loads(frame)["text"]
+
+
+def test_frame_over_the_limit_closes_1009(chatgate):
+    server = chatgate("--max-frame-bytes", "1000")
+    ws = server.ws()
+    ws.send_text(say_frame(1001))
+    assert ws.wait_closed() == 1009
+    assert server.ws().welcome["type"] == "welcome"
+
+
+def test_default_frame_limit_is_64k(chatgate):
+    server = chatgate("--max-message-bytes", "70000")
+    ok = server.ws()
+    ok.send_text(say_frame(65536))
+    assert ok.expect("message")["text"].startswith("fff")
+    big = server.ws()
+    big.send_text(say_frame(65537))
+    assert big.wait_closed() == 1009
+
+
+def test_huge_frame_closes_1009(server):
+    ws = server.ws()
+    hwm_before = server.hwm_kb()
+    ws.send_text(say_frame(2 * 1024 * 1024))
+    assert ws.wait_closed() == 1009
+    assert server.hwm_kb() - hwm_before < 4096
+
+
+# ---------------------------------------------------------------- rate
+
+
+def flood_text(client, count, prefix="flood"):
+    client.send_raw(b"".join(f"{prefix} {i}\n".encode() for i in range(count)))
+
+
+def delivered_indexes(lines, nick, prefix="flood"):
+    pat = re.compile(rf"^\[lobby\] {re.escape(nick)}: {prefix} (\d+)$")
+    return [int(m[1]) for m in map(pat.match, lines) if m]
+
+
+def test_text_rate_limit_default(server):
+    a, b = server.text(), server.text()
+    flood_text(a, 60)
+    time.sleep(1.0)  # let the bucket refill so the marker below gets through
+    a.send("done")
+    _, lines = b.read_until(f"[lobby] {a.nick}: done")
+    got = delivered_indexes(lines, a.nick)
+    # Burst of 40, plus what 20/s refills while the flood is handled.
+    assert 40 <= len(got) < 60, got
+    assert got[:40] == list(range(40)) and got == sorted(got)
+    assert "! slow down" in a.sync()
+
+
+def test_json_rate_limit_default(server):
+    ws, peer = server.ws(), server.ws()
+    refs = [f"f{i}" for i in range(60)]
+    for ref in refs:
+        ws.send({"type": "say", "room": "lobby", "text": ref, "ref": ref})
+    time.sleep(1.0)
+    answers = [o for o in ws.sync() if o.get("ref") in refs]
+    delivered = [o for o in answers if o["type"] == "message"]
+    errors = [o for o in answers if o["type"] == "error"]
+    assert 40 <= len(delivered) < 60
+    assert errors and all(e["code"] == "rate_limited" for e in errors)
+    assert [m["id"] for m in delivered] == list(range(1, len(delivered) + 1))
+    peer_got = [o["text"] for o in peer.sync() if o["type"] == "message"]
+    assert peer_got == [m["text"] for m in delivered]
+
+
+def test_rate_and_burst_flags(chatgate):
+    server = chatgate("--rate", "2", "--burst", "5")
+    a, b = server.text(), server.text()
+    flood_text(a, 12)
+    time.sleep(1.6)
+    a.send("done")
+    _, lines = b.read_until(f"[lobby] {a.nick}: done")
+    got = delivered_indexes(lines, a.nick)
+    assert 5 <= len(got) <= 7, got
+    assert got[:5] == [0, 1, 2, 3, 4]
+    time.sleep(1.6)
+    assert "! slow down" in a.sync()
+
+
+def test_commands_count_toward_the_rate(chatgate):
+    server = chatgate("--rate", "1", "--burst", "3")
+    a = server.text()
+    a.send_raw(b"/who\n" * 6)
+    time.sleep(2.2)
+    assert "! slow down" in a.sync()
+
+
+def test_raised_limits_let_a_flood_through(fast_server):
+    a, b = fast_server.text(), fast_server.text()
+    flood_text(a, 300)
+    a.send("done")
+    _, lines = b.read_until(f"[lobby] {a.nick}: done")
+    assert delivered_indexes(lines, a.nick) == list(range(300))
+    assert "! slow down" not in a.sync()
+
+
+# ---------------------------------------------------------------- slow consumers
+
+
+def raw_ws_never_reading(port, rcvbuf):
+    s = socket.socket()
+    s.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, rcvbuf)
+    s.connect(("127.0.0.1", port))
+    s.sendall(b"GET /ws HTTP/1.1\r\nHost: 127.0.0.1\r\nUpgrade: websocket\r\n"
+              b"Connection: Upgrade\r\nSec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\n"
+              b"Sec-WebSocket-Version: 13\r\n\r\n")
+    return s
+
+
+def collect_lines(client, count, out, prefix):
+    """Thread body: read text lines until `count` flood lines arrived."""
+    seen = 0
+    try:
+        while seen < count:
+            line = client.read_line(timeout=30)
+            out.append(line)
+            seen += prefix in line
+    except Exception as e:  # reported by the test through the list
+        out.append(e)
+
+
+def flood_through(server, slow_kind, count=3000, size=300):
+    """One sender floods; a WS and a TCP observer must get everything."""
+    observer = server.ws()
+    watcher = server.text()
+    if slow_kind == "tcp":
+        slow = socket.socket()
+        slow.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 4096)
+        slow.connect(("127.0.0.1", server.tcp))
+    else:
+        slow = raw_ws_never_reading(server.http, 4096)
+    slow_nick = observer.expect("joined")["nick"]
+    sender = server.text()
+    observer.expect("joined", nick=sender.nick)
+    watcher.expect(f"* {sender.nick} joined #lobby")
+
+    tcp_lines = []
+    reader = threading.Thread(target=collect_lines, args=(watcher, count, tcp_lines, "load "))
+    reader.start()
+    pad = "p" * size
+    payload = b"".join(f"load {i:05d} {pad}\n".encode() for i in range(count))
+    threading.Thread(target=sender.send_raw, args=(payload,), daemon=True).start()
+
+    events, seen = [], 0
+    while seen < count:
+        events.append(observer.recv(timeout=30))
+        seen += events[-1]["type"] == "message"
+    reader.join(60)
+    return observer, slow, slow_nick, events, tcp_lines
+
+
+@pytest.mark.parametrize("slow_kind", ["tcp", "ws"])
+def test_client_that_never_reads_is_dropped(chatgate, slow_kind):
+    server = chatgate(*FAST, "--max-queue-bytes", "65536")
+    observer, slow, slow_nick, events, tcp_lines = flood_through(server, slow_kind)
+
+    msgs = [o for o in events if o["type"] == "message"]
+    assert [m["id"] for m in msgs] == list(range(1, len(msgs) + 1))
+    assert [m["text"][:10] for m in msgs] == [f"load {i:05d}" for i in range(len(msgs))]
+    assert not [l for l in tcp_lines if isinstance(l, Exception)], tcp_lines[-1]
+    loads = [l for l in tcp_lines if "load " in l]
+    assert [l.split(": ", 1)[1][:10] for l in loads] == [f"load {i:05d}" for i in range(3000)]
+
+    # The slow client was dropped, and the room was told.
+    left = [o for o in events if o["type"] == "left" and o["nick"] == slow_nick]
+    if not left:
+        left = [observer.expect("left", nick=slow_nick)]
+    assert left[0]["room"] == "lobby"
+    slow.settimeout(10)
+    try:
+        while slow.recv(65536):
+            pass
+    except ConnectionResetError:
+        pass
+    slow.close()
+    metrics = server.metrics()
+    assert metrics.get('chatgate_clients_dropped_total{reason="slow_consumer"}', 0) >= 1, metrics
+
+
+def test_large_queue_limit_keeps_a_slow_client(chatgate):
+    server = chatgate(*FAST, "--max-queue-bytes", str(256 * 1024 * 1024))
+    observer, slow, slow_nick, events, tcp_lines = flood_through(server, "tcp", count=1500)
+    assert not [o for o in events if o["type"] == "left"]
+    assert {"nick": slow_nick, "via": "tcp"} in observer.request(
+        {"type": "who", "room": "lobby"})["members"]
+    slow.close()
+
+
+# ---------------------------------------------------------------- max clients
+
+
+def test_max_clients(chatgate):
+    server = chatgate("--max-clients", "3")
+    a, b, ws = server.text(), server.text(), server.ws()
+    refused = cc.TextClient(server.tcp, read_welcome=False)
+    assert refused.read_line() == "! server full"
+    assert refused.wait_closed()
+    refused.close()
+    with pytest.raises(websockets.exceptions.InvalidStatusCode) as info:
+        cc.WsClient(server.http)
+    assert info.value.status_code == 503
+    # A slot frees up when someone leaves.
+    a.close()
+    ws.expect("left", nick=a.nick)
+    c = server.text()
+    assert c.room == "lobby"
+    b.expect(f"* {c.nick} joined #lobby")
