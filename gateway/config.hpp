@@ -1,0 +1,44 @@
+// Every setting of the gateway: flags, CHATGATE_* variables, defaults (SPEC 1, 7).
+#pragma once
+
+#include <cstddef>
+#include <cstdint>
+#include <optional>
+#include <string>
+
+namespace chatgate {
+
+struct config {
+  std::string bind = "0.0.0.0";
+  std::uint16_t http_port = 8080;
+  std::uint16_t tcp_port = 7000;
+  std::uint16_t udp_port = 7000;
+  std::uint16_t echo_port = 7007;
+  bool no_tcp = false;
+  bool no_udp = false;
+  bool no_echo = false;
+  std::string ports_file;
+  std::string log_level = "info";
+  std::string web_root;  // empty: serve the page embedded in the binary
+  bool trust_proxy = false;
+
+  std::string default_room = "lobby";
+  std::string echo_room = "echo";  // empty: echo traffic is not posted
+  std::size_t history = 100;
+
+  std::size_t max_message_bytes = 4096;
+  std::size_t max_frame_bytes = 65536;
+  double rate = 20;   // messages per second, per client
+  double burst = 40;  // messages at once, per client
+  std::size_t max_queue_bytes = 1 << 20;
+  std::size_t max_clients = 10000;
+  std::size_t max_rooms_per_client = 64;
+  unsigned line_idle_ms = 250;
+  unsigned udp_idle_s = 300;
+};
+
+// Fills `out` from argv and the environment (flags win). Returns an exit
+// status when the process should stop now (--help, --version, bad input).
+std::optional<int> parse_config(int argc, char** argv, config& out);
+
+}  // namespace chatgate

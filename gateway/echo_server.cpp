@@ -1,0 +1,139 @@
+#include "gateway/echo_server.hpp"
+
+#include <memory>
+
+#include <spdlog/spdlog.h>
+
+namespace chatgate {
+namespace {
+
+template <class Endpoint>
+std::string describe(const Endpoint& ep) {
+  return ep.address().to_string() + ":" + std::to_string(ep.port());
+}
+
+}  // namespace
+
+// One TCP echo connection: read a chunk, write it back, then read again.
+class echo_session : public std::enable_shared_from_this<echo_session> {
+ public:
+  echo_session(asio::ip::tcp::socket socket, echo_server& server)
+      : socket_(std::move(socket)),
+        server_(server),
+        metrics_(server.metrics_),
+        limit_(server.cfg_.burst, rate_limiter::clock::now()),
+        buffer_(std::min<std::size_t>(server.cfg_.max_message_bytes, 16 * 1024), '\0') {
+    std::error_code ec;
+    auto ep = socket_.remote_endpoint(ec);
+    from_ = ec ? "?" : describe(ep);
+  }
+
+  void start() {
+    ++metrics_.clients[metrics::at(protocol::via::echo)];
+    spdlog::info("echo tcp {} connected", from_);
+    do_read();
+  }
+
+  // Runs after the io_context stops, when the server may be gone: only
+  // metrics (which outlives the loop) may be touched here.
+  ~echo_session() {
+    --metrics_.clients[metrics::at(protocol::via::echo)];
+    spdlog::info("echo tcp {} disconnected", from_);
+  }
+
+ private:
+  void do_read() {
+    socket_.async_read_some(asio::buffer(buffer_),
+                            [self = shared_from_this()](std::error_code ec, std::size_t n) {
+                              self->on_read(ec, n);
+                            });
+  }
+
+  void on_read(std::error_code ec, std::size_t n) {
+    if (ec || server_.stopped_) return;
+    ++server_.metrics_.received[metrics::at(protocol::via::echo)];
+    server_.post(from_, limit_, std::string_view(buffer_.data(), n));
+    asio::async_write(socket_, asio::buffer(buffer_.data(), n),
+                      [self = shared_from_this()](std::error_code ec, std::size_t) {
+                        if (!ec) self->do_read();
+                      });
+  }
+
+  asio::ip::tcp::socket socket_;
+  echo_server& server_;
+  metrics& metrics_;
+  rate_limiter limit_;
+  std::string buffer_;
+  std::string from_;
+};
+
+echo_server::echo_server(asio::io_context& io, const config& cfg, hub& h, metrics& m,
+                         const asio::ip::tcp::endpoint& tcp_at)
+    : acceptor_(io),
+      udp_(io),
+      cfg_(cfg),
+      hub_(h),
+      metrics_(m),
+      datagram_(65536, '\0'),
+      udp_limit_(cfg.burst, rate_limiter::clock::now()) {
+  acceptor_.open(tcp_at.protocol());
+  acceptor_.set_option(asio::socket_base::reuse_address(true));
+  if (tcp_at.protocol() == asio::ip::tcp::v6()) acceptor_.set_option(asio::ip::v6_only(false));
+  acceptor_.bind(tcp_at);
+  acceptor_.listen();
+  // UDP echo shares the TCP echo port number (SPEC 1), even when it was 0.
+  const asio::ip::udp::endpoint udp_at(tcp_at.address(), acceptor_.local_endpoint().port());
+  udp_.open(udp_at.protocol());
+  if (udp_at.protocol() == asio::ip::udp::v6()) udp_.set_option(asio::ip::v6_only(false));
+  udp_.bind(udp_at);
+  udp_.non_blocking(true);
+}
+
+void echo_server::start() {
+  do_accept();
+  do_receive();
+}
+
+void echo_server::stop() {
+  stopped_ = true;
+  std::error_code ignored;
+  acceptor_.close(ignored);
+  udp_.close(ignored);
+}
+
+void echo_server::do_accept() {
+  acceptor_.async_accept([this](std::error_code ec, asio::ip::tcp::socket socket) {
+    if (ec == asio::error::operation_aborted || stopped_) return;
+    if (!ec) {
+      if (metrics_.clients[metrics::at(protocol::via::echo)] >= cfg_.max_clients)
+        metrics_.count_drop(drop_reason::server_full);
+      else
+        std::make_shared<echo_session>(std::move(socket), *this)->start();
+    }
+    do_accept();
+  });
+}
+
+void echo_server::do_receive() {
+  udp_.async_receive_from(asio::buffer(datagram_), sender_,
+                          [this](std::error_code ec, std::size_t n) { on_receive(ec, n); });
+}
+
+void echo_server::on_receive(std::error_code ec, std::size_t n) {
+  if (stopped_ || ec == asio::error::operation_aborted) return;
+  if (!ec) {
+    ++metrics_.received[metrics::at(protocol::via::echo)];
+    std::error_code send_ec;
+    udp_.send_to(asio::buffer(datagram_.data(), n), sender_, 0, send_ec);
+    if (send_ec) ++metrics_.udp_send_drops;
+    post(describe(sender_), udp_limit_, std::string_view(datagram_.data(), n));
+  }
+  do_receive();
+}
+
+void echo_server::post(const std::string& from, rate_limiter& limit, std::string_view chunk) {
+  // Echo itself is never limited; only what reaches the room is.
+  if (limit.allow(cfg_.rate, cfg_.burst, rate_limiter::clock::now())) hub_.post_echo(from, chunk);
+}
+
+}  // namespace chatgate

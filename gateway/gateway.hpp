@@ -1,0 +1,52 @@
+// The whole server: the hub and its listeners on one event loop.
+#pragma once
+
+#include <memory>
+#include <string>
+
+#include <asio.hpp>
+
+#include "gateway/config.hpp"
+#include "gateway/echo_server.hpp"
+#include "gateway/hub.hpp"
+#include "gateway/metrics.hpp"
+#include "gateway/tcp_server.hpp"
+#include "gateway/udp_server.hpp"
+#include "gateway/web_server.hpp"
+
+namespace chatgate {
+
+class gateway {
+ public:
+  // Binds every listener that is switched on; throws std::system_error
+  // when one cannot be bound.
+  gateway(asio::io_context& io, const config& cfg, hub& h, metrics& m);
+  ~gateway();
+
+  void start();
+  // Stops accepting, says goodbye to every client, and lets the loop run
+  // dry; the loop is stopped for good after `grace`.
+  void shutdown(std::chrono::milliseconds grace);
+
+  // {"http":N,"tcp":N,"udp":N,"echo":N}; null for a listener that is off.
+  std::string ports_json() const;
+  void log_listeners() const;
+
+ private:
+  void wait_for_clients(std::chrono::steady_clock::time_point deadline);
+
+  asio::io_context& io_;
+  const config& cfg_;
+  hub& hub_;
+  metrics& metrics_;
+  std::unique_ptr<web_server> web_;
+  std::unique_ptr<tcp_server> tcp_;
+  std::unique_ptr<udp_server> udp_;
+  std::unique_ptr<echo_server> echo_;
+  asio::steady_timer drain_timer_;
+};
+
+// Writes `text` to `path` atomically (a temporary file, then rename).
+bool write_file_atomically(const std::string& path, const std::string& text);
+
+}  // namespace chatgate

@@ -1,0 +1,127 @@
+// The hub: clients, rooms, nicks and the one dispatch of requests.
+//
+// It runs on the event loop thread only, never sees a socket, and never
+// blocks: it hands encoded bytes to participants, which queue them.
+#pragma once
+
+#include <chrono>
+#include <cstdint>
+#include <list>
+#include <map>
+#include <memory>
+#include <string>
+#include <unordered_map>
+#include <vector>
+
+#include "gateway/config.hpp"
+#include "gateway/message_store.hpp"
+#include "gateway/metrics.hpp"
+#include "gateway/nick_registry.hpp"
+#include "gateway/participant.hpp"
+#include "gateway/rate_limiter.hpp"
+#include "protocol/event.hpp"
+#include "protocol/request.hpp"
+
+namespace chatgate {
+
+using client_id = std::uint64_t;
+
+class outbound;
+
+class hub {
+ public:
+  hub(const config& cfg, metrics& m, std::unique_ptr<message_store> store);
+  ~hub();
+  hub(const hub&) = delete;
+  hub& operator=(const hub&) = delete;
+
+  // --max-clients reached: transports refuse new clients.
+  bool full() const { return clients_.size() >= cfg_.max_clients; }
+  std::size_t client_count() const { return clients_.size(); }
+
+  // Registers a client, sends it its welcome and the default room's
+  // history, and tells the room. `json` picks the wire format.
+  client_id connect(participant& sink, protocol::via source, bool json);
+  // The connection is gone: leaves its rooms, frees its nick. Idempotent.
+  void disconnect(client_id id);
+
+  // The one dispatch: every line or frame a client sends ends up here,
+  // counted toward its rate limit.
+  void handle(client_id id, protocol::request request);
+  // A TCP connection whose first byte is '{' speaks NDJSON from then on.
+  void switch_to_json(client_id id);
+
+  // Echo traffic, posted to the echo room as `via: "echo"`.
+  void post_echo(const std::string& from, std::string_view chunk);
+
+  // Tells every client the server is going away and closes them.
+  void shutdown();
+
+ private:
+  struct room;
+
+  struct client {
+    client_id id;
+    participant* sink;
+    protocol::via source;
+    bool json;
+    std::string nick;
+    std::vector<room*> rooms;  // text clients: exactly one
+    rate_limiter rate;
+    std::uint64_t mark = 0;  // fan-out dedupe (nick changes)
+  };
+
+  struct room {
+    std::string name;
+    std::vector<client*> members;
+    bool permanent = false;  // the default and echo rooms always exist
+    std::list<room*>::iterator idle_pos{};  // position among empty rooms
+  };
+
+  // Handlers, one per request type.
+  void on(client& c, protocol::req::join& r, const protocol::ref_value& ref);
+  void on(client& c, protocol::req::leave& r, const protocol::ref_value& ref);
+  void on(client& c, protocol::req::say& r, const protocol::ref_value& ref);
+  void on(client& c, protocol::req::nick& r, const protocol::ref_value& ref);
+  void on(client& c, protocol::req::rooms& r, const protocol::ref_value& ref);
+  void on(client& c, protocol::req::who& r, const protocol::ref_value& ref);
+  void on(client& c, protocol::req::help& r, const protocol::ref_value& ref);
+  void on(client& c, protocol::req::quit& r, const protocol::ref_value& ref);
+  void on(client& c, protocol::req::json_mode& r, const protocol::ref_value& ref);
+  void on(client& c, protocol::req::invalid& r, const protocol::ref_value& ref);
+
+  void send(client& c, outbound& ob);
+  void send(client& c, protocol::event e, const protocol::ref_value& ref = nullptr);
+  void error(client& c, protocol::error_code code, std::string message,
+             const protocol::ref_value& ref);
+  void broadcast(room& r, outbound& ob, const client* except = nullptr);
+
+  // Room membership; the caller sends the notices.
+  room& find_or_create(const std::string& name);
+  room* find_room(const std::string& name);
+  void add_member(room& r, client& c);
+  void remove_member(room& r, client& c);
+  bool is_member(const room& r, const client& c) const;
+  void enter(client& c, room& r, const protocol::ref_value& ref, bool announce_to_self);
+  void exit(client& c, room& r, const protocol::ref_value& ref, bool tell_self);
+  // A room the client named and is in; otherwise sends bad_room or
+  // not_in_room and returns null.
+  room* member_room(client& c, const std::string& room_name, const protocol::ref_value& ref);
+
+  void publish(room& r, protocol::chat_message msg, client* sender,
+               const protocol::ref_value& ref);
+  void send_history(client& c, room& r, std::uint64_t after, const protocol::ref_value& ref);
+  void send_welcome(client& c);
+
+  const config& cfg_;
+  metrics& metrics_;
+  std::unique_ptr<message_store> store_;
+  nick_registry nicks_;
+  std::unordered_map<client_id, std::unique_ptr<client>> clients_;
+  std::map<std::string, room> rooms_;
+  std::list<room*> idle_rooms_;  // empty rooms kept for their history, oldest first
+  client_id next_id_ = 1;
+  std::uint64_t next_mark_ = 1;
+};
+
+}  // namespace chatgate

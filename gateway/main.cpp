@@ -1,0 +1,56 @@
+// chatgate: one chat, whatever you connect with.
+#include <csignal>
+
+#include <asio.hpp>
+#include <spdlog/sinks/stdout_color_sinks.h>
+#include <spdlog/spdlog.h>
+
+#include "gateway/config.hpp"
+#include "gateway/gateway.hpp"
+#include "gateway/hub.hpp"
+#include "gateway/message_store.hpp"
+#include "gateway/metrics.hpp"
+#include "protocol/event.hpp"
+
+int main(int argc, char** argv) {
+  using namespace chatgate;
+  config cfg;
+  if (auto status = parse_config(argc, argv, cfg)) return *status;
+
+  spdlog::set_default_logger(spdlog::stderr_color_st("chatgate"));
+  spdlog::set_level(spdlog::level::from_str(cfg.log_level));
+  std::signal(SIGPIPE, SIG_IGN);
+
+  // The hub and the metrics outlive the loop: handlers still pending when
+  // the loop is destroyed may touch them, never a listener.
+  metrics stats;
+  hub h(cfg, stats, make_memory_store(cfg.history));
+  asio::io_context io(1);
+
+  std::unique_ptr<gateway> gw;
+  try {
+    gw = std::make_unique<gateway>(io, cfg, h, stats);
+  } catch (const std::system_error& e) {
+    spdlog::error("cannot listen on {}: {}", cfg.bind, e.what());
+    return 1;
+  }
+  gw->start();
+  gw->log_listeners();
+  if (!cfg.ports_file.empty() && !write_file_atomically(cfg.ports_file, gw->ports_json())) {
+    spdlog::error("cannot write the ports file {}", cfg.ports_file);
+    return 1;
+  }
+  spdlog::info("{} ready", protocol::server_name);
+
+  asio::signal_set signals(io, SIGINT, SIGTERM);
+  signals.async_wait([&](std::error_code ec, int signo) {
+    if (ec) return;
+    spdlog::info("signal {}: shutting down", signo);
+    gw->shutdown(std::chrono::milliseconds(1500));
+  });
+
+  io.run();
+  gw.reset();
+  spdlog::info("stopped");
+  return 0;
+}

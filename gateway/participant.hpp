@@ -1,0 +1,29 @@
+// What the hub sees of a client: somewhere to deliver bytes (Asio chat's
+// chat_participant). Rooms and the hub never see a socket.
+#pragma once
+
+#include <memory>
+#include <string>
+
+namespace chatgate {
+
+using shared_bytes = std::shared_ptr<const std::string>;
+
+class participant {
+ public:
+  virtual ~participant() = default;
+
+  // Queues bytes already encoded in this client's wire format. Must not call
+  // back into the hub: a client whose queue overflows schedules its own
+  // disconnect for later.
+  virtual void deliver(const shared_bytes& bytes) = 0;
+
+  // Flushes what is queued, then closes. Safe to call twice; the transport
+  // calls hub::disconnect once the connection is really gone.
+  virtual void close() = 0;
+
+  // The text connection now speaks NDJSON (TCP `/json`).
+  virtual void use_json() {}
+};
+
+}  // namespace chatgate

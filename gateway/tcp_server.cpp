@@ -1,0 +1,46 @@
+#include "gateway/tcp_server.hpp"
+
+#include <spdlog/spdlog.h>
+
+#include "gateway/tcp_session.hpp"
+
+namespace chatgate {
+
+tcp_server::tcp_server(asio::io_context& io, const config& cfg, hub& h, metrics& m,
+                       const asio::ip::tcp::endpoint& at)
+    : acceptor_(io), cfg_(cfg), hub_(h), metrics_(m), scratch_(64 * 1024, '\0') {
+  acceptor_.open(at.protocol());
+  acceptor_.set_option(asio::socket_base::reuse_address(true));
+  if (at.protocol() == asio::ip::tcp::v6()) acceptor_.set_option(asio::ip::v6_only(false));
+  acceptor_.bind(at);
+  acceptor_.listen();
+}
+
+void tcp_server::stop() {
+  std::error_code ignored;
+  acceptor_.close(ignored);
+}
+
+void tcp_server::do_accept() {
+  acceptor_.async_accept(
+      [this](std::error_code ec, asio::ip::tcp::socket socket) { on_accept(ec, std::move(socket)); });
+}
+
+void tcp_server::on_accept(std::error_code ec, asio::ip::tcp::socket socket) {
+  if (ec == asio::error::operation_aborted) return;
+  if (ec) {
+    // Out of file descriptors and the like: keep accepting.
+    spdlog::warn("tcp accept: {}", ec.message());
+  } else if (hub_.full()) {
+    metrics_.count_drop(drop_reason::server_full);
+    std::error_code ignored;
+    socket.non_blocking(true, ignored);
+    socket.write_some(asio::buffer(std::string_view("! server full\n")), ignored);
+    socket.shutdown(asio::socket_base::shutdown_both, ignored);
+  } else {
+    std::make_shared<tcp_session>(std::move(socket), *this)->start();
+  }
+  do_accept();
+}
+
+}  // namespace chatgate

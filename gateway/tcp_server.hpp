@@ -1,0 +1,39 @@
+// TCP chat: text lines (SPEC 3), or NDJSON after `/json` or a first '{' (SPEC 4).
+#pragma once
+
+#include <memory>
+#include <string>
+
+#include <asio.hpp>
+
+#include "gateway/config.hpp"
+#include "gateway/hub.hpp"
+#include "gateway/metrics.hpp"
+
+namespace chatgate {
+
+class tcp_server {
+ public:
+  tcp_server(asio::io_context& io, const config& cfg, hub& h, metrics& m,
+             const asio::ip::tcp::endpoint& at);
+
+  asio::ip::tcp::endpoint local_endpoint() const { return acceptor_.local_endpoint(); }
+  void start() { do_accept(); }
+  void stop();  // stops accepting; sessions are closed through the hub
+
+ private:
+  friend class tcp_session;
+
+  void do_accept();
+  void on_accept(std::error_code ec, asio::ip::tcp::socket socket);
+
+  asio::ip::tcp::acceptor acceptor_;
+  const config& cfg_;
+  hub& hub_;
+  metrics& metrics_;
+  // One read buffer for every session: the loop reads one socket at a time,
+  // so an idle connection holds no buffer of its own.
+  std::string scratch_;
+};
+
+}  // namespace chatgate

@@ -1,0 +1,160 @@
+#include "protocol/event.hpp"
+
+#include "protocol/version.hpp"
+
+namespace chatgate::protocol {
+namespace {
+
+using json = nlohmann::ordered_json;
+
+json message_object(const chat_message& m) {
+  json j = {{"type", "message"}, {"room", m.room}, {"from", m.from}, {"via", to_string(m.source)},
+            {"text", m.text},    {"id", m.id},     {"ts", m.ts}};
+  if (m.me) j["me"] = true;
+  return j;
+}
+
+std::string text_message(const chat_message& m) {
+  std::string line;
+  line.reserve(m.room.size() + m.from.size() + m.text.size() + 8);
+  line.append("[").append(m.room).append("] ");
+  if (m.me)
+    line.append("* ").append(m.from).append(" ");
+  else
+    line.append(m.from).append(": ");
+  return line.append(m.text).append("\n");
+}
+
+std::string dump(const json& j) { return j.dump(-1, ' ', false, json::error_handler_t::replace); }
+
+struct json_encoder {
+  json operator()(const ev::welcome& e) const {
+    return {{"type", "welcome"}, {"nick", e.nick}, {"rooms", e.rooms}, {"server", server_name}};
+  }
+  json operator()(const ev::message& e) const { return message_object(e.msg->msg); }
+  json operator()(const ev::history&) const { return nullptr; }  // spliced, see encode_json
+  json operator()(const ev::joined& e) const {
+    return {{"type", "joined"}, {"room", e.room}, {"nick", e.nick}, {"via", to_string(e.source)}};
+  }
+  json operator()(const ev::left& e) const {
+    return {{"type", "left"}, {"room", e.room}, {"nick", e.nick}, {"via", to_string(e.source)}};
+  }
+  json operator()(const ev::nick& e) const {
+    return {{"type", "nick"}, {"old", e.old_nick}, {"nick", e.nick}};
+  }
+  json operator()(const ev::rooms& e) const {
+    json list = json::array();
+    for (const auto& [room, members] : e.rooms) list.push_back({{"room", room}, {"members", members}});
+    return {{"type", "rooms"}, {"rooms", std::move(list)}};
+  }
+  json operator()(const ev::who& e) const {
+    json list = json::array();
+    for (const auto& [nick, source] : e.members)
+      list.push_back({{"nick", nick}, {"via", to_string(source)}});
+    return {{"type", "who"}, {"room", e.room}, {"members", std::move(list)}};
+  }
+  json operator()(const ev::error& e) const {
+    return {{"type", "error"}, {"code", to_string(e.code)}, {"message", e.message}};
+  }
+  json operator()(const ev::notice&) const { return nullptr; }
+  json operator()(const ev::bye& e) const { return {{"type", "bye"}, {"message", e.message}}; }
+};
+
+// History reuses each message's stored encoding instead of re-encoding it.
+std::string encode_history(const ev::history& e, const ref_value& ref) {
+  std::size_t size = 64 + e.room.size();
+  for (const auto& m : e.messages) size += m->json.size() + 1;
+  std::string out;
+  out.reserve(size);
+  out.append(R"({"type":"history","room":)").append(dump(e.room));
+  if (!ref.is_null()) out.append(R"(,"ref":)").append(dump(ref));
+  out.append(R"(,"messages":[)");
+  for (std::size_t i = 0; i < e.messages.size(); ++i) {
+    if (i) out.push_back(',');
+    const std::string& json = e.messages[i]->json;
+    out.append(json, 0, json.size() - 1);  // without its '\n'
+
+  }
+  return out.append("]}\n");
+}
+
+struct text_encoder {
+  std::string operator()(const ev::welcome& e) const {
+    const std::string room = e.rooms.empty() ? std::string() : e.rooms.front();
+    return "* welcome " + e.nick + ", you are in #" + room + ". /help lists commands\n";
+  }
+  std::string operator()(const ev::message& e) const { return e.msg->text; }
+  std::string operator()(const ev::history& e) const {
+    std::string out;
+    for (const auto& m : e.messages) out.append(m->text);
+    return out;
+  }
+  std::string operator()(const ev::joined& e) const {
+    return "* " + e.nick + " joined #" + e.room + "\n";
+  }
+  std::string operator()(const ev::left& e) const { return "* " + e.nick + " left #" + e.room + "\n"; }
+  std::string operator()(const ev::nick& e) const {
+    return "* " + e.old_nick + " is now known as " + e.nick + "\n";
+  }
+  std::string operator()(const ev::rooms& e) const {
+    std::string out;
+    for (const auto& [room, members] : e.rooms)
+      out.append("* #").append(room).append(" (").append(std::to_string(members)).append(")\n");
+    return out;
+  }
+  std::string operator()(const ev::who& e) const {
+    std::string out;
+    for (const auto& [nick, source] : e.members)
+      out.append("* ").append(nick).append(" (").append(to_string(source)).append(")\n");
+    return out;
+  }
+  std::string operator()(const ev::error& e) const { return "! " + e.message + "\n"; }
+  std::string operator()(const ev::notice& e) const {
+    std::string out;
+    for (const auto& line : e.lines) out.append("* ").append(line).append("\n");
+    return out;
+  }
+  std::string operator()(const ev::bye& e) const { return "* " + e.message + "\n"; }
+};
+
+}  // namespace
+
+const char* const server_name = "chatgate/" CHATGATE_VERSION;
+
+const char* to_string(via v) {
+  switch (v) {
+    case via::ws: return "ws";
+    case via::tcp: return "tcp";
+    case via::udp: return "udp";
+    case via::echo: return "echo";
+  }
+  return "?";
+}
+
+const char* to_string(error_code code) {
+  switch (code) {
+    case error_code::bad_request: return "bad_request";
+    case error_code::bad_room: return "bad_room";
+    case error_code::bad_nick: return "bad_nick";
+    case error_code::nick_taken: return "nick_taken";
+    case error_code::not_in_room: return "not_in_room";
+    case error_code::too_long: return "too_long";
+    case error_code::rate_limited: return "rate_limited";
+  }
+  return "?";
+}
+
+sealed_message::sealed_message(chat_message m)
+    : msg(std::move(m)), json(dump(message_object(msg)) + "\n"), text(text_message(msg)) {}
+
+std::string encode_json(const event& e, const ref_value& ref) {
+  if (const auto* h = std::get_if<ev::history>(&e)) return encode_history(*h, ref);
+  json j = std::visit(json_encoder{}, e);
+  if (j.is_null()) return {};
+  if (!ref.is_null()) j["ref"] = ref;
+  return dump(j) + "\n";
+}
+
+std::string encode_text(const event& e) { return std::visit(text_encoder{}, e); }
+
+}  // namespace chatgate::protocol

@@ -1,0 +1,66 @@
+// What the server tells clients, and its two wire encodings (SPEC 3 and 4).
+#pragma once
+
+#include <cstdint>
+#include <memory>
+#include <string>
+#include <utility>
+#include <variant>
+#include <vector>
+
+#include "protocol/request.hpp"
+
+namespace chatgate::protocol {
+
+enum class via : std::uint8_t { ws, tcp, udp, echo };
+inline constexpr std::size_t via_count = 4;
+const char* to_string(via v);
+
+struct chat_message {
+  std::string room;
+  std::string from;
+  via source = via::ws;
+  std::string text;
+  std::uint64_t id = 0;
+  std::int64_t ts = 0;
+  bool me = false;
+};
+
+// A chat message with its wire encodings, made once and shared by every
+// recipient and by the room's history.
+struct sealed_message {
+  explicit sealed_message(chat_message m);
+  chat_message msg;
+  std::string json;  // {"type":"message",...} and its '\n'
+  std::string text;  // "[room] nick: text\n"
+};
+using message_ptr = std::shared_ptr<const sealed_message>;
+
+namespace ev {
+struct welcome { std::string nick; std::vector<std::string> rooms; };
+struct message { message_ptr msg; };
+struct history { std::string room; std::vector<message_ptr> messages; };
+struct joined { std::string room; std::string nick; via source; };
+struct left { std::string room; std::string nick; via source; };
+struct nick { std::string old_nick; std::string nick; };
+struct rooms { std::vector<std::pair<std::string, std::size_t>> rooms; };
+struct who { std::string room; std::vector<std::pair<std::string, via>> members; };
+struct error { error_code code; std::string message; };
+// Text-protocol-only lines ("* ..."); JSON clients get nothing.
+struct notice { std::vector<std::string> lines; };
+// The server is closing this connection (quit, shutdown).
+struct bye { std::string message; };
+}  // namespace ev
+
+using event = std::variant<ev::welcome, ev::message, ev::history, ev::joined, ev::left,
+                           ev::nick, ev::rooms, ev::who, ev::error, ev::notice, ev::bye>;
+
+// One JSON object and its '\n', or "" when JSON clients get nothing. A
+// non-null ref is added as "ref".
+std::string encode_json(const event& e, const ref_value& ref = nullptr);
+// Zero or more '\n'-terminated text lines.
+std::string encode_text(const event& e);
+
+extern const char* const server_name;  // "chatgate/VERSION"
+
+}  // namespace chatgate::protocol

@@ -1,0 +1,51 @@
+// What a client asks for, whichever transport and wire format it used.
+#pragma once
+
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <variant>
+
+#include <nlohmann/json.hpp>
+
+namespace chatgate::protocol {
+
+enum class error_code : std::uint8_t {
+  bad_request,
+  bad_room,
+  bad_nick,
+  nick_taken,
+  not_in_room,
+  too_long,
+  rate_limited,
+};
+
+const char* to_string(error_code code);
+
+// The client's `ref`, echoed on direct answers; null when absent.
+using ref_value = nlohmann::ordered_json;
+
+namespace req {
+struct join { std::string room; std::optional<std::uint64_t> since; };
+struct leave { std::string room; };
+// An empty room means "the text client's current room".
+struct say { std::string room; std::string text; bool me = false; };
+struct nick { std::string nick; };
+struct rooms {};
+struct who { std::string room; };
+struct help {};
+struct quit {};
+struct json_mode {};
+// Input that could not be understood; answered with an error.
+struct invalid { error_code code; std::string message; };
+}  // namespace req
+
+using request_body = std::variant<req::join, req::leave, req::say, req::nick, req::rooms,
+                                  req::who, req::help, req::quit, req::json_mode, req::invalid>;
+
+struct request {
+  request_body body;
+  ref_value ref;
+};
+
+}  // namespace chatgate::protocol

@@ -1,0 +1,18 @@
+// Parses one line of the text protocol (SPEC section 3) into a request.
+#pragma once
+
+#include <string_view>
+
+#include "protocol/request.hpp"
+
+namespace chatgate::protocol {
+
+// A line that does not start with '/' is a message to the current room
+// ("//text" sends "/text"). Command names are case-insensitive. The line
+// must not contain its '\n'. Empty lines give std::nullopt: nothing to do.
+std::optional<request> parse_text_line(std::string_view line);
+
+// The lines `/help` answers with, without their "* " prefix.
+const char* const* help_lines();
+
+}  // namespace chatgate::protocol
