@@ -1,6 +1,7 @@
 // Reference broadcast server: websocketpp done the obvious way.
 // One asio thread, a std::set of connection_hdl, and every text frame sent
 // to every connection with server.send(hdl, payload, opcode).
+// The one addition to the textbook version is TCP_NODELAY (see on open).
 // Usage: wspp-broadcast [PORT]   (PORT 0 picks a free port; prints "listening PORT")
 #include <websocketpp/config/asio_no_tls.hpp>
 #include <websocketpp/server.hpp>
@@ -20,7 +21,14 @@ public:
         server_.clear_error_channels(websocketpp::log::elevel::all);
         server_.init_asio();
         server_.set_reuse_addr(true);
-        server_.set_open_handler([this](connection_hdl h) { conns_.insert(h); });
+        server_.set_open_handler([this](connection_hdl h) {
+            // TCP_NODELAY, as Node's ws and chatgate set it: otherwise Nagle's
+            // algorithm, not the server, decides the latency of small frames.
+            websocketpp::lib::error_code ec;
+            server_.get_con_from_hdl(h)->get_raw_socket().set_option(
+                websocketpp::lib::asio::ip::tcp::no_delay(true), ec);
+            conns_.insert(h);
+        });
         server_.set_close_handler([this](connection_hdl h) { conns_.erase(h); });
         server_.set_fail_handler([this](connection_hdl h) { conns_.erase(h); });
         server_.set_message_handler([this](connection_hdl, server_t::message_ptr msg) {
