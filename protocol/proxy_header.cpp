@@ -10,8 +10,8 @@ bool all_of(std::string_view s, std::string_view allowed_extra, bool digits_only
   for (char c : s) {
     const bool digit = c >= '0' && c <= '9';
     const bool hex = (c >= 'a' && c <= 'f') || (c >= 'A' && c <= 'F');
-    if (!digit && (digits_only || (!hex && allowed_extra.find(c) == std::string_view::npos)))
-      return false;
+    const bool extra = allowed_extra.find(c) != std::string_view::npos;
+    if (!digit && !extra && (digits_only || !hex)) return false;
   }
   return true;
 }
