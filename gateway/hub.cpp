@@ -195,7 +195,11 @@ void hub::on(client& c, protocol::req::quit&, const ref_value& ref) {
   c.sink->close();
 }
 
-void hub::on(client& c, protocol::req::json_mode&, const ref_value&) { switch_to_json(c.id); }
+void hub::on(client& c, protocol::req::json_mode&, const ref_value& ref) {
+  if (c.source != protocol::via::tcp)
+    return error(c, error_code::bad_request, "/json works over TCP only", ref);
+  switch_to_json(c.id);
+}
 
 void hub::on(client& c, protocol::req::invalid& r, const ref_value& ref) {
   error(c, r.code, protocol::sanitize_text(r.message), ref);

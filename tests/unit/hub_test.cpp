@@ -338,3 +338,19 @@ TEST_F(HubTest, RoomsPerClientAreCapped) {
 
 }  // namespace
 }  // namespace chatgate
+
+namespace chatgate {
+namespace {
+
+TEST_F(HubTest, JsonModeIsForTcpOnly) {
+  make();
+  fake_client u;
+  const auto iu = h->connect(u, protocol::via::udp, false);
+  u.received.clear();
+  send_line(iu, "/json");
+  EXPECT_FALSE(u.json_mode);
+  EXPECT_EQ(u.text(), "! /json works over TCP only\n");
+}
+
+}  // namespace
+}  // namespace chatgate
