@@ -227,12 +227,16 @@ class UdpClient:
         return self.read_until(pred, timeout)[0]
 
     def hello(self, text="/who"):
-        """First datagram: the server answers with a welcome."""
+        """First datagram: the server answers with a welcome.
+
+        Whatever else the first datagram caused is read and dropped.
+        """
         self.send(text)
         welcome = self.expect(lambda l: l.startswith("* welcome "))
         m = WELCOME_RE.match(welcome)
         assert m, f"unexpected welcome line: {welcome!r}"
         self.nick = m["nick"]
+        self.sync()
         return welcome
 
     def sync(self, timeout=None):

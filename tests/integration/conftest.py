@@ -39,7 +39,10 @@ class Server:
         self.stderr_path = workdir / "stderr.log"
         base = ["--bind", "127.0.0.1", "--ports-file", str(self.ports_file)]
         if listen:
-            base += ["--http-port", "0", "--tcp-port", "0", "--udp-port", "0", "--echo-port", "0"]
+            # Port 0 for each listener the test does not place itself.
+            for name in ("http", "tcp", "udp", "echo"):
+                if f"--{name}-port" not in flags:
+                    base += [f"--{name}-port", "0"]
         self.argv = [str(BINARY), *base, *flags]
         full_env = {k: v for k, v in os.environ.items() if not k.startswith("CHATGATE_")}
         full_env.update(env or {})

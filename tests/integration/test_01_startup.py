@@ -83,7 +83,7 @@ def test_two_servers_with_port_zero_do_not_collide(chatgate):
 def test_explicit_ports_are_used(chatgate):
     http, tcp, udp, echo = (free_port() for _ in range(4))
     server = chatgate("--http-port", str(http), "--tcp-port", str(tcp),
-                      "--udp-port", str(udp), "--echo-port", str(echo), listen=False)
+                      "--udp-port", str(udp), "--echo-port", str(echo))
     assert server.ports == {"http": http, "tcp": tcp, "udp": udp, "echo": echo}
     assert server.text().room == "lobby"
 
@@ -140,12 +140,18 @@ def test_environment_sets_other_options(chatgate):
     assert alice.read_line() == "! message too long"
 
 
+def test_environment_switches_a_listener_off(chatgate):
+    port = free_port()
+    server = chatgate("--echo-port", str(port), env={"CHATGATE_NO_ECHO": "1"})
+    assert server.ports.get("echo") in (None, 0), server.ports
+    assert tcp_refused(port)
+
+
 def test_flags_win_over_environment(chatgate):
     env_port, flag_port = free_port(), free_port()
-    server = chatgate("--http-port", "0", "--udp-port", "0", "--echo-port", "0",
-                      "--tcp-port", str(flag_port), "--default-room", "flagroom",
+    server = chatgate("--tcp-port", str(flag_port), "--default-room", "flagroom",
                       env={"CHATGATE_TCP_PORT": str(env_port),
-                           "CHATGATE_DEFAULT_ROOM": "envroom"}, listen=False)
+                           "CHATGATE_DEFAULT_ROOM": "envroom"})
     assert server.tcp == flag_port
     assert server.text().room == "flagroom"
     assert tcp_refused(env_port)

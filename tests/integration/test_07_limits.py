@@ -88,6 +88,8 @@ def test_two_megabyte_line_keeps_memory_bounded(server):
     # No newline: the 250 ms idle ends the line.
     a.send_raw(b"x" * (2 * 1024 * 1024))
     assert a.expect(re.compile(r"^!"), timeout=20) == "! message too long"
+    # Anything sent before the line's 250 ms idle is still part of it.
+    time.sleep(0.8)
     a.send("after the flood")
     line, skipped = b.read_until(re.compile(r"^\["), timeout=20)
     assert line == f"[lobby] {a.nick}: after the flood", [s[:80] for s in skipped]
@@ -227,83 +229,111 @@ def raw_ws_never_reading(port, rcvbuf):
     return s
 
 
-def collect_lines(client, count, out, prefix):
-    """Thread body: read text lines until `count` flood lines arrived."""
-    seen = 0
-    try:
-        while seen < count:
-            line = client.read_line(timeout=30)
-            out.append(line)
-            seen += prefix in line
-    except Exception as e:  # reported by the test through the list
-        out.append(e)
+class Flood:
+    """A sender floods the lobby while a reader that never reads sits in it.
 
+    The flood is paced by the healthy readers (a WebSocket and a TCP client):
+    each batch is sent once both have received the previous one, so only the
+    client that never reads can fall behind.
+    """
 
-def flood_through(server, slow_kind, count=3000, size=300):
-    """One sender floods; a WS and a TCP observer must get everything."""
-    observer = server.ws()
-    watcher = server.text()
-    if slow_kind == "tcp":
-        slow = socket.socket()
-        slow.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 4096)
-        slow.connect(("127.0.0.1", server.tcp))
-    else:
-        slow = raw_ws_never_reading(server.http, 4096)
-    slow_nick = observer.expect("joined")["nick"]
-    sender = server.text()
-    observer.expect("joined", nick=sender.nick)
-    watcher.expect(f"* {sender.nick} joined #lobby")
+    BATCH = 10
+    PAD = "p" * 3000
+    SIZE = len("[lobby] guest-NN: load 00000 \n") + 3000  # bytes per text line
 
-    tcp_lines = []
-    reader = threading.Thread(target=collect_lines, args=(watcher, count, tcp_lines, "load "))
-    reader.start()
-    pad = "p" * size
-    payload = b"".join(f"load {i:05d} {pad}\n".encode() for i in range(count))
-    threading.Thread(target=sender.send_raw, args=(payload,), daemon=True).start()
+    def __init__(self, server, slow_kind):
+        self.observer = server.ws()
+        if slow_kind == "tcp":
+            self.slow = socket.socket()
+            self.slow.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 4096)
+            self.slow.connect(("127.0.0.1", server.tcp))
+        else:
+            self.slow = raw_ws_never_reading(server.http, 4096)
+        self.slow_nick = self.observer.expect("joined")["nick"]
+        self.watcher = server.text()
+        self.sender = server.text()
+        self.observer.expect("joined", nick=self.sender.nick)
+        self.watcher.expect(f"* {self.sender.nick} joined #lobby")
+        self.sent = 0
+        self.events = []        # everything the WebSocket observer got
+        self.lines = []         # everything the TCP watcher got
+        self.dropped_after = None  # messages sent when the drop was seen
 
-    events, seen = [], 0
-    while seen < count:
-        events.append(observer.recv(timeout=30))
-        seen += events[-1]["type"] == "message"
-    reader.join(60)
-    return observer, slow, slow_nick, events, tcp_lines
+    def text(self, i):
+        return f"load {i:05d} {self.PAD}"
+
+    def batch(self):
+        first, self.sent = self.sent, self.sent + self.BATCH
+        self.sender.send_raw(b"".join(
+            self.text(i).encode() + b"\n" for i in range(first, self.sent)))
+        last = self.text(self.sent - 1)
+        while True:
+            obj = self.observer.recv(timeout=30)
+            self.events.append(obj)
+            if obj["type"] == "left" and obj["nick"] == self.slow_nick:
+                self.dropped_after = self.dropped_after or self.sent
+            if obj["type"] == "message" and obj["text"] == last:
+                break
+        while True:
+            self.lines.append(self.watcher.read_line(timeout=30))
+            if self.lines[-1].endswith(last):
+                break
+
+    def run(self, at_most, after_drop=0):
+        while self.sent < at_most:
+            self.batch()
+            if self.dropped_after and self.sent >= self.dropped_after + after_drop:
+                break
+
+    def check_healthy_readers_got_everything(self):
+        msgs = [o for o in self.events if o["type"] == "message"]
+        assert [m["id"] for m in msgs] == list(range(1, self.sent + 1))
+        assert [m["text"] for m in msgs] == [self.text(i) for i in range(self.sent)]
+        loads = [l for l in self.lines if l.startswith("[lobby]")]
+        assert loads == [f"[lobby] {self.sender.nick}: {self.text(i)}" for i in range(self.sent)]
 
 
 @pytest.mark.parametrize("slow_kind", ["tcp", "ws"])
 def test_client_that_never_reads_is_dropped(chatgate, slow_kind):
     server = chatgate(*FAST, "--max-queue-bytes", "65536")
-    observer, slow, slow_nick, events, tcp_lines = flood_through(server, slow_kind)
-
-    msgs = [o for o in events if o["type"] == "message"]
-    assert [m["id"] for m in msgs] == list(range(1, len(msgs) + 1))
-    assert [m["text"][:10] for m in msgs] == [f"load {i:05d}" for i in range(len(msgs))]
-    assert not [l for l in tcp_lines if isinstance(l, Exception)], tcp_lines[-1]
-    loads = [l for l in tcp_lines if "load " in l]
-    assert [l.split(": ", 1)[1][:10] for l in loads] == [f"load {i:05d}" for i in range(3000)]
-
-    # The slow client was dropped, and the room was told.
-    left = [o for o in events if o["type"] == "left" and o["nick"] == slow_nick]
-    if not left:
-        left = [observer.expect("left", nick=slow_nick)]
-    assert left[0]["room"] == "lobby"
-    slow.settimeout(10)
+    flood = Flood(server, slow_kind)
+    flood.run(at_most=4000, after_drop=100)
+    assert flood.dropped_after, "the client that never reads was not dropped"
+    # At least 64 KiB had to be produced for it.
+    assert flood.dropped_after * flood.SIZE > 65536
+    flood.check_healthy_readers_got_everything()
+    left = [o for o in flood.events if o["type"] == "left"]
+    assert left == [{"type": "left", "room": "lobby", "nick": flood.slow_nick,
+                     "via": slow_kind}]
+    flood.slow.settimeout(10)
     try:
-        while slow.recv(65536):
+        while flood.slow.recv(65536):
             pass
     except ConnectionResetError:
         pass
-    slow.close()
     metrics = server.metrics()
-    assert metrics.get('chatgate_clients_dropped_total{reason="slow_consumer"}', 0) >= 1, metrics
+    assert metrics.get('chatgate_clients_dropped_total{reason="slow_consumer"}', 0) == 1, metrics
+
+
+def test_default_queue_limit_is_one_mebibyte(chatgate):
+    server = chatgate(*FAST)
+    flood = Flood(server, "tcp")
+    flood.run(at_most=6000, after_drop=50)
+    assert flood.dropped_after, "the client that never reads was not dropped"
+    assert flood.dropped_after * flood.SIZE > 1024 * 1024
+    flood.check_healthy_readers_got_everything()
 
 
 def test_large_queue_limit_keeps_a_slow_client(chatgate):
     server = chatgate(*FAST, "--max-queue-bytes", str(256 * 1024 * 1024))
-    observer, slow, slow_nick, events, tcp_lines = flood_through(server, "tcp", count=1500)
-    assert not [o for o in events if o["type"] == "left"]
-    assert {"nick": slow_nick, "via": "tcp"} in observer.request(
+    flood = Flood(server, "tcp")
+    # Past the point where the default 1 MiB limit drops it (plus what the
+    # kernel's socket buffers absorb, about 3 MB on loopback).
+    flood.run(at_most=2000)
+    assert not flood.dropped_after
+    flood.check_healthy_readers_got_everything()
+    assert {"nick": flood.slow_nick, "via": "tcp"} in flood.observer.request(
         {"type": "who", "room": "lobby"})["members"]
-    slow.close()
 
 
 # ---------------------------------------------------------------- max clients

@@ -33,7 +33,9 @@ async def collect(ws, count):
 
 def test_every_client_gets_every_message_in_the_same_order(fast_server):
     server = fast_server
-    opened = cc.run(asyncio.gather(*(open_ws(server.http) for _ in range(WS_CLIENTS))), 120)
+    async def open_all():
+        return await asyncio.gather(*(open_ws(server.http) for _ in range(WS_CLIENTS)))
+    opened = cc.run(open_all(), 120)
     try:
         tcps = [server.text() for _ in range(TCP_CLIENTS)]
 
@@ -48,7 +50,9 @@ def test_every_client_gets_every_message_in_the_same_order(fast_server):
             t.send_raw(b"".join(f"{t.nick} #{i}\n".encode() for i in range(PER_SENDER)))
         sending.join()
 
-        ws_views = cc.run(asyncio.gather(*(collect(ws, TOTAL) for ws, _ in opened)), 120)
+        async def collect_all():
+            return await asyncio.gather(*(collect(ws, TOTAL) for ws, _ in opened))
+        ws_views = cc.run(collect_all(), 120)
         reference = ws_views[0]
         assert [m[0] for m in reference] == list(range(1, TOTAL + 1))
         for view in ws_views:
@@ -68,7 +72,9 @@ def test_every_client_gets_every_message_in_the_same_order(fast_server):
                     got.append((m[1], m[2]))
             assert got == expected
     finally:
-        cc.run(asyncio.gather(*(ws.close() for ws, _ in opened), return_exceptions=True))
+        async def close_all():
+            await asyncio.gather(*(ws.close() for ws, _ in opened), return_exceptions=True)
+        cc.run(close_all())
 
 
 def test_concurrent_senders_in_two_rooms_get_gapless_ids(fast_server):
