@@ -225,8 +225,13 @@ function requestRooms(meta = {}) {
   send('rooms', {}, meta);
 }
 
+const whoAsked = new Set();
 function requestWho(name, meta = {}) {
-  send('who', { room: name }, meta);
+  if (!meta.user) {
+    if (whoAsked.has(name)) return;
+    whoAsked.add(name);
+  }
+  if (send('who', { room: name }, meta) === null) whoAsked.delete(name);
 }
 
 const refreshRooms = debounce(() => requestRooms(), 300);
@@ -466,6 +471,7 @@ function onRooms(r) {
 function onWho(w) {
   const meta = takePending(w.ref);
   const name = normalizeRoom(w.room);
+  whoAsked.delete(name);
   const members = (Array.isArray(w.members) ? w.members : [])
     .filter((p) => p && typeof p.nick === 'string')
     .sort((a, b) => a.nick.localeCompare(b.nick, undefined, { sensitivity: 'base' }));
@@ -546,12 +552,16 @@ function showError(text) {
   flashHint(text, true);
 }
 
+const IDLE_HINT = 'Enter sends · /help lists the commands';
 let hintTimer = 0;
 function flashHint(text, isError = false) {
   dom.hint.textContent = text;
   dom.hint.classList.toggle('error', isError);
   clearTimeout(hintTimer);
-  hintTimer = setTimeout(() => { dom.hint.textContent = ''; }, 8000);
+  hintTimer = setTimeout(() => {
+    dom.hint.textContent = IDLE_HINT;
+    dom.hint.classList.remove('error');
+  }, 8000);
 }
 
 // ---- connection state ----------------------------------------------------
@@ -568,6 +578,7 @@ function onConnState() {
       }
     }
     state.pending.clear();
+    whoAsked.clear();
   }
   renderConn();
 }
@@ -606,7 +617,7 @@ function renderPlaceholder() {
   const room = currentRoom();
   if (!conn.isOpen) dom.input.placeholder = 'Offline: waiting for the server…';
   else if (!room) dom.input.placeholder = 'Type /join ROOM or /help';
-  else dom.input.placeholder = `Message #${room.name}  (/help for commands)`;
+  else dom.input.placeholder = `Message #${room.name}`;
 }
 
 function renderJump() {
@@ -640,6 +651,7 @@ function renderRooms() {
   const updateOpen = (li, room) => {
     const btn = li.firstElementChild;
     btn.replaceChildren(...roomButtonContent(room.name, room.unread));
+    btn.classList.toggle('has-unread', room.unread > 0);
     if (room.name === state.current) btn.setAttribute('aria-current', 'true');
     else btn.removeAttribute('aria-current');
     li.classList.toggle('pending', !room.joined);
@@ -860,6 +872,7 @@ function wire() {
 }
 
 wire();
+dom.hint.textContent = IDLE_HINT;
 renderConn();
 switchTo(null);
 conn.start();

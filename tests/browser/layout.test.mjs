@@ -1,0 +1,131 @@
+// How the page looks: a small conversation across every transport, saved as
+// screenshots (desktop 1280x800, phone 390x844) in docs/screenshots/, and the
+// phone layout must not scroll sideways.
+import { test, before, after } from 'node:test';
+import assert from 'node:assert/strict';
+import dgram from 'node:dgram';
+import net from 'node:net';
+import { mkdirSync } from 'node:fs';
+import path from 'node:path';
+import { startServer, repoRoot } from './lib/server.mjs';
+import { TextClient } from './lib/tcp.mjs';
+import {
+  launchBrowser, openPage, assertClean, type, until, waitMessage, waitNotice, nickOf, PHONE, DESKTOP,
+} from './lib/browser.mjs';
+
+const shots = path.join(repoRoot, 'docs', 'screenshots');
+let server;
+let browser;
+const cleanups = [];
+
+before(async () => {
+  server = await startServer();
+  browser = await launchBrowser();
+  mkdirSync(shots, { recursive: true });
+});
+
+after(async () => {
+  for (const fn of cleanups.reverse()) await fn().catch(() => {});
+  await browser?.close();
+  await server?.stop();
+});
+
+const pause = (ms) => new Promise((resolve) => setTimeout(resolve, ms));
+
+function udpSay(lines) {
+  return new Promise((resolve, reject) => {
+    const socket = dgram.createSocket('udp4');
+    socket.send(lines.join('\n'), server.ports.udp, '127.0.0.1', (err) => (err ? reject(err) : resolve(socket)));
+  });
+}
+
+async function setNick(page, nick) {
+  await type(page, `/nick ${nick}`);
+  await until(`nick ${nick}`, async () => (await nickOf(page)) === nick);
+}
+
+async function noSidewaysScroll(page) {
+  const widths = await page.evaluate(() => ({
+    doc: document.documentElement.scrollWidth,
+    body: document.body.scrollWidth,
+    view: window.innerWidth,
+    wide: [...document.querySelectorAll('body *')]
+      .filter((n) => n.getClientRects().length && !n.closest('.sidebar, .tabs, .sr-only'))
+      .filter((n) => n.getBoundingClientRect().right > window.innerWidth + 1)
+      .map((n) => n.id || n.className || n.tagName).slice(0, 5),
+  }));
+  assert.ok(widths.doc <= widths.view && widths.body <= widths.view, JSON.stringify(widths));
+  assert.deepEqual(widths.wide, [], 'elements sticking out to the right');
+}
+
+test('a conversation on desktop and phone, light and dark, with screenshots', async () => {
+  const ada = await TextClient.connect(server.ports.tcp);
+  cleanups.push(async () => ada.close());
+  ada.send('/nick ada');
+  await ada.waitFor('* ' + ada.nick + ' is now known as ada');
+
+  const lin = await openPage(browser, server.url, { viewport: DESKTOP });
+  cleanups.push(() => lin.context().close());
+  await setNick(lin, 'lin');
+  const sam = await openPage(browser, server.url, { viewport: PHONE });
+  cleanups.push(() => sam.context().close());
+  await setNick(sam, 'sam');
+
+  ada.send('morning! the nightly build is green again');
+  await waitMessage(lin, { text: 'morning! the nightly build is green again' });
+  await type(lin, 'nice, was it the flaky UDP test?');
+  await waitMessage(sam, { text: 'nice, was it the flaky UDP test?' });
+  const grace = await udpSay(['/nick grace', 'yes: the idle timer fired too early. fixed now']);
+  cleanups.push(async () => grace.close());
+  await waitMessage(lin, { text: 'yes: the idle timer fired too early. fixed now', via: 'udp' });
+  ada.send('/me brings coffee for everyone');
+  await waitMessage(lin, { text: 'brings coffee for everyone', action: true });
+  await type(sam, 'I will take one ☕');
+  await waitMessage(lin, { text: 'I will take one ☕' });
+
+  // Echo traffic shows up in #echo; lin watches it, sam joins #design.
+  await type(lin, '/join echo');
+  await lin.waitForSelector('#room-title:text-is("#echo")');
+  const echo = net.connect(server.ports.echo, '127.0.0.1');
+  cleanups.push(async () => echo.destroy());
+  await new Promise((resolve) => echo.once('connect', resolve));
+  echo.write('PING 1\n');
+  await waitMessage(lin, { text: 'PING 1', via: 'echo' });
+  await type(sam, '/join design');
+  await sam.waitForSelector('#room-title:text-is("#design")');
+  await type(sam, 'mock-ups for the room list are in the wiki');
+  await type(sam, '/join lobby');
+  await sam.waitForSelector('#room-title:text-is("#lobby")');
+  await lin.click('#my-rooms li[data-key="lobby"] .room-btn');
+  await lin.waitForSelector('#room-title:text-is("#lobby")');
+  echo.write('PING 2\n');
+  ada.send('see you at the stand-up');
+  await waitMessage(lin, { text: 'see you at the stand-up' });
+  await until('echo unread', async () => /1 unread/.test(await lin.textContent('#my-rooms li[data-key="echo"]')));
+  await until('room list', async () => /design/.test(await lin.textContent('#all-rooms')));
+  await waitMessage(sam, { text: 'see you at the stand-up' });
+  await lin.fill('#composer-input', 'on my way');
+  await pause(200);
+
+  await lin.screenshot({ path: path.join(shots, 'desktop-light.png') });
+  await lin.emulateMedia({ colorScheme: 'dark' });
+  await pause(100);
+  await lin.screenshot({ path: path.join(shots, 'desktop-dark.png') });
+
+  await noSidewaysScroll(sam);
+  await sam.screenshot({ path: path.join(shots, 'phone-light.png') });
+  await sam.click('#menu-btn');
+  await sam.waitForSelector('#sidebar', { state: 'visible' });
+  await pause(250);
+  await sam.screenshot({ path: path.join(shots, 'phone-rooms.png') });
+  await sam.keyboard.press('Escape');
+  await sam.emulateMedia({ colorScheme: 'dark' });
+  await pause(250);
+  await noSidewaysScroll(sam);
+  await sam.screenshot({ path: path.join(shots, 'phone-dark.png') });
+
+  // The phone layout still works: the message box and the send button are on screen.
+  const box = await sam.locator('#composer button').boundingBox();
+  assert.ok(box && box.x + box.width <= PHONE.width, JSON.stringify(box));
+  assertClean(lin, sam);
+});

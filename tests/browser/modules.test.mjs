@@ -1,0 +1,87 @@
+// The page's pure modules (no DOM, no browser): input parsing, the room log's
+// ordering and de-duplication, and the reconnect backoff.
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { parseInput } from '../../web/js/commands.js';
+import { RoomLog, normalizeRoom, isValidRoom, isValidNick } from '../../web/js/model.js';
+import { backoffDelay, socketUrl, BACKOFF_CAP_MS } from '../../web/js/connection.js';
+
+const msg = (id, ts, text = `m${id}`) => ({ id, ts, text, from: 'ada', via: 'tcp', room: 'lobby' });
+
+test('input lines become messages or commands', () => {
+  assert.deepEqual(parseInput('hello'), { kind: 'say', text: 'hello' });
+  assert.deepEqual(parseInput('   '), { kind: 'empty' });
+  assert.deepEqual(parseInput('//slash'), { kind: 'say', text: '/slash' });
+  assert.deepEqual(parseInput('/me waves  slowly'), { kind: 'me', text: 'waves  slowly' });
+  assert.deepEqual(parseInput('/NICK Ada'), { kind: 'nick', nick: 'Ada' });
+  assert.deepEqual(parseInput('/join #Dev'), { kind: 'join', room: '#Dev' });
+  assert.deepEqual(parseInput('/leave'), { kind: 'leave', room: null });
+  assert.deepEqual(parseInput('/who dev'), { kind: 'who', room: 'dev' });
+  assert.deepEqual(parseInput('/rooms'), { kind: 'rooms' });
+  assert.deepEqual(parseInput('/help'), { kind: 'help' });
+  assert.equal(parseInput('/me').kind, 'error');
+  assert.equal(parseInput('/nick').kind, 'error');
+  assert.match(parseInput('/quux x').message, /Unknown command: \/quux/);
+});
+
+test('room and nick names follow the SPEC', () => {
+  assert.equal(normalizeRoom(' #Dev '), 'dev');
+  assert.ok(isValidRoom('a-b_9'));
+  assert.ok(!isValidRoom('x'.repeat(33)));
+  assert.ok(!isValidRoom('no way'));
+  assert.ok(isValidNick('Ada_1-x'));
+  assert.ok(!isValidNick('x'.repeat(25)));
+  assert.ok(!isValidNick('é'));
+});
+
+test('the room log orders by server time and drops repeats', () => {
+  const log = new RoomLog();
+  assert.ok(log.addMessage(msg(2, 200)));
+  assert.equal(log.addMessage(msg(1, 100)).index, 0);
+  assert.equal(log.addMessage(msg(2, 200)), null);
+  assert.deepEqual(log.messages().map((m) => m.id), [1, 2]);
+  assert.equal(log.lastId, 2);
+  assert.equal(log.lastKey, '2@200');
+});
+
+test('live ids that jump ask for a gap fill; ids that go back mean a restart', () => {
+  const log = new RoomLog();
+  log.addMessage(msg(1, 100));
+  assert.equal(log.addMessage(msg(2, 200), { live: true }).resync, null);
+  assert.equal(log.addMessage(msg(5, 300), { live: true }).resync, 'gap');
+  const restart = log.addMessage(msg(1, 400), { live: true });
+  assert.equal(restart.resync, 'reset');
+  assert.equal(log.lastId, 1);
+  assert.equal(log.messages().length, 4);
+});
+
+test('the room log stays bounded', () => {
+  const log = new RoomLog(3);
+  for (let i = 1; i <= 5; i++) log.addMessage(msg(i, i * 10));
+  assert.deepEqual(log.messages().map((m) => m.id), [3, 4, 5]);
+  assert.ok(!log.has(msg(1, 10)));
+});
+
+test('notices and pending sends sit among messages by time', () => {
+  const log = new RoomLog();
+  log.addMessage(msg(1, 100));
+  const notice = log.addLocal('notice', 150, { parts: ['x'] }).entry;
+  log.addMessage(msg(2, 200));
+  assert.deepEqual(log.entries.map((e) => e.kind), ['message', 'notice', 'message']);
+  assert.equal(log.next(notice).id, 2);
+  assert.ok(log.remove(notice));
+  assert.equal(log.entries.length, 2);
+});
+
+test('reconnect delays grow, jitter, and never pass the cap', () => {
+  assert.equal(backoffDelay(0, () => 0), 250);
+  assert.equal(backoffDelay(0, () => 1), 500);
+  assert.equal(backoffDelay(3, () => 0), 2000);
+  for (let n = 0; n < 50; n++) assert.ok(backoffDelay(n) <= BACKOFF_CAP_MS);
+  assert.ok(BACKOFF_CAP_MS + 4000 < 15000, 'back within 15 s of the server');
+});
+
+test('the socket URL follows the page', () => {
+  assert.equal(socketUrl({ protocol: 'http:', host: 'h:8080' }), 'ws://h:8080/ws');
+  assert.equal(socketUrl({ protocol: 'https:', host: 'chat.example' }), 'wss://chat.example/ws');
+});
