@@ -254,6 +254,19 @@ def test_c1_control_characters_are_removed(server):
     assert b.expect(re.compile(r"^\[")) == f"[lobby] {a.nick}: onetwo31mthree"
 
 
+def test_json_control_characters_are_removed(server):
+    a, ws, peer = server.text(), server.ws(), server.ws()
+    ws.say("a\u0000b\u001b[2Jc\u007fd\u0085e\tf")
+    assert peer.expect("message")["text"] == "ab[2Jcde\tf"
+    assert a.expect(re.compile(r"^\[")) == f"[lobby] {ws.nick}: ab[2Jcde\tf"
+
+
+def test_json_action_seen_by_text_client(server):
+    a, ws = server.text(), server.ws()
+    ws.say("bows", me=True)
+    assert a.expect(re.compile(r"^\[")) == f"[lobby] * {ws.nick} bows"
+
+
 def test_json_say_with_newline_arrives_as_one_line(server):
     a, ws = server.text(), server.ws()
     ws.say("line1\nline2\r\n[lobby] guest-999: forged\u2028")

@@ -126,6 +126,32 @@ def test_nick(server):
     assert other.expect("message")["from"] == "Alice"
 
 
+def test_nick_sent_once_when_sharing_several_rooms(server):
+    ws, other, t = server.ws(), server.ws(), server.text()
+    for room in ("one", "two", "three"):
+        ws.join(room)
+        other.join(room)
+    old = ws.nick
+    ws.rename("Multi")
+    assert other.expect("nick") == {"type": "nick", "old": old, "nick": "Multi"}
+    assert not [o for o in other.sync() if o["type"] == "nick"]
+    assert t.expect(re.compile("known as")) == f"* {old} is now known as Multi"
+    assert not [l for l in t.sync() if "known as" in l]
+
+
+def test_history_holds_messages_and_actions_only(server):
+    ws = server.ws()
+    ws.say("plain")
+    ws.say("acts", me=True)
+    ws.expect("message", text="acts")
+    server.text().rename("Someone")
+    late = server.ws()
+    msgs = late.history["messages"]
+    assert [(m["type"], m["text"], m.get("me", False)) for m in msgs] == [
+        ("message", "plain", False), ("message", "acts", True)]
+    assert all(m["from"] == ws.nick and m["via"] == "ws" for m in msgs)
+
+
 def test_nick_not_sent_to_strangers(server):
     ws, stranger = server.ws(), server.ws()
     ws.request({"type": "leave", "room": "lobby"})

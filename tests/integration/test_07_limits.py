@@ -54,6 +54,16 @@ def test_json_over_the_limit_is_too_long(server, text):
     assert ws.expect("message")["text"] == "still here"
 
 
+def test_size_is_counted_as_received_before_repair(server):
+    a, ws = server.text(), server.ws()
+    # 4096 invalid bytes are 4096 bytes received, however long the repair is.
+    a.send_raw(b"\xff" * 4096 + b"\n")
+    text = ws.expect("message")["text"]
+    assert text and set(text) == {"\ufffd"}
+    a.send_raw(b"\xff" * 4097 + b"\n")
+    assert a.expect(re.compile(r"^!")) == "! message too long"
+
+
 def test_udp_over_the_limit_is_refused(server):
     ws = server.ws()
     u = server.udp_client()
@@ -207,6 +217,28 @@ def test_commands_count_toward_the_rate(chatgate):
     assert "! slow down" in a.sync()
 
 
+def test_every_json_request_counts_toward_the_rate(chatgate):
+    server = chatgate("--rate", "1", "--burst", "3")
+    ws = server.ws()
+    for i in range(6):
+        ws.send({"type": "rooms", "ref": i})
+    answers = [ws.recv_until(lambda o, i=i: o.get("ref") == i)[0] for i in range(6)]
+    assert [a["type"] for a in answers[:3]] == ["rooms"] * 3
+    assert "rate_limited" in [a.get("code") for a in answers[3:]]
+
+
+def test_every_line_of_a_datagram_counts_toward_the_rate(server):
+    ws = server.ws()
+    u = server.udp_client()
+    u.hello()
+    time.sleep(1.0)  # the hello used two tokens; let them come back
+    u.send("\n".join(f"flood {i}" for i in range(60)))
+    assert u.expect(lambda l: l.startswith("!")) == "! slow down"
+    time.sleep(1.0)
+    got = [o["text"] for o in ws.sync() if o["type"] == "message"]
+    assert 40 <= len(got) < 60 and got[:40] == [f"flood {i}" for i in range(40)]
+
+
 def test_raised_limits_let_a_flood_through(fast_server):
     a, b = fast_server.text(), fast_server.text()
     flood_text(a, 300)
@@ -349,9 +381,21 @@ def test_max_clients(chatgate):
     with pytest.raises(websockets.exceptions.InvalidStatusCode) as info:
         cc.WsClient(server.http)
     assert info.value.status_code == 503
+    status, _, body = cc.http_get(server.http, "/ws", headers={
+        "Upgrade": "websocket", "Connection": "Upgrade", "Sec-WebSocket-Version": "13",
+        "Sec-WebSocket-Key": "dGhlIHNhbXBsZSBub25jZQ=="})
+    assert status == 503 and body.strip(), "a refusal should say why"
     # A slot frees up when someone leaves.
     a.close()
     ws.expect("left", nick=a.nick)
-    c = server.text()
-    assert c.room == "lobby"
-    b.expect(f"* {c.nick} joined #lobby")
+
+    def try_connect():
+        c = cc.TextClient(server.tcp, read_welcome=False)
+        line = c.read_line()
+        if cc.WELCOME_RE.match(line):
+            return c
+        assert line == "! server full"
+        c.close()
+    c = cc.wait_for(try_connect, timeout=5, interval=0.1, what="a free slot")
+    server.clients.append(c)
+    b.expect(re.compile(r"^\* guest-\d+ joined #lobby$"))

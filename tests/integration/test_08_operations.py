@@ -41,7 +41,8 @@ def test_metrics_count_clients_by_transport(server):
     assert m['chatgate_clients{transport="udp"}'] == 1
     t1.close()
     ws.expect("left", nick=t1.nick)
-    assert server.metrics()['chatgate_clients{transport="tcp"}'] == 2
+    cc.wait_for(lambda: server.metrics()['chatgate_clients{transport="tcp"}'] == 2,
+                timeout=5, what="the tcp gauge to drop to 2")
 
 
 def test_metrics_count_messages_and_rooms(server):
