@@ -1,0 +1,316 @@
+// What the server tells the page (SPEC section 4): one handler per event
+// type, errors turned into readable text, and what a lost connection means.
+
+import { messageKey, normalizeRoom, isValidRoom } from './model.js';
+import { state, store, conn, currentRoom } from './state.js';
+import { markFailed } from './ui.js';
+import {
+  dom, place, unplace, addNotice, showError, flashHint,
+  renderConn, renderNick, renderRooms, renderPeople, closeNickForm, showNickError,
+} from './view.js';
+import {
+  send, takePending, whoAsked, requestWho, requestRooms, requestNick, refreshRooms, refreshWho,
+  rejoin, resync, openRoom, closeRoom, switchTo,
+} from './session.js';
+
+const NICK_RETRY_MS = 3000;
+const NICK_RETRIES = 3;
+
+function validMessage(m) {
+  return Boolean(m) && typeof m === 'object' && typeof m.from === 'string'
+    && typeof m.text === 'string' && Number.isFinite(m.id) && Number.isFinite(m.ts);
+}
+
+// ---- server events -------------------------------------------------------
+
+const handlers = {
+  welcome: onWelcome,
+  message: onMessage,
+  history: onHistory,
+  joined: onJoined,
+  left: onLeft,
+  nick: onNick,
+  rooms: onRooms,
+  who: onWho,
+  error: onError,
+  bye: (m) => addNotice(currentRoom(), [`The server says goodbye: ${m.message ?? ''}`], { tone: 'warn' }),
+};
+
+export function onServerMessage(msg) {
+  handlers[msg.type]?.(msg);
+}
+
+function onWelcome(w) {
+  const wasReconnect = state.everWelcomed;
+  state.me = String(w.nick ?? '');
+  state.welcomed = true;
+  const given = (Array.isArray(w.rooms) ? w.rooms : []).map(normalizeRoom);
+  let wanted;
+  if (wasReconnect) wanted = [...state.rooms.keys()];
+  else if (Array.isArray(state.savedRooms)) wanted = state.savedRooms.map(normalizeRoom).filter(isValidRoom);
+  else wanted = given;
+
+  // The server put us in its default room (history on the way); restore the rest.
+  for (const name of wanted) openRoom(name);
+  for (const name of given) {
+    if (wanted.includes(name)) state.rooms.get(name).joined = true;
+    else send('leave', { room: name }, { room: name });
+  }
+  for (const name of wanted) if (!given.includes(name)) rejoin(state.rooms.get(name));
+
+  if (state.wantedNick && state.wantedNick !== state.me) {
+    state.nickRetries = 0;
+    requestNick(state.wantedNick, { auto: true });
+  }
+  state.everWelcomed = true;
+  if (wasReconnect) for (const room of state.rooms.values()) addNotice(room, ['Reconnected.'], { tone: 'ok' });
+
+  const target = state.rooms.get(state.current) ?? state.rooms.get(store.get('room', null))
+    ?? [...state.rooms.values()][0] ?? null;
+  switchTo(target);
+  for (const room of state.rooms.values()) if (room !== target) requestWho(room.name);
+  renderNick();
+  renderConn();
+  requestRooms();
+}
+
+// Our own message came back: it replaces the "sending…" line.
+function settleOwn(room, m, meta) {
+  let entry = meta?.type === 'say' ? meta.entry : null;
+  if (!entry || !room.log.entries.includes(entry)) {
+    entry = room.log.entries.find((e) => e.kind === 'pending' && e.text === m.text
+      && Boolean(e.action) === Boolean(m.me));
+  }
+  if (entry) unplace(room, entry);
+}
+
+function onMessage(m) {
+  const meta = takePending(m.ref);
+  if (!validMessage(m)) return;
+  const room = state.rooms.get(normalizeRoom(m.room));
+  if (!room) return;
+  state.clockSkew = Date.now() - m.ts;
+  const mine = m.from === state.me;
+  if (mine) settleOwn(room, m, meta);
+  const result = room.log.addMessage(m, { live: true });
+  if (!result) return;
+  place(room, result, { live: true, mine });
+  if (result.resync === 'reset') resync(room);
+  else if (result.resync === 'gap') resync(room, result.before);
+}
+
+function onHistory(h) {
+  const meta = takePending(h.ref);
+  const room = state.rooms.get(normalizeRoom(h.room));
+  if (!room) return;
+  room.joined = true;
+  const messages = (Array.isArray(h.messages) ? h.messages : []).filter(validMessage);
+  for (const m of messages) {
+    if (m.from === state.me) settleOwn(room, m, null);
+    const result = room.log.addMessage(m);
+    if (result) place(room, result);
+  }
+  if (meta?.expect && !messages.some((m) => messageKey(m) === meta.expect)) resync(room);
+  if (meta?.user) switchTo(room, { focus: true });
+  renderRooms();
+}
+
+function onJoined(j) {
+  const name = normalizeRoom(j.room);
+  if (j.nick === state.me) {
+    const meta = state.pending.get(j.ref); // the history that follows completes it
+    const fresh = !state.rooms.has(name);
+    const room = openRoom(name);
+    room.joined = true;
+    if (fresh) addNotice(room, [`You joined #${name}.`]);
+    if (meta?.user || fresh) requestWho(name);
+    renderRooms();
+  } else {
+    const room = state.rooms.get(name);
+    if (room) {
+      addNotice(room, ['→ ', { nick: j.nick }, ' ', { via: j.via }, ' joined.']);
+      if (room.members && !room.members.some((p) => p.nick === j.nick)) room.members.push({ nick: j.nick, via: j.via });
+      refreshWho(name);
+      renderPeople();
+    }
+  }
+  refreshRooms();
+}
+
+function onLeft(l) {
+  takePending(l.ref);
+  const name = normalizeRoom(l.room);
+  const room = state.rooms.get(name);
+  if (l.nick === state.me) {
+    if (room) {
+      closeRoom(room);
+      flashHint(`You left #${name}.`);
+    }
+  } else if (room) {
+    addNotice(room, ['← ', { nick: l.nick }, ' ', { via: l.via }, ' left.']);
+    if (room.members) room.members = room.members.filter((p) => p.nick !== l.nick);
+    refreshWho(name);
+    renderPeople();
+  }
+  refreshRooms();
+}
+
+function renameMember(room, old, nick) {
+  for (const p of room.members ?? []) if (p.nick === old) p.nick = nick;
+}
+
+function onNick(n) {
+  const meta = takePending(n.ref);
+  if (n.old === state.me || meta?.type === 'nick') {
+    state.me = n.nick;
+    state.wantedNick = n.nick;
+    state.nickRetries = 0;
+    store.set('nick', n.nick);
+    for (const room of state.rooms.values()) {
+      renameMember(room, n.old, n.nick);
+      addNotice(room, ['You are now known as ', { nick: n.nick }, '.']);
+    }
+    if (meta?.form && !dom.nickForm.hidden) {
+      closeNickForm(false);
+      dom.input.focus();
+    }
+    renderNick();
+    renderPeople();
+    return;
+  }
+  let shown = false;
+  for (const room of state.rooms.values()) {
+    if (room.members?.some((p) => p.nick === n.old)) {
+      renameMember(room, n.old, n.nick);
+      addNotice(room, [{ nick: n.old }, ' is now known as ', { nick: n.nick }, '.']);
+      shown = true;
+    }
+  }
+  if (!shown) addNotice(currentRoom(), [{ nick: n.old }, ' is now known as ', { nick: n.nick }, '.']);
+  renderPeople();
+}
+
+function onRooms(r) {
+  const meta = takePending(r.ref);
+  state.serverRooms = (Array.isArray(r.rooms) ? r.rooms : [])
+    .filter((x) => x && typeof x.room === 'string')
+    .map((x) => ({ room: x.room, members: Number(x.members) || 0 }))
+    .sort((a, b) => a.room.localeCompare(b.room));
+  renderRooms();
+  if (meta?.user) {
+    const parts = state.serverRooms.length ? ['Rooms: '] : ['There are no rooms.'];
+    state.serverRooms.forEach((x, i) => parts.push(`${i ? ', ' : ''}#${x.room} (${x.members})`));
+    addNotice(currentRoom(), parts);
+  }
+}
+
+function onWho(w) {
+  const meta = takePending(w.ref);
+  const name = normalizeRoom(w.room);
+  whoAsked.delete(name);
+  const members = (Array.isArray(w.members) ? w.members : [])
+    .filter((p) => p && typeof p.nick === 'string')
+    .sort((a, b) => a.nick.localeCompare(b.nick, undefined, { sensitivity: 'base' }));
+  const room = state.rooms.get(name);
+  if (room) room.members = members;
+  renderPeople();
+  renderRooms();
+  if (meta?.user) {
+    const parts = [`In #${name}: `];
+    members.forEach((p, i) => parts.push(i ? ', ' : '', { nick: p.nick }, ' ', { via: p.via }));
+    if (!members.length) parts.push('nobody.');
+    addNotice(currentRoom(), parts);
+  }
+}
+
+// ---- errors --------------------------------------------------------------
+
+export function describeError(e, meta) {
+  const nick = meta?.nick ?? '';
+  const room = meta?.room ?? '';
+  switch (e.code) {
+    case 'nick_taken': return `The nick “${nick}” is already taken. Pick another one.`;
+    case 'bad_nick': return `“${nick}” can't be used as a nick: use 1–24 letters, digits, “-” or “_”.`;
+    case 'bad_room': return `“${room}” isn't a valid room name: use 1–32 letters, digits, “-” or “_”.`;
+    case 'not_in_room': return `You are not in #${room || '?'}.`;
+    case 'too_long': return 'That message is too long (the limit is 4096 bytes), so it was not sent.';
+    case 'rate_limited': return 'You are sending too fast: that was not sent. Wait a moment and try again.';
+    case 'bad_request': return `The server did not understand that request (${e.message ?? 'bad request'}).`;
+    default: return String(e.message || e.code || 'Unknown error from the server.');
+  }
+}
+
+const SHORT_REASON = { too_long: 'too long', rate_limited: 'too fast, slow down', not_in_room: 'not in this room' };
+
+function onError(e) {
+  const meta = takePending(e.ref);
+  const text = describeError(e, meta);
+  switch (meta?.type) {
+    case 'say': {
+      if (meta.entry) markFailed(meta.entry, SHORT_REASON[e.code] ?? text);
+      if (!dom.input.value) dom.input.value = meta.action ? `/me ${meta.text}` : meta.text;
+      flashHint(text, true);
+      const room = state.rooms.get(meta.room);
+      if (room && room !== currentRoom()) addNotice(room, [text], { tone: 'error' });
+      return;
+    }
+    case 'nick':
+      if (meta.auto && e.code === 'nick_taken' && state.nickRetries < NICK_RETRIES) {
+        retryNick(meta.nick);
+        return;
+      }
+      if (meta.auto && e.code === 'bad_nick') {
+        state.wantedNick = null;
+        store.set('nick', null);
+      }
+      showNickError(text);
+      break;
+    case 'join':
+      if (!meta.user) {
+        const room = state.rooms.get(meta.room);
+        if (room && !room.joined) closeRoom(room);
+      }
+      break;
+    case 'rooms':
+    case 'who':
+      // The page asked on its own: a hint is enough, the log stays calm.
+      if (!meta.user) {
+        flashHint(text, true);
+        return;
+      }
+      break;
+    default:
+  }
+  showError(text);
+}
+
+// Most likely our previous connection still holds the nick: ask again shortly.
+function retryNick(nick) {
+  state.nickRetries++;
+  setTimeout(() => {
+    if (state.welcomed && state.wantedNick === nick && state.me !== nick) requestNick(nick, { auto: true });
+  }, NICK_RETRY_MS * state.nickRetries);
+  if (state.nickRetries === 1) {
+    addNotice(currentRoom(), [`Your nick “${nick}” is still in use; you are `, { nick: state.me },
+      ' for now. Trying again…'], { tone: 'warn' });
+  }
+}
+
+// ---- connection state ----------------------------------------------------
+
+export function onConnState() {
+  if (conn.state !== 'connected' && state.welcomed) {
+    state.welcomed = false;
+    const why = conn.lastClose?.code === 1001 ? ' (the server is shutting down)' : '';
+    for (const room of state.rooms.values()) {
+      room.joined = false;
+      addNotice(room, [`Disconnected from the server${why}. Reconnecting…`], { tone: 'warn' });
+      for (const entry of room.log.entries) {
+        if (entry.kind === 'pending' && !entry.failed) markFailed(entry, 'connection lost');
+      }
+    }
+    state.pending.clear();
+    whoAsked.clear();
+  }
+  renderConn();
+}

@@ -1,0 +1,56 @@
+// What the page knows: who it is, which rooms are open, what it asked the
+// server. One shared object; the session changes it, the view reads it.
+
+import { Connection, socketUrl } from './connection.js';
+
+// localStorage may be unavailable (private mode, disabled): then nothing is remembered.
+export const store = {
+  get(key, fallback) {
+    try {
+      const raw = localStorage.getItem(`chatgate.${key}`);
+      return raw === null ? fallback : JSON.parse(raw);
+    } catch {
+      return fallback;
+    }
+  },
+  set(key, value) {
+    try {
+      localStorage.setItem(`chatgate.${key}`, JSON.stringify(value));
+    } catch { /* not remembered */ }
+  },
+};
+
+export const conn = new Connection(socketUrl(window.location));
+
+export const state = {
+  me: null,                              // our nick, as the server last said
+  wantedNick: store.get('nick', null),   // the nick we chose; re-claimed on every connect
+  rooms: new Map(),                      // open rooms, in the order they were opened
+  current: null,                         // the room on screen (remembered as store 'room')
+  savedRooms: store.get('rooms', null),  // what to reopen on the first welcome
+  serverRooms: [],                       // last `rooms` answer: [{room, members}]
+  welcomed: false,                       // this connection got its welcome
+  everWelcomed: false,
+  pending: new Map(),                    // ref -> what that request was
+  nextRef: 1,
+  clockSkew: 0,                          // local clock minus server clock, ms
+  nickRetries: 0,
+};
+
+export function serverNow() {
+  return Date.now() - state.clockSkew;
+}
+
+export function currentRoom() {
+  return state.rooms.get(state.current) ?? null;
+}
+
+export function saveRooms() {
+  store.set('rooms', [...state.rooms.keys()]);
+}
+
+export function memberCount(name) {
+  const room = state.rooms.get(name);
+  if (room?.members) return room.members.length;
+  return state.serverRooms.find((x) => x.room === name)?.members ?? null;
+}
