@@ -235,3 +235,42 @@ test('HTML from a TCP client is shown as text and runs nothing', async () => {
   assert.deepEqual(a.dialogs, []);
   assertClean(a);
 });
+
+test('auto-scroll follows new messages but leaves a reader who scrolled up alone', async () => {
+  const a = await page();
+  const t = await tcp();
+  const room = unique('scroll-');
+  await type(a, `/join ${room}`);
+  t.send(`/join ${room}`);
+  await until('tcp joined', async () => (await roomCount(a, room)) === 2);
+  for (let n = 1; n <= 30; n++) t.send(`line ${n} of a long scrollback`);
+  await waitMessage(a, { text: 'line 30 of a long scrollback' });
+  const log = a.locator('ol.log:not([hidden])');
+  const gap = () => log.evaluate((n) => n.scrollHeight - n.scrollTop - n.clientHeight);
+  await until('pinned to the end', async () => (await gap()) < 2);
+  assert.ok(await log.evaluate((n) => n.scrollHeight > n.clientHeight * 1.3), 'the log overflows');
+
+  await log.evaluate((n) => { n.scrollTop = 0; });
+  await a.waitForTimeout(100);
+  await new Promise((resolve) => setTimeout(resolve, 1200)); // let the rate limit refill
+  t.send('news while you read');
+  await waitMessage(a, { text: 'news while you read' });
+  await a.waitForTimeout(150);
+  assert.equal(await log.evaluate((n) => n.scrollTop), 0, 'the reader stays where they were');
+  assert.match(await a.textContent('#jump-btn'), /1 new message/);
+
+  await a.click('#jump-btn');
+  await until('back at the end', async () => (await gap()) < 2);
+  assert.equal(await a.isVisible('#jump-btn'), false);
+  assertClean(a);
+});
+
+test('a message the server refuses is marked, explained, and kept for editing', async () => {
+  const a = await page();
+  const long = 'x'.repeat(5000);
+  await type(a, long);
+  await a.waitForSelector('ol.log:not([hidden]) li.msg.failed .state:text("not sent: too long")');
+  assert.match(await a.textContent('#hint'), /too long/);
+  assert.equal((await a.inputValue('#composer-input')).length, 5000);
+  assertClean(a);
+});

@@ -3,12 +3,13 @@
 // nothing missed, nothing doubled.
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { startServer, startServerOnPorts } from './lib/server.mjs';
+import path from 'node:path';
+import { startServer, startServerOnPorts, repoRoot } from './lib/server.mjs';
 import { startProxy } from './lib/proxy.mjs';
 import { TextClient } from './lib/tcp.mjs';
 import {
   launchBrowser, openPage, assertClean, waitConnected, nickOf, type, until,
-  waitMessage, countMessages, notices, unique,
+  waitMessage, countMessages, notices, unique, PHONE, DESKTOP,
 } from './lib/browser.mjs';
 
 // Chromium itself logs each refused WebSocket attempt while the server is away.
@@ -50,7 +51,7 @@ async function setUp(url) {
     const conn = document.getElementById('conn');
     window.shownStates = [];
     new MutationObserver(() => window.shownStates.push(
-      `${conn.dataset.state}: ${document.getElementById('conn-text').textContent}`,
+      `${conn.dataset.state}: ${conn.textContent.trim()}`,
     )).observe(conn, { attributes: true, subtree: true, childList: true, characterData: true });
   });
   return { page, frames, nick, room };
@@ -74,6 +75,11 @@ test('server restart: offline, then back with nick, rooms and every message once
   await server.stop();
   await page.waitForSelector('#conn[data-state="offline"]', { timeout: 5000 });
   assert.match(await page.textContent('#conn-text'), /offline/);
+  // Offline at phone width: the longer status still fits.
+  await page.setViewportSize(PHONE);
+  assert.ok(await page.evaluate(() => document.documentElement.scrollWidth <= window.innerWidth), 'no sideways scroll');
+  await page.setViewportSize(DESKTOP);
+  await page.screenshot({ path: path.join(repoRoot, 'docs', 'screenshots', 'desktop-offline.png') });
   await until('a reconnect attempt shown', () => page.evaluate(() =>
     window.shownStates.some((s) => s.startsWith('reconnecting: reconnecting'))));
 

@@ -6,7 +6,7 @@ import { el, nickNode, viaBadge, renderEntry, syncList } from './ui.js';
 
 const $ = (id) => document.getElementById(id);
 export const dom = {
-  conn: $('conn'), connText: $('conn-text'), retryBtn: $('retry-btn'),
+  conn: $('conn'), connText: $('conn-text'), connRetry: $('conn-retry'), retryBtn: $('retry-btn'),
   nickBtn: $('nick-btn'), nickName: $('nick-name'), nickForm: $('nick-form'),
   nickInput: $('nick-input'), nickCancel: $('nick-cancel'), nickError: $('nick-error'),
   menuBtn: $('menu-btn'), sidebar: $('sidebar'), scrim: $('scrim'), drawerClose: $('drawer-close'),
@@ -121,15 +121,18 @@ export function renderConn() {
   const s = conn.state;
   dom.conn.dataset.state = s;
   clearInterval(countdown);
+  dom.connText.textContent = {
+    connecting: 'connecting…', connected: 'connected', offline: 'offline', reconnecting: 'reconnecting…',
+  }[s] ?? s;
+  dom.connRetry.textContent = '';
   if (s === 'offline') {
+    // The countdown is for the eye only: a screen reader hears "offline" once.
     const tick = () => {
       const secs = Math.max(0, Math.ceil((conn.retryAt - Date.now()) / 1000));
-      dom.connText.textContent = `offline · retrying in ${secs} s`;
+      dom.connRetry.textContent = ` · retrying in ${secs} s`;
     };
     tick();
     countdown = setInterval(tick, 1000);
-  } else {
-    dom.connText.textContent = { connecting: 'connecting…', connected: 'connected', reconnecting: 'reconnecting…' }[s] ?? s;
   }
   dom.retryBtn.hidden = s !== 'offline';
   renderPlaceholder();
