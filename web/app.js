@@ -170,6 +170,8 @@ dom.hint.textContent = IDLE_HINT;
 renderConn();
 switchTo(null);
 conn.start();
+// Ready to type on a desktop; on a phone the keyboard would cover the page.
+if (window.matchMedia('(min-width: 761px)').matches) dom.input.focus();
 
 // For the browser tests and for curious people in devtools.
 window.chatgate = { state, conn };
