@@ -113,7 +113,9 @@ EOF
   tar --numeric-owner -C "$root" -c . \
     | podman import --change 'CMD ["bash"]' \
         --change 'ENV PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin' \
-        - "$BASE_IMAGE" >/dev/null
+        - "$BASE_IMAGE" > "$root.import.log" 2>&1 \
+    || { cat "$root.import.log"; die "podman import failed"; }
+  rm -f "$root.import.log"
   rm -rf "$root"
   rootfs_dir=
 }
@@ -139,7 +141,7 @@ EOF
 }
 
 cleanup() {
-  pm rm -f -t 0 "$NAME" >/dev/null 2>&1 || true
+  pm rm -f -t 0 "$NAME" "$NAME-defaults" >/dev/null 2>&1 || true
   [ -n "${watcher:-}" ] && kill "$watcher" 2>/dev/null || true
   rm -f "${watch_out:-}"
   [ -n "${rootfs_dir:-}" ] && rm -rf "$rootfs_dir" || true
@@ -222,6 +224,32 @@ podman logs "$NAME" 2>&1 | tail -5
 [ "$watch_ok" = 1 ] || die "clients were not told about the shutdown"
 [ "$code" = 0 ] || die "exit code $code after SIGTERM"
 [ "$stop_ms" -lt 2000 ] || die "stop took ${stop_ms} ms, the SPEC allows 2000"
+
+phase "defaults, published ports (bridge network)"
+# What a Docker user runs: no CHATGATE_* at all, ports published on loopback.
+read -r pub_http pub_chat _ < <(pick_ports)
+if pm run -d --name "$NAME-defaults" -p "$HOST:$pub_http:8080" -p "$HOST:$pub_chat:7000" \
+     "$IMAGE" > /tmp/chatgate-bridge-run.log 2>&1; then
+  healthy=0
+  for _ in $(seq 1 50); do
+    if podman healthcheck run "$NAME-defaults" >/dev/null 2>&1; then healthy=1; break; fi
+    sleep 0.2
+  done
+  [ $healthy = 1 ] || { podman logs "$NAME-defaults" | tail; die "health check (defaults) never passed"; }
+  "$PY" - "$HOST" "$pub_http" <<'EOF' || die "published port 8080 does not answer"
+import sys, urllib.request
+with urllib.request.urlopen(f"http://{sys.argv[1]}:{sys.argv[2]}/healthz", timeout=5) as r:
+    assert r.status == 200, r.status
+print(f"ok: /healthz through the published port {sys.argv[2]} -> 8080")
+EOF
+  pm stop -t 10 "$NAME-defaults" >/dev/null
+  code=$(podman inspect --format '{{.State.ExitCode}}' "$NAME-defaults")
+  [ "$code" = 0 ] || die "exit code $code after SIGTERM (defaults)"
+  echo "ok: healthy with the defaults, stopped with exit code 0"
+else
+  # Host networking above is the test; bridge networking needs CNI and iptables.
+  echo "skipped: bridge networking is not available here"; tail -3 /tmp/chatgate-bridge-run.log
+fi
 
 phase "done"
 echo "docker/test.sh: all checks passed in $(( $(date +%s) - t_start ))s"
