@@ -381,6 +381,13 @@ class WsClient(JsonClient):
     def send_text(self, text):
         run(self.ws.send(text))
 
+    def send_many(self, objs):
+        """Send several requests back to back, in one go."""
+        async def send_all():
+            for obj in objs:
+                await self.ws.send(json.dumps(obj))
+        run(send_all())
+
     def _recv_raw(self, timeout):
         async def recv():
             return await asyncio.wait_for(self.ws.recv(), timeout)
@@ -443,6 +450,9 @@ class NdjsonClient(JsonClient, LineSocket):
 
     def send(self, obj):
         self.send_raw(json.dumps(obj).encode() + b"\n")
+
+    def send_many(self, objs):
+        self.send_raw(b"".join(json.dumps(obj).encode() + b"\n" for obj in objs))
 
     def _recv_raw(self, timeout):
         try:

@@ -100,14 +100,14 @@ def test_idle_peer_is_forgotten(chatgate):
 
 
 def test_active_peer_is_kept(chatgate):
-    server = chatgate("--udp-idle-s", "1")
+    server = chatgate("--udp-idle-s", "2")
     ws = server.ws()
     u = server.udp_client()
     u.hello()
-    # Talking every 0.3 s keeps the peer for more than two idle periods.
+    # Talking every 0.4 s keeps the peer for longer than an idle period.
     for i in range(8):
         u.send(f"tick {i}")
-        time.sleep(0.3)
+        time.sleep(0.4)
     seen = ws.sync()
     assert not [o for o in seen if o["type"] == "left"], seen
     assert [o["text"] for o in seen if o["type"] == "message"] == [f"tick {i}" for i in range(8)]

@@ -214,8 +214,8 @@ def test_too_long(server, kind):
 def test_rate_limited(chatgate, kind):
     server = chatgate("--rate", "1", "--burst", "2")
     client = json_client(server, kind)
-    for i in range(4):
-        client.send({"type": "say", "room": "lobby", "text": f"t{i}", "ref": i})
+    client.send_many([{"type": "say", "room": "lobby", "text": f"t{i}", "ref": i}
+                      for i in range(4)])
     answers = [client.recv_until(lambda o, i=i: o.get("ref") == i)[0] for i in range(4)]
     assert [a["type"] for a in answers[:1]] == ["message"]
     codes = [a["code"] for a in answers if a["type"] == "error"]
