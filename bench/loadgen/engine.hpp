@@ -86,6 +86,8 @@ private:
     void run_stage(double rate);
     bool send_message(int s, int64_t sent_ns);
     void drain(stage_stats& st);
+    void probe_slow_clients();
+    void set_slow_reading(int i, bool on);
     bool stage_clean(const stage_stats& st) const;
     void report_stage(size_t idx);
     void report_error(const std::string& what);
@@ -107,6 +109,7 @@ private:
     int failed_ = 0;
     int disconnected_ = 0;
     int slow_dropped_ = 0;
+    bool probing_slow_ = false;  // slow clients read (and discard) to see whether the server closed them
     std::string first_error_;
     int64_t last_read_ns_ = 0;
     uint64_t bytes_in_ = 0;

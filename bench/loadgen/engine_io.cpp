@@ -64,7 +64,7 @@ void engine::on_event(int i, uint32_t events) {
     }
     if (c.state == client::phase::closed) return;
     if (events & EPOLLOUT) flush(i);
-    if (c.slow && c.state == client::phase::open) {
+    if (c.slow && c.state == client::phase::open && !probing_slow_) {
         // Not reading: only the peer closing matters.
         if (events & (EPOLLRDHUP | EPOLLHUP | EPOLLERR)) on_closed(i, "dropped");
         return;
@@ -112,6 +112,7 @@ void engine::on_readable(int i) {
     now_ns_ = monotonic_ns();
     bytes_in_ += static_cast<uint64_t>(n);
     last_read_ns_ = now_ns_;
+    if (c.slow && c.state == client::phase::open) return;  // probing: only the close matters
     if (c.state == client::phase::handshaking) {
         c.in.append(g_read_buf, static_cast<size_t>(n));
         on_handshake(i);
@@ -304,8 +305,17 @@ void engine::set_polling_out(int i, bool on) {
     if (c.polling_out == on || c.fd < 0) return;
     c.polling_out = on;
     epoll_event ev{};
-    ev.events = (c.slow && c.state == client::phase::open ? 0u : static_cast<uint32_t>(EPOLLIN)) | EPOLLRDHUP |
+    ev.events = (c.slow && c.state == client::phase::open && !probing_slow_ ? 0u : static_cast<uint32_t>(EPOLLIN)) | EPOLLRDHUP |
                 (on ? static_cast<uint32_t>(EPOLLOUT) : 0u);
+    ev.data.u32 = static_cast<uint32_t>(i);
+    epoll_ctl(epfd_, EPOLL_CTL_MOD, c.fd, &ev);
+}
+
+void engine::set_slow_reading(int i, bool on) {
+    client& c = clients_[i];
+    if (c.fd < 0) return;
+    epoll_event ev{};
+    ev.events = (on ? static_cast<uint32_t>(EPOLLIN) : 0u) | EPOLLRDHUP | (c.polling_out ? static_cast<uint32_t>(EPOLLOUT) : 0u);
     ev.data.u32 = static_cast<uint32_t>(i);
     epoll_ctl(epfd_, EPOLL_CTL_MOD, c.fd, &ev);
 }

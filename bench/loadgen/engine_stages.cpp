@@ -112,7 +112,7 @@ bool engine::connect_all() {
         flush_dirty();
         pump(now_ns_ + 50 * ms);
         if (failed_ > 0) return false;
-        if (now_ns_ - t0 > 120 * sec) {
+        if (now_ns_ - t0 > opt_.connect_timeout_s * sec) {
             first_error_ = "connect phase timed out";
             return false;
         }
@@ -135,7 +135,7 @@ void engine::join_and_settle() {
     last_read_ns_ = t0;
     now_ns_ = t0;
     // Settled when nothing arrived for settle_ms (joined events, history, welcome).
-    while (now_ns_ - last_read_ns_ < opt_.settle_ms * ms && now_ns_ - t0 < 120 * sec) {
+    while (now_ns_ - last_read_ns_ < opt_.settle_ms * ms && now_ns_ - t0 < opt_.connect_timeout_s * sec) {
         pump(last_read_ns_ + opt_.settle_ms * ms);
         flush_dirty();
     }
@@ -224,6 +224,7 @@ void engine::run_stage(double rate) {
     if (cpu0 >= 0 && cpu1 >= 0) st.server_cpu_s = cpu1 - cpu0;
     st.loadgen_cpu_s = self_cpu_seconds() - self0;
     drain(st);
+    probe_slow_clients();
     st.rss_end_kib = rss_kib(opt_.pid);
     st.rss_peak_kib = std::max(st.rss_peak_kib, st.rss_end_kib);
     st.disconnected = disconnected_ - disconnected0;
@@ -240,6 +241,26 @@ void engine::drain(stage_stats& st) {
         pump(std::min(limit, last + quiet + 1));
         flush_dirty();
     }
+}
+
+// A server that drops a stuck client closes a socket whose receive window is
+// full, so its FIN waits behind the unread bytes: read them all (and discard
+// them) until the close shows or nothing arrives for 300 ms, then stop again.
+void engine::probe_slow_clients() {
+    if (opt_.slow == 0) return;
+    probing_slow_ = true;
+    for (size_t i = static_cast<size_t>(opt_.clients); i < clients_.size(); ++i)
+        if (clients_[i].state == client::phase::open) set_slow_reading(static_cast<int>(i), true);
+    now_ns_ = monotonic_ns();
+    int64_t limit = now_ns_ + 3 * sec;
+    last_read_ns_ = now_ns_;
+    while (now_ns_ < limit && now_ns_ - last_read_ns_ < 300 * ms) {
+        pump(std::min(limit, last_read_ns_ + 300 * ms));
+        flush_dirty();
+    }
+    probing_slow_ = false;
+    for (size_t i = static_cast<size_t>(opt_.clients); i < clients_.size(); ++i)
+        if (clients_[i].state == client::phase::open) set_slow_reading(static_cast<int>(i), false);
 }
 
 bool engine::stage_clean(const stage_stats& st) const {

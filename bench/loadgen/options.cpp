@@ -46,6 +46,7 @@ const char* usage() {
            "  --size B               payload text bytes (64)\n"
            "  --pid PID              server process: RSS and CPU from /proc\n"
            "  --connect-concurrency C (128) --settle-ms MS (300) --drain-ms MS (3000)\n"
+           "  --connect-timeout S    give up connecting (or settling) after S seconds (300)\n"
            "  --max-outbuf BYTES     per-sender unsent cap (262144)\n"
            "  --label TEXT           copied into every JSON line\n";
 }
@@ -83,6 +84,7 @@ bool parse_options(int argc, char** argv, options& o, std::string& error) {
         else if (k == "--pid") o.pid = std::atoi(v.c_str());
         else if (k == "--connect-concurrency") o.connect_concurrency = std::atoi(v.c_str());
         else if (k == "--settle-ms") o.settle_ms = std::atoi(v.c_str());
+        else if (k == "--connect-timeout") o.connect_timeout_s = std::atoi(v.c_str());
         else if (k == "--drain-ms") o.drain_ms = std::atoi(v.c_str());
         else if (k == "--max-outbuf") o.max_outbuf = static_cast<size_t>(std::atoll(v.c_str()));
         else if (k == "--label") o.label = v;

@@ -41,6 +41,7 @@ struct options {
     int pid = 0;                    // server process for RSS and CPU
     int connect_concurrency = 128;  // connects + handshakes in progress at once
     int settle_ms = 300;            // quiet time that ends the connect phase
+    int connect_timeout_s = 300;    // connect phase, and settling, give up after this
     int drain_ms = 3000;            // longest wait for stragglers after a stage
     size_t max_outbuf = 256 * 1024; // per sender; open loop skips a send above it
     std::string label;
