@@ -1,6 +1,7 @@
 """SPEC 3 over TCP: a terminal user with nc, telnet or a socket program."""
 
 import re
+import socket
 import subprocess
 import time
 
@@ -96,6 +97,42 @@ def test_nc_user_quits(server):
     assert cc.WELCOME_RE.match(lines[0]), out
     # Decision: /quit answers "* bye", then the server closes (nc exits).
     assert lines[-1] == "* bye", out
+
+
+def test_nc_one_shot_command_gets_its_answer(server):
+    # `echo /who | nc -q 2 HOST PORT`: nc half-closes after its input; the
+    # server should still answer the line it got before closing.
+    out = subprocess.run(["nc", "-q", "2", "127.0.0.1", str(server.tcp)], input=b"/who\n",
+                         capture_output=True, timeout=20).stdout.decode()
+    lines = out.splitlines()
+    nick = cc.WELCOME_RE.match(lines[0])["nick"]
+    assert f"* {nick} (tcp)" in lines, out
+
+
+def test_half_closed_client_gets_every_answer(server):
+    # The same with a plain socket, several times: losing the answer on EOF
+    # is a race, so one try may pass by luck.
+    for attempt in range(10):
+        c = server.text()
+        c.send("/who")
+        c.sock.shutdown(socket.SHUT_WR)
+        lines = []
+        while True:
+            try:
+                lines.append(c.read_line())
+            except cc.Closed:
+                break
+        assert f"* {c.nick} (tcp)" in lines, (attempt, lines)
+
+
+def test_program_that_sends_without_newline_and_closes(server):
+    # A classroom program: connect, send "Hello, world", close.
+    ws = server.ws()
+    s = socket.create_connection(("127.0.0.1", server.tcp), timeout=10)
+    s.sendall(b"Hello, world")
+    s.close()
+    msg = ws.expect("message")
+    assert msg["text"] == "Hello, world" and msg["via"] == "tcp"
 
 
 def test_quit_closes_and_tells_the_room(server):
