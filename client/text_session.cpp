@@ -1,0 +1,206 @@
+#include "client/text_session.hpp"
+
+#include <chrono>
+
+#include "protocol/names.hpp"
+#include "protocol/text_command.hpp"
+#include "protocol/text_sanitizer.hpp"
+
+namespace chatgate::client {
+namespace {
+
+// A UDP peer says hello with an empty datagram (it carries no line, so it
+// costs no rate token) and repeats it while nothing comes back; later it
+// keeps the server from forgetting an idle peer (300 s by default).
+constexpr auto udp_hello_every = std::chrono::seconds(1);
+constexpr auto udp_keepalive_every = std::chrono::seconds(60);
+// Stop reading a pipe while this many lines wait for the rate limit.
+constexpr std::size_t max_waiting_lines = 64;
+
+constexpr std::string_view welcome_head = "* welcome ";
+constexpr std::string_view welcome_mid = ", you are in #";
+
+std::string trim(std::string_view s) {
+  while (!s.empty() && (s.front() == ' ' || s.front() == '\t')) s.remove_prefix(1);
+  while (!s.empty() && (s.back() == ' ' || s.back() == '\t')) s.remove_suffix(1);
+  return std::string(s);
+}
+
+bool starts_with(std::string_view s, std::string_view head) { return s.substr(0, head.size()) == head; }
+
+// "* welcome NICK, you are in #ROOM. /help lists commands" -> NICK, ROOM.
+bool parse_welcome(const std::string& line, std::string& nick, std::string& room) {
+  if (!starts_with(line, welcome_head)) return false;
+  const std::size_t mid = line.find(welcome_mid);
+  if (mid == std::string::npos) return false;
+  const std::size_t room_at = mid + welcome_mid.size();
+  const std::size_t dot = line.find('.', room_at);
+  if (dot == std::string::npos) return false;
+  nick = line.substr(welcome_head.size(), mid - welcome_head.size());
+  room = line.substr(room_at, dot - room_at);
+  return true;
+}
+
+}  // namespace
+
+text_session::text_session(asio::io_context& io, console& con, std::shared_ptr<link> l, const options& opt)
+    : session(io, con, std::move(l), opt),
+      framing_(opt.to.kind),
+      sender_(io, opt.rate, [this](std::string line) { link_->send(framing_.encode(std::move(line))); }),
+      hello_timer_(io) {
+  sender_.on_drained([this] { on_drained(); });
+}
+
+void text_session::on_open() {
+  phase_ = phase::welcoming;
+  arm_deadline("no welcome from " + opt_.to.describe() + " within " + describe_seconds(opt_.timeout_s) +
+               " (is it a chatgate chat port?)");
+  if (opt_.to.kind == transport::udp) do_udp_hello();
+}
+
+void text_session::do_udp_hello() {
+  link_->send({});
+  hello_timer_.expires_after(phase_ == phase::welcoming ? udp_hello_every : udp_keepalive_every);
+  hello_timer_.async_wait([this](std::error_code ec) {
+    if (!ec && !finished()) do_udp_hello();
+  });
+}
+
+void text_session::keep_udp_alive() {
+  hello_timer_.expires_after(udp_keepalive_every);
+  hello_timer_.async_wait([this](std::error_code ec) {
+    if (!ec && !finished()) do_udp_hello();
+  });
+}
+
+void text_session::on_data(std::string_view chunk) {
+  framing_.decode(chunk, [this](std::string_view raw) {
+    if (!finished()) on_line(protocol::sanitize_text(raw));
+  });
+}
+
+void text_session::on_line(const std::string& line) {
+  if (phase_ == phase::welcoming) return on_welcome(line);
+  if (line == "* server shutting down") {
+    // UDP has no connection to lose: this line is all we get.
+    console_.print(line);
+    return finish(1, "the server is shutting down");
+  }
+  if (phase_ == phase::quitting && line == "* bye") {
+    console_.print(line);
+    const std::size_t refused = refused_ + console_.dropped_lines();
+    if (refused > 0 && !console_.interactive())
+      return finish(1, "the server refused " + std::to_string(refused) + " line(s)");
+    return finish(0);
+  }
+  console_.print(line);
+  track(line);
+  if (phase_ == phase::setting_up) return on_setup_answer(line);
+  if (starts_with(line, "! ")) ++refused_;
+}
+
+void text_session::on_welcome(const std::string& line) {
+  console_.print(line);
+  if (line == "! server full") return finish(1, "the server is full");
+  if (!parse_welcome(line, nick_, room_)) return;
+  phase_ = phase::setting_up;
+  if (opt_.to.kind == transport::udp) keep_udp_alive();
+  if (!opt_.nick.empty()) setup_.push_back(step::nick);
+  if (!opt_.room.empty()) setup_.push_back(step::room);
+  next_setup_step();
+}
+
+void text_session::next_setup_step() {
+  expected_.clear();
+  while (expected_.empty() && !setup_.empty()) {
+    const step s = setup_.front();
+    setup_.pop_front();
+    // Ask only for a change: the server confirms changes, not no-ops.
+    if (s == step::nick && opt_.nick != nick_) {
+      expected_ = "* " + nick_ + " is now known as " + opt_.nick;
+      sender_.push("/nick " + opt_.nick);
+    } else if (s == step::room && protocol::normalize_room(opt_.room).value_or("") != room_) {
+      expected_ = "* " + nick_ + " joined #" + protocol::normalize_room(opt_.room).value_or("");
+      sender_.push("/join " + opt_.room);
+    }
+  }
+  if (!expected_.empty()) return;
+  phase_ = phase::chatting;
+  disarm_deadline();
+  update_prompt();
+  if (input_ended_) {
+    // Interrupted while setting up: quit now.
+    input_ended_ = false;
+    return end_input();
+  }
+  console_.start([this](std::string line) { on_input(std::move(line)); }, [this] { end_input(); });
+}
+
+void text_session::on_setup_answer(const std::string& line) {
+  if (line == expected_) return next_setup_step();
+  if (!starts_with(line, "! ")) return;
+  // Refused: a script stops here rather than post as someone else or elsewhere;
+  // a person reads the error and carries on.
+  if (!console_.interactive()) return finish(1, "the server refused the start: " + line.substr(2));
+  next_setup_step();
+}
+
+void text_session::on_input(std::string line) {
+  if (phase_ != phase::chatting || input_ended_) return;
+  const std::string word = trim(line);
+  if (word == "exit" || word == "bye") return end_input();
+  if (line.empty()) return;
+  if (auto request = protocol::parse_text_line(line)) {
+    if (std::holds_alternative<protocol::req::quit>(request->body)) return end_input();
+    // The session reads text; JSON is what --json is for.
+    if (std::holds_alternative<protocol::req::json_mode>(request->body)) {
+      ++refused_;
+      return console_.print("! start chatgate-client with --json to speak JSON");
+    }
+  }
+  sender_.push(std::move(line));
+  if (sender_.pending() >= max_waiting_lines) console_.pause();
+}
+
+void text_session::end_input() {
+  if (input_ended_ || finished()) return;
+  input_ended_ = true;
+  if (phase_ == phase::setting_up) return;  // quits once the setup is through
+  if (phase_ != phase::chatting) return finish(1, "interrupted before the server said welcome");
+  maybe_quit();
+}
+
+void text_session::on_drained() {
+  console_.resume();
+  maybe_quit();
+}
+
+// Lines go out in order and the server answers in order: its "* bye" comes
+// after everything sent before /quit has been handled.
+void text_session::maybe_quit() {
+  if (!input_ended_ || phase_ != phase::chatting || sender_.pending() > 0) return;
+  phase_ = phase::quitting;
+  arm_deadline("the server did not answer /quit within " + describe_seconds(opt_.timeout_s));
+  sender_.push("/quit");
+}
+
+void text_session::on_link_closed(const std::string& why) {
+  finish(1, why.empty() ? "the server closed the connection" : why);
+}
+
+// Follows our own nick and room in what the server says.
+void text_session::track(const std::string& line) {
+  const std::string self = "* " + nick_;
+  if (starts_with(line, self + " is now known as ")) {
+    nick_ = line.substr(self.size() + std::string_view(" is now known as ").size());
+  } else if (starts_with(line, self + " joined #")) {
+    room_ = line.substr(self.size() + std::string_view(" joined #").size());
+  } else {
+    return;
+  }
+  update_prompt();
+}
+
+void text_session::update_prompt() { console_.set_prompt("#" + room_ + "> "); }
+
+}  // namespace chatgate::client

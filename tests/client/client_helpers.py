@@ -1,0 +1,119 @@
+"""Runs chatgate-client for the tests: to the end with piped input, or in
+the background with a pipe to write to."""
+
+import os
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+
+HERE = Path(__file__).resolve().parent
+REPO_ROOT = HERE.parents[1]
+sys.path.insert(0, str(REPO_ROOT / "tests" / "integration"))
+
+import chatgate_client as cc  # noqa: E402,F401  (tests/integration)
+
+CLIENT = Path(os.environ.get("CHATGATE_CLIENT_BIN", REPO_ROOT / "build" / "chatgate-client"))
+if not CLIENT.is_absolute():
+    CLIENT = REPO_ROOT / CLIENT
+
+# Generous: the suite runs on a shared, loaded 2-core machine.
+TIMEOUT = 20.0
+
+
+def client_env():
+    env = {k: v for k, v in os.environ.items() if not k.startswith("CHATGATE_")}
+    env.setdefault("LANG", "C.UTF-8")
+    return env
+
+
+def run_client(*args, input="", timeout=TIMEOUT):
+    """Runs chatgate-client to the end with `input` piped in."""
+    if not CLIENT.exists():
+        pytest.fail(f"chatgate-client not found at {CLIENT} (set CHATGATE_CLIENT_BIN)")
+    return subprocess.run([str(CLIENT), *map(str, args)], input=input.encode(),
+                          stdout=subprocess.PIPE, stderr=subprocess.PIPE, env=client_env(),
+                          timeout=timeout)
+
+
+class ClientProcess:
+    """chatgate-client running in the background with a pipe on stdin."""
+
+    def __init__(self, *args):
+        if not CLIENT.exists():
+            pytest.fail(f"chatgate-client not found at {CLIENT} (set CHATGATE_CLIENT_BIN)")
+        self.proc = subprocess.Popen([str(CLIENT), *map(str, args)], stdin=subprocess.PIPE,
+                                     stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                                     env=client_env())
+        os.set_blocking(self.proc.stdout.fileno(), False)
+        self.buf = b""
+        self.lines = []
+
+    def send(self, line):
+        self.proc.stdin.write(line.encode() + b"\n")
+        self.proc.stdin.flush()
+
+    def _pump(self):
+        try:
+            chunk = self.proc.stdout.read()
+        except BlockingIOError:
+            chunk = None
+        if chunk:
+            self.buf += chunk
+            *done, self.buf = self.buf.split(b"\n")
+            self.lines += [l.decode() for l in done]
+
+    def wait_line(self, pred, timeout=TIMEOUT):
+        """Waits until an output line satisfies pred (or equals it)."""
+        match = pred if callable(pred) else (lambda l: l == pred)
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            self._pump()
+            for line in self.lines:
+                if match(line):
+                    return line
+            if self.proc.poll() is not None:
+                self._pump()
+                break
+            time.sleep(0.02)
+        for line in self.lines:
+            if match(line):
+                return line
+        raise AssertionError(f"no output line matching {pred!r}; got {self.lines!r}")
+
+    def finish(self, timeout=TIMEOUT):
+        """Closes stdin; returns (exit status, stdout lines, stderr)."""
+        self.proc.stdin.close()
+        status = self.proc.wait(timeout)
+        self._pump()
+        if self.buf:
+            self.lines.append(self.buf.decode())
+            self.buf = b""
+        return status, self.lines, self.proc.stderr.read().decode()
+
+    def kill(self):
+        if self.proc.poll() is None:
+            self.proc.kill()
+            self.proc.wait()
+
+
+def tcp(server):
+    return ["--tcp", f"127.0.0.1:{server.tcp}"]
+
+
+def udp(server):
+    return ["--udp", f"127.0.0.1:{server.udp}"]
+
+
+def ws(server):
+    return ["--ws", f"ws://127.0.0.1:{server.http}/ws"]
+
+
+def echo_tcp(server):
+    return ["--tcp", f"127.0.0.1:{server.echo}"]
+
+
+def echo_udp(server):
+    return ["--udp", f"127.0.0.1:{server.echo}"]
