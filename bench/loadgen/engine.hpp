@@ -87,6 +87,7 @@ private:
     bool send_message(int s, int64_t sent_ns);
     void drain(stage_stats& st);
     void probe_slow_clients();
+    void quiesce();
     void set_slow_reading(int i, bool on);
     bool stage_clean(const stage_stats& st) const;
     void report_stage(size_t idx);

@@ -178,6 +178,7 @@ bool engine::send_message(int s, int64_t sent_ns) {
 }
 
 void engine::run_stage(double rate) {
+    if (!stages_.empty()) quiesce();
     stages_.emplace_back();
     stage_stats& st = stages_.back();
     st.rate = rate;
@@ -239,6 +240,18 @@ void engine::drain(stage_stats& st) {
         int64_t last = std::max(st.last_delivery_ns, st.end_ns);
         if (now_ns_ - last > quiet) break;
         pump(std::min(limit, last + quiet + 1));
+        flush_dirty();
+    }
+}
+
+// Before the next stage, let the backlog of a dirty one flow out (at most 10 s):
+// a stage should not pay for the one before it.
+void engine::quiesce() {
+    now_ns_ = monotonic_ns();
+    int64_t limit = now_ns_ + 10 * sec;
+    last_read_ns_ = now_ns_;
+    while (now_ns_ < limit && now_ns_ - last_read_ns_ < 200 * ms) {
+        pump(std::min(limit, last_read_ns_ + 200 * ms));
         flush_dirty();
     }
 }
