@@ -42,7 +42,7 @@ const char* usage() {
            "  --sweep-factor F (2) --sweep-refine N (2) --sweep-max R (1e6)\n"
            "  --p99-limit-ms MS      clean-stage latency limit (100)\n"
            "  --duration S           seconds per stage (5)\n"
-           "  --window W             closed loop: in-flight messages per sender (16)\n"
+           "  --window W             closed loop: in-flight messages per sender (64)\n"
            "  --size B               payload text bytes (64)\n"
            "  --pid PID              server process: RSS and CPU from /proc\n"
            "  --connect-concurrency C (128) --settle-ms MS (300) --drain-ms MS (3000)\n"

@@ -36,7 +36,7 @@ struct options {
     double p99_limit_ms = 100;
 
     double duration_s = 5;          // per stage
-    int window = 16;                // closed loop: messages in flight per sender
+    int window = 64;                // closed loop: messages in flight per sender
     int size = 64;                  // payload text bytes (64 at least: the marker)
     int pid = 0;                    // server process for RSS and CPU
     int connect_concurrency = 128;  // connects + handshakes in progress at once
