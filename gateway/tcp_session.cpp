@@ -54,7 +54,8 @@ void tcp_session::on_readable(std::error_code ec) {
   for (int i = 0; i < reads_per_turn && !closing_; ++i) {
     const std::size_t n = socket_.read_some(asio::buffer(buf), ec);
     if (ec == asio::error::would_block) return do_read();
-    if (ec) return stop(ec == asio::error::eof ? nullptr : "read failed");
+    if (ec == asio::error::eof) return on_end_of_input();
+    if (ec) return stop("read failed");
     on_bytes(std::string_view(buf.data(), n));
   }
   if (closing_) return;
@@ -72,6 +73,13 @@ void tcp_session::on_bytes(std::string_view bytes) {
       [this] { return on_too_long(); });
   last_byte_ = std::chrono::steady_clock::now();
   if (framer_.has_partial()) arm_idle_timer();
+}
+
+void tcp_session::on_end_of_input() {
+  // A program that sends and then half-closes still gets its last line
+  // handled and every answer written before the connection closes.
+  framer_.flush([this](std::string_view line) { return on_line(line); });
+  close();
 }
 
 bool tcp_session::on_line(std::string_view line) {

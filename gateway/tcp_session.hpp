@@ -31,6 +31,7 @@ class tcp_session final : public participant, public std::enable_shared_from_thi
   void do_read();
   void on_readable(std::error_code ec);
   void on_bytes(std::string_view bytes);
+  void on_end_of_input();
   bool on_line(std::string_view line);
   bool on_too_long();
   void arm_idle_timer();
