@@ -312,8 +312,10 @@ void engine::report_stage(size_t idx) {
         .field("rss_connected_kib", rss_connected_kib_).field("per_conn_bytes", per_conn)
         .field("rss_peak_kib", st.rss_peak_kib).field("rss_end_kib", st.rss_end_kib)
         .field("cpu_s", st.server_cpu_s).field("cpu_pct", st.server_cpu_s >= 0 ? 100.0 * st.server_cpu_s / dur : -1.0)
+        .field("cpu_ns_per_delivery", st.in_window && st.server_cpu_s >= 0 ? st.server_cpu_s * 1e9 / st.in_window : 0.0)
         .end();
     j.begin("loadgen").field("cpu_s", st.loadgen_cpu_s).field("cpu_pct", 100.0 * st.loadgen_cpu_s / dur)
+        .field("cpu_ns_per_delivery", st.in_window ? st.loadgen_cpu_s * 1e9 / st.in_window : 0.0)
         .field("bytes_in", bytes_in_).end();
     j.field("connections", static_cast<uint64_t>(conns)).field("disconnected", st.disconnected)
         .field("slow_dropped", st.slow_dropped).field("connect_s", connect_s_).field("settle_s", settle_s_)
