@@ -66,6 +66,25 @@ def test_json_command_then_every_line_is_json(server):
     c.close()
 
 
+def test_brace_later_is_just_text(server):
+    # Only the first byte of the connection decides.
+    a, ws = server.text(), server.ws()
+    a.send("hello")
+    a.send('{"type": "rooms"}')
+    texts = [ws.expect("message")["text"] for _ in range(2)]
+    assert texts == ["hello", '{"type": "rooms"}']
+
+
+def test_json_command_is_tcp_only(server):
+    ws = server.ws()
+    u = server.udp_client()
+    u.hello()
+    u.send("/json")
+    assert u.read_line().startswith("! ")
+    u.send("still text")
+    assert ws.expect("message")["text"] == "still text"
+
+
 def test_ndjson_client_chats_with_everyone(server):
     ws, t = server.ws(), server.text()
     n = server.ndjson()

@@ -1,6 +1,7 @@
 """SPEC 5: RFC 862 echo over TCP and UDP, watched from room echo."""
 
 import socket
+import subprocess
 import threading
 
 import pytest
@@ -49,6 +50,14 @@ def test_tcp_echo_large_stream(server):
     sender.join()
     assert got == payload
     s.close()
+
+
+def test_nc_echo_round_trip(server):
+    # `printf ... | nc -q 2 HOST ECHO_PORT`: everything comes back before close.
+    payload = b"line one\nline two\n\x00\xffno newline"
+    out = subprocess.run(["nc", "-q", "2", "127.0.0.1", str(server.echo)], input=payload,
+                         capture_output=True, timeout=20).stdout
+    assert out == payload
 
 
 def test_udp_echo_returns_each_datagram(server):
