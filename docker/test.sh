@@ -25,9 +25,9 @@ HOST=127.0.0.1
 
 t_start=$(date +%s)
 t_phase=$t_start
-phase() { # print how long the previous phase took, then name the next one
+phase() { # name the next step, and say how long the one before took
   local now; now=$(date +%s)
-  echo "== [$((now - t_phase))s] $*"
+  echo "== $*   (previous step: $((now - t_phase))s)"
   t_phase=$now
 }
 die() { echo "FAIL: $*" >&2; exit 1; }
