@@ -31,8 +31,9 @@ class console {
   // on_line gets each line without its end; on_end once, at end of input
   // (EOF, Ctrl-D on an empty line, Ctrl-C). Neither is called after stop().
   void start(std::function<void(std::string)> on_line, std::function<void()> on_end);
-  // Reading from a pipe waits while paused (the sender is behind).
-  void pause() { paused_ = true; }
+  // Reading from a pipe waits while paused (the sender is behind); keys
+  // from a terminal are always read.
+  void pause() { paused_ = !raw_; }
   void resume();
   // Stops reading, clears the input line and gives the terminal back.
   void stop();

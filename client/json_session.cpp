@@ -16,7 +16,6 @@ namespace {
 
 namespace req = protocol::req;
 
-constexpr std::size_t max_waiting_lines = 64;
 constexpr int max_retries = 10;
 constexpr auto slow_down_pause = std::chrono::seconds(1);
 
@@ -48,10 +47,7 @@ json_session::json_session(asio::io_context& io, console& con, std::shared_ptr<l
     : session(io, con, std::move(l), opt),
       framing_(opt.to.kind),
       sender_(io, opt.rate, [this](std::string frame) { link_->send(framing_.encode(std::move(frame))); }) {
-  sender_.on_drained([this] {
-    if (held_.empty()) console_.resume();
-    maybe_end();
-  });
+  sender_.on_drained([this] { maybe_end(); });
 }
 
 void json_session::on_open() {
@@ -89,13 +85,16 @@ void json_session::on_event(const json& event) {
   }
   if (type == "nick" && field(event, "old") == nick_) nick_ = field(event, "nick");
   bool visible = true;
-  if (auto ref = event.find("ref"); ref != event.end()) {
-    const std::string key = ref->dump();
-    if (pending_.count(key)) visible = on_answer(event, key);
+  bool answered = false;
+  if (auto ref = event.find("ref"); ref != event.end() && pending_.count(ref->dump())) {
+    visible = on_answer(event, ref->dump());
+    answered = true;
   }
   if (finished()) return;
   if (visible) show(event);
   if (phase_ == phase::setting_up && !setup_pending()) begin_chat();
+  // After the answer has been printed, the next typed line.
+  if (answered && pending_.empty()) asio::post(io_, [this] { next_line(); });
   maybe_end();
 }
 
@@ -128,7 +127,6 @@ bool json_session::on_answer(const json& event, const std::string& key) {
       return false;
     }
     const bool setup = r.setup;
-    if (r.what == kind::join) end_join();
     pending_.erase(it);
     ++refused_;
     // A script stops rather than post as someone else or elsewhere.
@@ -143,7 +141,6 @@ bool json_session::on_answer(const json& event, const std::string& key) {
     const std::string before = std::exchange(room_, field(event, "room"));
     update_prompt();
     if (!before.empty() && before != room_) send(req::leave{before}, kind::leave_old);
-    end_join();
   }
   // A text sender does not see its own message, nor leaving its old room.
   if (done.what == kind::say && type == "message") return false;
@@ -169,36 +166,30 @@ void json_session::begin_chat() {
 
 void json_session::on_input(std::string line) {
   if (phase_ != phase::chatting || input_ended_) return;
-  if (joining_) {
-    // Later lines go to the room being joined: wait for it.
-    held_.push_back(std::move(line));
-    console_.pause();
-    return;
-  }
-  handle_line(std::move(line));
-}
-
-void json_session::release_held() {
-  while (!held_.empty() && !joining_ && !input_ended_ && !finished()) {
-    std::string line = std::move(held_.front());
-    held_.pop_front();
-    handle_line(std::move(line));
-  }
-  if (!held_.empty()) return;
-  if (eof_held_) return end_input();
-  if (sender_.pending() < max_waiting_lines) console_.resume();
+  typed_.push_back(std::move(line));
+  // A pipe waits while lines are queued; a terminal keeps reading keys.
+  console_.pause();
+  next_line();
 }
 
 void json_session::on_input_end() {
-  // Lines held behind a /join still go out first.
-  if (!held_.empty() && !finished()) {
-    eof_held_ = true;
-    return;
-  }
-  end_input();
+  input_over_ = true;
+  next_line();
 }
 
-void json_session::handle_line(std::string line) {
+// Handles typed lines while nothing is waiting for an answer.
+void json_session::next_line() {
+  while (pending_.empty() && !typed_.empty() && !input_ended_ && !finished()) {
+    const std::string line = std::move(typed_.front());
+    typed_.pop_front();
+    handle_line(line);
+  }
+  if (input_ended_ || finished() || !typed_.empty()) return;
+  if (input_over_) return end_input();
+  console_.resume();
+}
+
+void json_session::handle_line(const std::string& line) {
   const std::string word = trim(line);
   if (word == "exit" || word == "bye") return end_input();
   if (line.empty()) return;
@@ -213,15 +204,7 @@ void json_session::handle_line(std::string line) {
     return show_local_error("this connection speaks JSON already");
   const kind what = std::holds_alternative<req::say>(body) ? kind::say
                     : std::holds_alternative<req::join>(body) ? kind::join : kind::other;
-  joining_ = what == kind::join;
   send(body, what);
-  if (sender_.pending() >= max_waiting_lines) console_.pause();
-}
-
-void json_session::end_join() {
-  if (!joining_) return;
-  joining_ = false;
-  asio::post(io_, [this] { release_held(); });
 }
 
 void json_session::send(const protocol::request_body& body, kind what, bool setup) {
@@ -250,12 +233,13 @@ void json_session::send_raw(const std::string& line) {
 void json_session::end_input() {
   if (input_ended_ || finished()) return;
   input_ended_ = true;
+  typed_.clear();
   if (phase_ == phase::setting_up) return;  // ends once the setup is through
   if (phase_ != phase::chatting) return finish(1, "interrupted before the server said welcome");
   maybe_end();
 }
 
-// Every request has been answered (a `say` by its own message coming back).
+// Every request has been answered.
 void json_session::maybe_end() {
   if (!input_ended_ || phase_ != phase::chatting || sender_.pending() > 0) return;
   if (!pending_.empty()) {

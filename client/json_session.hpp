@@ -1,6 +1,11 @@
 // Chat over the JSON protocol (WebSocket, or NDJSON over TCP with --json):
 // typed commands become requests with a `ref`, events are printed as the
 // lines a text client sees (or as they are, with --json).
+//
+// One typed line at a time: the next is sent once the server has answered
+// the last (a `say` by its own message coming back), so lines keep their
+// order even when the rate limit makes the client send one again, and a
+// message after /join goes to the new room.
 #pragma once
 
 #include <deque>
@@ -41,16 +46,17 @@ class json_session final : public session {
   void on_welcome(const json& event);
   bool on_answer(const json& event, const std::string& key);
   void begin_chat();
+
   void on_input(std::string line);
-  void handle_line(std::string line);
-  void release_held();
-  void end_join();
   void on_input_end();
+  void next_line();
+  void handle_line(const std::string& line);
   void send(const protocol::request_body& body, kind what, bool setup = false);
   void send_raw(const std::string& line);
   void end_input();
   void maybe_end();
   bool setup_pending() const;
+
   void show(const json& event);
   void show_local_error(const std::string& message);
   void print_help();
@@ -63,11 +69,10 @@ class json_session final : public session {
   std::uint64_t next_ref_ = 1;
   std::string nick_;
   std::string room_;  // where typed messages go
-  std::deque<std::string> held_;  // typed while a /join was on its way
-  bool joining_ = false;
-  bool eof_held_ = false;  // the input ended with lines still held
+  std::deque<std::string> typed_;  // lines waiting for the answer to the one before
   std::size_t refused_ = 0;
-  bool input_ended_ = false;
+  bool input_over_ = false;   // the console has no more lines
+  bool input_ended_ = false;  // no more lines will be sent
   bool waiting_for_answers_ = false;
 };
 

@@ -16,6 +16,7 @@ constexpr auto udp_hello_every = std::chrono::seconds(1);
 constexpr auto udp_keepalive_every = std::chrono::seconds(60);
 // Stop reading a pipe while this many lines wait for the rate limit.
 constexpr std::size_t max_waiting_lines = 64;
+constexpr auto slow_down_pause = std::chrono::seconds(1);
 
 constexpr std::string_view welcome_head = "* welcome ";
 constexpr std::string_view welcome_mid = ", you are in #";
@@ -47,7 +48,8 @@ text_session::text_session(asio::io_context& io, console& con, std::shared_ptr<l
     : session(io, con, std::move(l), opt),
       framing_(opt.to.kind),
       sender_(io, opt.rate, [this](std::string line) { link_->send(framing_.encode(std::move(line))); }),
-      hello_timer_(io) {
+      hello_timer_(io),
+      retry_timer_(io) {
   sender_.on_drained([this] { on_drained(); });
 }
 
@@ -97,6 +99,19 @@ void text_session::on_line(const std::string& line) {
   track(line);
   if (phase_ == phase::setting_up) return on_setup_answer(line);
   if (starts_with(line, "! ")) ++refused_;
+  if (line == "! slow down") on_slow_down();
+}
+
+// Our pacing is faster than the server allows: give it a rest. The refused
+// line is lost (text has no way to tell which one it was), but /quit must
+// get through.
+void text_session::on_slow_down() {
+  sender_.pause(slow_down_pause);
+  if (phase_ != phase::quitting) return;
+  retry_timer_.expires_after(slow_down_pause + slow_down_pause / 2);
+  retry_timer_.async_wait([this](std::error_code ec) {
+    if (!ec && !finished()) sender_.push("/quit");
+  });
 }
 
 void text_session::on_welcome(const std::string& line) {

@@ -31,6 +31,7 @@ class text_session final : public session {
   void end_input();
   void maybe_quit();
   void on_drained();
+  void on_slow_down();
   void track(const std::string& line);
   void update_prompt();
   void do_udp_hello();
@@ -39,6 +40,7 @@ class text_session final : public session {
   framing framing_;
   paced_sender sender_;
   asio::steady_timer hello_timer_;
+  asio::steady_timer retry_timer_;
   phase phase_ = phase::connecting;
   std::deque<step> setup_;
   std::string expected_;  // the line that confirms the setup step in flight

@@ -1,0 +1,173 @@
+"""chatgate-client in a real terminal (tmux): messages that arrive while
+the user types are printed above the line being typed, which stays intact."""
+
+import os
+import shlex
+import shutil
+import subprocess
+import time
+
+import pytest
+
+from client_helpers import CLIENT, TIMEOUT
+
+pytestmark = pytest.mark.skipif(shutil.which("tmux") is None, reason="needs tmux (apt-get install tmux)")
+
+COLUMNS, ROWS = 80, 24
+
+
+class Terminal:
+    """One tmux pane on a private tmux server, running a shell command."""
+
+    def __init__(self, workdir, command):
+        self.socket = f"chatgate-client-test-{os.getpid()}-{id(self)}"
+        self.workdir = workdir
+        # Keep the pane after the client exits, with its exit status and the
+        # terminal settings from before and after it.
+        script = (f"stty -g > before; {command}; echo $? > status; stty -g > after; "
+                  f"exec sleep 600")
+        self.tmux("new-session", "-d", "-x", str(COLUMNS), "-y", str(ROWS), "-c", str(workdir),
+                  "sh", "-c", script)
+
+    def tmux(self, *args):
+        return subprocess.run(["tmux", "-L", self.socket, "-f", "/dev/null", *args],
+                              check=True, stdout=subprocess.PIPE, env={**os.environ, "TERM": "xterm"},
+                              timeout=TIMEOUT).stdout.decode()
+
+    def type(self, text):
+        self.tmux("send-keys", "-l", text)
+
+    def keys(self, *names):
+        self.tmux("send-keys", *names)
+
+    def screen(self):
+        # tmux drops trailing blanks: "#lobby> " shows as "#lobby>".
+        lines = [l.rstrip() for l in self.tmux("capture-pane", "-p").split("\n")]
+        while lines and not lines[-1]:
+            lines.pop()
+        return lines
+
+    def wait_screen(self, pred, what, timeout=TIMEOUT):
+        deadline = time.monotonic() + timeout
+        while True:
+            lines = self.screen()
+            if pred(lines):
+                return lines
+            if time.monotonic() > deadline:
+                raise AssertionError(f"screen never showed {what}:\n" + "\n".join(lines))
+            time.sleep(0.05)
+
+    def wait_exit(self, timeout=TIMEOUT):
+        status = self.workdir / "status"
+        deadline = time.monotonic() + timeout
+        while not status.exists() or not status.read_text().strip():
+            if time.monotonic() > deadline:
+                raise AssertionError("the client did not exit:\n" + "\n".join(self.screen()))
+            time.sleep(0.05)
+        time.sleep(0.1)  # "after" is written just after
+        return int(status.read_text())
+
+    def settings_restored(self):
+        return (self.workdir / "before").read_text() == (self.workdir / "after").read_text()
+
+    def close(self):
+        subprocess.run(["tmux", "-L", self.socket, "kill-server"], stderr=subprocess.DEVNULL)
+
+
+@pytest.fixture
+def terminal(tmp_path):
+    opened = []
+
+    def open_terminal(*args):
+        workdir = tmp_path / f"tty{len(opened)}"
+        workdir.mkdir()
+        t = Terminal(workdir, " ".join(shlex.quote(str(a)) for a in [CLIENT, *args]))
+        opened.append(t)
+        return t
+
+    yield open_terminal
+    for t in opened:
+        t.close()
+
+
+def last_line(expected):
+    return lambda lines: bool(lines) and lines[-1] == expected.rstrip()
+
+
+def test_incoming_message_does_not_break_the_line_being_typed(server, terminal):
+    browser = server.ws()
+    browser.rename("browser")
+    tty = terminal("chat", "--tcp", f"127.0.0.1:{server.tcp}", "--nick", "typist")
+    browser.expect("nick", nick="typist")
+    tty.wait_screen(last_line("#lobby> "), "the prompt")
+
+    tty.type("hello wor")
+    tty.wait_screen(last_line("#lobby> hello wor"), "the partial input")
+    browser.say("incoming while you type")
+    lines = tty.wait_screen(lambda l: "[lobby] browser: incoming while you type" in l,
+                            "the incoming message")
+    # Printed above the input, which is redrawn as it was.
+    assert lines[-2:] == ["[lobby] browser: incoming while you type", "#lobby> hello wor"], lines
+
+    tty.type("ld")
+    tty.keys("Enter")
+    msg = browser.expect("message", **{"from": "typist"})
+    assert msg["text"] == "hello world"
+    lines = tty.wait_screen(last_line("#lobby> "), "a fresh prompt")
+    assert lines[-2] == "#lobby> hello world"  # the sent line stays on screen
+
+    # Line editing: backspace over whole UTF-8 characters, arrows ignored.
+    tty.type("fix: tpyé✓")
+    tty.keys("BSpace", "BSpace", "BSpace", "BSpace", "Left", "Up")
+    tty.type("ypo ✓")
+    tty.keys("Enter")
+    assert browser.expect("message", **{"from": "typist"})["text"] == "fix: typo ✓"
+
+    tty.keys("C-d")
+    assert tty.wait_exit() == 0
+    assert tty.settings_restored()
+
+
+def test_long_input_scrolls_instead_of_wrapping(server, terminal):
+    browser = server.ws()
+    browser.rename("browser")
+    tty = terminal("chat", "--tcp", f"127.0.0.1:{server.tcp}", "--nick", "longtypist")
+    browser.expect("nick", nick="longtypist")
+    tty.wait_screen(last_line("#lobby> "), "the prompt")
+    text = "".join(chr(ord("a") + i % 26) for i in range(150))
+    tty.type(text)
+    # One screen line: the prompt and the end of the input that fits.
+    tty.wait_screen(lambda l: l and l[-1].startswith("#lobby> ") and l[-1].endswith(text[-20:]),
+                    "the end of the long input")
+    browser.say("ping")
+    lines = tty.wait_screen(lambda l: "[lobby] browser: ping" in l, "the incoming message")
+    assert lines[-2] == "[lobby] browser: ping"
+    assert lines[-1].startswith("#lobby> ") and text.endswith(lines[-1][len("#lobby> "):])
+    assert len(lines[-1]) < COLUMNS
+    tty.keys("Enter")
+    assert browser.expect("message", **{"from": "longtypist"})["text"] == text
+    tty.type("/quit")
+    tty.keys("Enter")
+    assert tty.wait_exit() == 0
+    assert tty.settings_restored()
+
+
+def test_websocket_session_in_a_terminal(server, terminal):
+    browser = server.ws()
+    browser.rename("browser")
+    tty = terminal("chat", "--ws", f"ws://127.0.0.1:{server.http}/ws", "--nick", "wsuser",
+                   "--room", "dev")
+    browser.join("dev")
+    tty.wait_screen(last_line("#dev> "), "the prompt in #dev")
+    tty.type("/wh")
+    browser.say("from the browser", room="dev")
+    lines = tty.wait_screen(lambda l: "[dev] browser (ws): from the browser" in l,
+                            "the incoming message")
+    assert lines[-1] == "#dev> /wh"
+    tty.type("o")
+    tty.keys("Enter")
+    tty.wait_screen(lambda l: "* wsuser (ws)" in l and "* browser (ws)" in l, "the /who answer")
+    tty.keys("C-c")
+    assert tty.wait_exit() == 0
+    assert tty.settings_restored()
+    browser.expect("left", room="dev", nick="wsuser")
