@@ -1,5 +1,6 @@
 """SPEC 4 over WebSocket at /ws."""
 
+import asyncio
 import re
 import time
 
@@ -263,6 +264,16 @@ def test_rejected_message_takes_no_id(server):
     ws.say("two")
     ids = [ws.expect("message")["id"] for _ in range(2)]
     assert ids == [1, 2]
+
+
+def test_server_answers_pings(server):
+    ws = server.ws()
+
+    async def ping():
+        pong = await ws.ws.ping()
+        await asyncio.wait_for(pong, 10)
+    cc.run(ping())
+    assert ws.request({"type": "rooms"})["type"] == "rooms"
 
 
 def test_http_page_and_unknown_path(server):

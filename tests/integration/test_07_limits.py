@@ -200,6 +200,15 @@ def test_json_rate_limit_default(server):
     assert peer_got == [m["text"] for m in delivered]
 
 
+def test_rate_limit_is_per_client(server):
+    a, b, ws = server.text(), server.text(), server.ws()
+    flood_text(a, 60)
+    assert a.expect(lambda l: l.startswith("!")) == "! slow down"
+    b.send("i am not flooding")
+    msg = ws.recv_until(lambda o: o["type"] == "message" and o["from"] == b.nick)[0]
+    assert msg["text"] == "i am not flooding"
+
+
 def test_rate_and_burst_flags(chatgate):
     server = chatgate("--rate", "2", "--burst", "5")
     a, b = server.text(), server.text()
