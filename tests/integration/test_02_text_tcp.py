@@ -5,8 +5,6 @@ import socket
 import subprocess
 import time
 
-import pytest
-
 import chatgate_client as cc
 
 

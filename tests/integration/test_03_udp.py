@@ -55,7 +55,7 @@ def test_udp_commands(server):
     u.nick = "udpuser"
     u.send("/who")
     members = sorted(l for l in u.sync() if re.match(r"^\* \S+ \((ws|tcp|udp)\)$", l))
-    assert members == sorted([f"* udpuser (udp)", f"* {ws.nick} (ws)"])
+    assert members == sorted(["* udpuser (udp)", f"* {ws.nick} (ws)"])
     u.send("/me dances")
     msg = ws.expect("message")
     assert msg["me"] is True and msg["text"] == "dances" and msg["via"] == "udp"

@@ -2,7 +2,6 @@
 
 import json
 import re
-import socket
 import time
 
 import chatgate_client as cc

@@ -5,8 +5,6 @@ import re
 import signal
 import socket
 
-import pytest
-
 import chatgate_client as cc
 
 

@@ -1,6 +1,5 @@
 """Bad input of every kind: an error that says why, and the client stays."""
 
-import json
 import socket
 
 import pytest
