@@ -1,5 +1,7 @@
 #include "gateway/config.hpp"
 
+#include <cstdlib>
+
 #include <CLI/CLI.hpp>
 
 #include "protocol/event.hpp"
@@ -86,6 +88,10 @@ std::optional<int> parse_config(int argc, char** argv, config& c) {
   } catch (const CLI::ParseError& e) {
     return app.exit(e);
   }
+  // CLI11 treats an empty variable as unset, but CHATGATE_ECHO_ROOM= is how
+  // a container switches echo posting off.
+  const char* echo_env = std::getenv("CHATGATE_ECHO_ROOM");
+  if (echo_env && !*echo_env && app.get_option("--echo-room")->count() == 0) c.echo_room.clear();
   if (auto problem = check_rooms(c); !problem.empty()) {
     std::fprintf(stderr, "%s\n", problem.c_str());
     return 2;

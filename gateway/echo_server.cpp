@@ -70,6 +70,7 @@ class echo_session : public std::enable_shared_from_this<echo_session> {
 echo_server::echo_server(asio::io_context& io, const config& cfg, hub& h, metrics& m,
                          const asio::ip::tcp::endpoint& tcp_at)
     : acceptor_(io),
+      backoff_(io.get_executor(), "echo"),
       udp_(io),
       cfg_(cfg),
       hub_(h),
@@ -99,17 +100,17 @@ void echo_server::stop() {
   std::error_code ignored;
   acceptor_.close(ignored);
   udp_.close(ignored);
+  backoff_.cancel();
 }
 
 void echo_server::do_accept() {
   acceptor_.async_accept([this](std::error_code ec, asio::ip::tcp::socket socket) {
     if (ec == asio::error::operation_aborted || stopped_) return;
-    if (!ec) {
-      if (metrics_.clients[metrics::at(protocol::via::echo)] >= cfg_.max_clients)
-        metrics_.count_drop(drop_reason::server_full);
-      else
-        std::make_shared<echo_session>(std::move(socket), *this)->start();
-    }
+    if (ec) return backoff_.retry(ec, [this] { do_accept(); });
+    if (metrics_.clients[metrics::at(protocol::via::echo)] >= cfg_.max_clients)
+      metrics_.count_drop(drop_reason::server_full);
+    else
+      std::make_shared<echo_session>(std::move(socket), *this)->start();
     do_accept();
   });
 }

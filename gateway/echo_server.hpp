@@ -5,6 +5,7 @@
 
 #include <asio.hpp>
 
+#include "gateway/accept_backoff.hpp"
 #include "gateway/config.hpp"
 #include "gateway/hub.hpp"
 #include "gateway/metrics.hpp"
@@ -32,6 +33,7 @@ class echo_server {
   void post(const std::string& from, rate_limiter& limit, std::string_view chunk);
 
   asio::ip::tcp::acceptor acceptor_;
+  accept_backoff backoff_;
   asio::ip::udp::socket udp_;
   const config& cfg_;
   hub& hub_;

@@ -1,4 +1,6 @@
 // chatgate: one chat, whatever you connect with.
+#include <sys/resource.h>
+
 #include <csignal>
 
 #include <asio.hpp>
@@ -12,6 +14,27 @@
 #include "gateway/metrics.hpp"
 #include "protocol/event.hpp"
 
+namespace {
+
+// Every client is a file descriptor: take all the kernel allows us, and say
+// when --max-clients cannot be reached.
+void raise_descriptor_limit(std::size_t max_clients) {
+  rlimit limit{};
+  if (getrlimit(RLIMIT_NOFILE, &limit) != 0) return;
+  if (limit.rlim_cur < limit.rlim_max) {
+    limit.rlim_cur = limit.rlim_max;
+    setrlimit(RLIMIT_NOFILE, &limit);
+    getrlimit(RLIMIT_NOFILE, &limit);
+  }
+  constexpr std::size_t reserve = 32;  // listeners, logs, the ports file
+  if (limit.rlim_cur != RLIM_INFINITY && max_clients + reserve > limit.rlim_cur)
+    spdlog::warn("--max-clients {} but only {} file descriptors are allowed (ulimit -n): "
+                 "expect refused connections sooner",
+                 max_clients, limit.rlim_cur);
+}
+
+}  // namespace
+
 int main(int argc, char** argv) {
   using namespace chatgate;
   config cfg;
@@ -20,6 +43,7 @@ int main(int argc, char** argv) {
   spdlog::set_default_logger(spdlog::stderr_color_st("chatgate"));
   spdlog::set_level(spdlog::level::from_str(cfg.log_level));
   std::signal(SIGPIPE, SIG_IGN);
+  raise_descriptor_limit(cfg.max_clients);
 
   // The hub and the metrics outlive the loop: handlers still pending when
   // the loop is destroyed may touch them, never a listener.

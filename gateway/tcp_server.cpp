@@ -8,7 +8,7 @@ namespace chatgate {
 
 tcp_server::tcp_server(asio::io_context& io, const config& cfg, hub& h, metrics& m,
                        const asio::ip::tcp::endpoint& at)
-    : acceptor_(io), cfg_(cfg), hub_(h), metrics_(m), scratch_(64 * 1024, '\0') {
+    : acceptor_(io), backoff_(io.get_executor(), "tcp chat"), cfg_(cfg), hub_(h), metrics_(m), scratch_(64 * 1024, '\0') {
   acceptor_.open(at.protocol());
   acceptor_.set_option(asio::socket_base::reuse_address(true));
   if (at.protocol() == asio::ip::tcp::v6()) acceptor_.set_option(asio::ip::v6_only(false));
@@ -19,6 +19,7 @@ tcp_server::tcp_server(asio::io_context& io, const config& cfg, hub& h, metrics&
 void tcp_server::stop() {
   std::error_code ignored;
   acceptor_.close(ignored);
+  backoff_.cancel();
 }
 
 void tcp_server::do_accept() {
@@ -28,10 +29,8 @@ void tcp_server::do_accept() {
 
 void tcp_server::on_accept(std::error_code ec, asio::ip::tcp::socket socket) {
   if (ec == asio::error::operation_aborted) return;
-  if (ec) {
-    // Out of file descriptors and the like: keep accepting.
-    spdlog::warn("tcp accept: {}", ec.message());
-  } else if (hub_.full()) {
+  if (ec) return backoff_.retry(ec, [this] { do_accept(); });
+  if (hub_.full()) {
     metrics_.count_drop(drop_reason::server_full);
     std::error_code ignored;
     socket.non_blocking(true, ignored);

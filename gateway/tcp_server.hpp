@@ -6,6 +6,7 @@
 
 #include <asio.hpp>
 
+#include "gateway/accept_backoff.hpp"
 #include "gateway/config.hpp"
 #include "gateway/hub.hpp"
 #include "gateway/metrics.hpp"
@@ -28,6 +29,7 @@ class tcp_server {
   void on_accept(std::error_code ec, asio::ip::tcp::socket socket);
 
   asio::ip::tcp::acceptor acceptor_;
+  accept_backoff backoff_;
   const config& cfg_;
   hub& hub_;
   metrics& metrics_;

@@ -9,6 +9,7 @@
 #include <websocketpp/logger/stub.hpp>
 #include <websocketpp/server.hpp>
 
+#include "gateway/accept_backoff.hpp"
 #include "gateway/static_files.hpp"
 #include "protocol/json_request.hpp"
 
@@ -64,7 +65,7 @@ std::string peer_address(connection& con, bool trust_proxy) {
 
 struct web_server::impl {
   impl(asio::io_context& io, const config& c, hub& h, metrics& m)
-      : cfg(c), hub_(h), metrics_(m), msg_manager(std::make_shared<ws_config::con_msg_manager_type>()),
+      : cfg(c), hub_(h), metrics_(m), backoff(io.get_executor(), "http"), msg_manager(std::make_shared<ws_config::con_msg_manager_type>()),
         framer(false, true, msg_manager, rng) {
     ws.init_asio(&io);
     ws.set_reuse_addr(true);
@@ -77,6 +78,26 @@ struct web_server::impl {
     ws.set_message_handler(
         [this](websocketpp::connection_hdl h, message_ptr msg) { on_message(h, msg); });
     ws.set_http_handler([this](websocketpp::connection_hdl h) { on_http(h); });
+  }
+
+  // Our own accept loop (websocketpp's retries at once and spins when out
+  // of file descriptors).
+  void do_accept() {
+    if (stopping) return;
+    connection_ptr con = ws.get_connection();
+    std::error_code ec;
+    ws.async_accept(con, [this, con](const std::error_code& accept_ec) { on_accept(con, accept_ec); }, ec);
+    if (ec) con->terminate(ec);
+  }
+
+  void on_accept(const connection_ptr& con, const std::error_code& ec) {
+    if (ec) {
+      con->terminate(ec);
+      if (stopping || !ws.is_listening()) return;
+      return backoff.retry(ec, [this] { do_accept(); });
+    }
+    con->start();
+    do_accept();
   }
 
   bool on_validate(websocketpp::connection_hdl h) {
@@ -179,6 +200,7 @@ struct web_server::impl {
   const config& cfg;
   hub& hub_;
   metrics& metrics_;
+  accept_backoff backoff;
   ws_endpoint ws;
   ws_config::con_msg_manager_type::ptr msg_manager;
   ws_config::rng_type rng;
@@ -228,10 +250,11 @@ asio::ip::tcp::endpoint web_server::local_endpoint() const {
   return impl_->ws.get_local_endpoint(ec);
 }
 
-void web_server::start() { impl_->ws.start_accept(); }
+void web_server::start() { impl_->do_accept(); }
 
 void web_server::stop() {
   impl_->stopping = true;
+  impl_->backoff.cancel();
   std::error_code ec;
   impl_->ws.stop_listening(ec);
 }
