@@ -58,7 +58,7 @@ TEST(TextCommand, UnknownCommand) {
 TEST(TextCommand, HelpListsEveryCommand) {
   std::string all;
   for (const char* const* l = help_lines(); *l; ++l) all += *l;
-  for (const char* cmd : {"/nick", "/join", "/rooms", "/who", "/me", "/json", "/quit"})
+  for (const char* cmd : {"/nick", "/join", "/rooms", "/who", "/me", "/help", "/json", "/quit"})
     EXPECT_NE(all.find(cmd), std::string::npos) << cmd;
 }
 
