@@ -50,12 +50,12 @@ line_editor::action line_editor::feed(char c) {
       escape_ = escape::started;
       return action::none;
     case '\t':
-      text_.push_back(' ');
-      return action::redraw;
+      c = ' ';  // a tab would move the cursor where the editor cannot follow
+      break;
     default:
       break;
   }
-  if (static_cast<unsigned char>(c) < 0x20) return action::none;
+  if (static_cast<unsigned char>(c) < 0x20 || text_.size() >= max_line) return action::none;
   text_.push_back(c);
   return action::redraw;
 }

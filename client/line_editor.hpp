@@ -10,6 +10,9 @@ namespace chatgate::client {
 
 class line_editor {
  public:
+  // Characters past this are ignored (a paste without a newline).
+  static constexpr std::size_t max_line = 64 * 1024;
+
   enum class action {
     none,       // nothing visible changed
     redraw,     // the line changed

@@ -27,8 +27,6 @@ class link {
   virtual void start(callbacks cb) = 0;
   // TCP: bytes; UDP: one datagram; WebSocket: one text frame.
   virtual void send(std::string data) = 0;
-  // Bytes handed to send() and not yet written.
-  virtual std::size_t queued() const = 0;
   // Ends the link (a WebSocket closes with 1000); on_close("") follows.
   virtual void close() = 0;
 };

@@ -24,12 +24,9 @@ class tcp_link final : public link, public std::enable_shared_from_this<tcp_link
 
   void send(std::string data) override {
     if (closed_ || data.empty()) return;
-    queued_ += data.size();
     queue_.push_back(std::move(data));
     if (queue_.size() == 1 && connected_) do_write();
   }
-
-  std::size_t queued() const override { return queued_; }
 
   void close() override {
     if (closed_) return;
@@ -78,7 +75,6 @@ class tcp_link final : public link, public std::enable_shared_from_this<tcp_link
   void on_write(std::error_code ec) {
     if (closed_) return;
     if (ec) return fail("connection to " + to_.describe() + " lost: " + ec.message());
-    queued_ -= queue_.front().size();
     queue_.pop_front();
     if (!queue_.empty()) do_write();
   }
@@ -94,7 +90,6 @@ class tcp_link final : public link, public std::enable_shared_from_this<tcp_link
     resolver_.cancel();
     // The queue stays: a write in flight still points into it.
     socket_.close(ignored);
-    queued_ = 0;
   }
 
   tcp::resolver resolver_;
@@ -103,7 +98,6 @@ class tcp_link final : public link, public std::enable_shared_from_this<tcp_link
   callbacks cb_;
   std::array<char, 65536> buffer_{};
   std::deque<std::string> queue_;
-  std::size_t queued_ = 0;
   bool connected_ = false;
   bool closed_ = false;
 };

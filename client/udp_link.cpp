@@ -26,12 +26,9 @@ class udp_link final : public link, public std::enable_shared_from_this<udp_link
   // An empty datagram is sent too: it is how a UDP peer says hello.
   void send(std::string data) override {
     if (closed_) return;
-    queued_ += data.size();
     queue_.push_back(std::move(data));
     if (queue_.size() == 1 && open_) do_send();
   }
-
-  std::size_t queued() const override { return queued_; }
 
   void close() override {
     if (closed_) return;
@@ -78,7 +75,6 @@ class udp_link final : public link, public std::enable_shared_from_this<udp_link
     if (ec == asio::error::connection_refused)
       return fail("cannot connect to " + to_.describe() + ": nothing listens there (" + ec.message() + ")");
     if (ec) return fail("cannot send to " + to_.describe() + ": " + ec.message());
-    queued_ -= queue_.front().size();
     queue_.pop_front();
     if (!queue_.empty()) do_send();
   }
@@ -94,7 +90,6 @@ class udp_link final : public link, public std::enable_shared_from_this<udp_link
     resolver_.cancel();
     // The queue stays: a write in flight still points into it.
     socket_.close(ignored);
-    queued_ = 0;
   }
 
   udp::resolver resolver_;
@@ -103,7 +98,6 @@ class udp_link final : public link, public std::enable_shared_from_this<udp_link
   callbacks cb_;
   std::array<char, 65536> buffer_{};
   std::deque<std::string> queue_;
-  std::size_t queued_ = 0;
   bool open_ = false;
   bool closed_ = false;
 };

@@ -67,8 +67,6 @@ class ws_link final : public link {
     if (ec) fail("cannot send to " + to_.url + ": " + ec.message());
   }
 
-  std::size_t queued() const override { return con_ ? con_->get_buffered_amount() : 0; }
-
   void close() override {
     if (closed_) return;
     closed_ = true;

@@ -2,7 +2,9 @@
 suite's fixtures) and chatgate-client in the background."""
 
 import importlib.util
+import shutil
 import sys
+import tempfile
 from pathlib import Path
 
 import pytest
@@ -21,6 +23,27 @@ _spec.loader.exec_module(_integration)
 chatgate = _integration.chatgate
 server = _integration.server
 fast_server = _integration.fast_server
+
+
+def pytest_configure(config):
+    # A private temporary folder: other suites on this machine run pytest at
+    # the same time, and pytest's shared /tmp/pytest-of-USER is cleaned by
+    # whoever starts next.
+    if not config.option.basetemp:
+        config.option.basetemp = tempfile.mkdtemp(prefix="chatgate-client-tests-")
+        config._chatgate_own_basetemp = True
+
+
+def pytest_unconfigure(config):
+    if getattr(config, "_chatgate_own_basetemp", False) and not getattr(config, "_chatgate_failed", False):
+        shutil.rmtree(config.option.basetemp, ignore_errors=True)
+
+
+@pytest.hookimpl(hookwrapper=True)
+def pytest_runtest_makereport(item, call):
+    report = (yield).get_result()
+    if report.failed:
+        item.config._chatgate_failed = True
 
 
 @pytest.fixture

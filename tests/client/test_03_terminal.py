@@ -171,3 +171,39 @@ def test_websocket_session_in_a_terminal(server, terminal):
     assert tty.wait_exit() == 0
     assert tty.settings_restored()
     browser.expect("left", room="dev", nick="wsuser")
+
+
+def test_two_terminals_and_a_browser(server, terminal):
+    """The issue's "done when": chat over TCP and over UDP, side by side,
+    with a browser in the same room."""
+    browser = server.ws()
+    browser.rename("browser")
+    over_tcp = terminal("chat", "--tcp", f"127.0.0.1:{server.tcp}", "--nick", "ann")
+    over_udp = terminal("chat", "--udp", f"127.0.0.1:{server.udp}", "--nick", "bob")
+    for nick in ("ann", "bob"):
+        browser.expect("nick", nick=nick)
+    over_tcp.wait_screen(last_line("#lobby> "), "ann's prompt")
+    over_udp.wait_screen(last_line("#lobby> "), "bob's prompt")
+
+    over_tcp.type("hi bob")
+    over_tcp.keys("Enter")
+    over_udp.wait_screen(lambda l: "[lobby] ann: hi bob" in l, "ann's message at bob's")
+    over_udp.type("hi ann")
+    over_udp.keys("Enter")
+    over_tcp.wait_screen(lambda l: "[lobby] bob: hi ann" in l, "bob's message at ann's")
+    browser.say("hi both")
+    for tty in (over_tcp, over_udp):
+        tty.wait_screen(lambda l: "[lobby] browser: hi both" in l, "the browser's message")
+    got = [(m["from"], m["via"], m["text"]) for m in browser.sync()
+           if m["type"] == "message" and m["from"] != "browser"]
+    assert got == [("ann", "tcp", "hi bob"), ("bob", "udp", "hi ann")]
+
+    over_udp.type("/who")
+    over_udp.keys("Enter")
+    over_udp.wait_screen(lambda l: {"* ann (tcp)", "* bob (udp)", "* browser (ws)"} <= set(l),
+                         "everyone in /who")
+    for tty in (over_tcp, over_udp):
+        tty.type("exit")
+        tty.keys("Enter")
+        assert tty.wait_exit() == 0
+        assert tty.settings_restored()
