@@ -274,3 +274,15 @@ test('a message the server refuses is marked, explained, and kept for editing', 
   assert.equal((await a.inputValue('#composer-input')).length, 5000);
   assertClean(a);
 });
+
+test('a returning visitor gets back many rooms at once without being rate limited', async () => {
+  const rooms = Array.from({ length: 45 }, (_, i) => `many-${i}`);
+  const a = await page({ storage: { 'chatgate.rooms': rooms, 'chatgate.room': 'many-44' } });
+  await a.waitForSelector('#room-title:text-is("#many-44")');
+  await until('45 rooms joined', async () => (await a.locator('#my-rooms li:not(.pending)').count()) === 45, 10000);
+  assert.equal(await a.locator('#my-rooms li[data-key="lobby"]').count(), 0, 'lobby left again, as before');
+  await type(a, 'still here');
+  await waitMessage(a, { text: 'still here', pending: false });
+  assert.equal(await a.locator('.notice.error').count(), 0, await a.locator('.notice.error').allTextContents());
+  assertClean(a);
+});

@@ -85,3 +85,32 @@ test('the socket URL follows the page', () => {
   assert.equal(socketUrl({ protocol: 'http:', host: 'h:8080' }), 'ws://h:8080/ws');
   assert.equal(socketUrl({ protocol: 'https:', host: 'chat.example' }), 'wss://chat.example/ws');
 });
+
+test('the connection paces a burst of frames under the server rate limit', async () => {
+  const sent = [];
+  class FakeSocket {
+    static CONNECTING = 0;
+    static OPEN = 1;
+    readyState = 1;
+    constructor() { setTimeout(() => this.onopen?.(), 0); }
+    send(data) { sent.push(JSON.parse(data)); }
+    close() { this.readyState = 3; }
+  }
+  const saved = globalThis.WebSocket;
+  globalThis.WebSocket = FakeSocket;
+  try {
+    const { Connection, SEND_BURST, SEND_RATE } = await import('../../web/js/connection.js');
+    const conn = new Connection('ws://test/ws');
+    const opened = new Promise((resolve) => conn.addEventListener('state', () => conn.isOpen && resolve()));
+    conn.start();
+    await opened;
+    for (let i = 0; i < 60; i++) assert.equal(conn.send({ type: 'rooms', ref: i }), true);
+    assert.equal(sent.length, SEND_BURST);
+    await new Promise((resolve) => setTimeout(resolve, 500));
+    assert.ok(sent.length > SEND_BURST && sent.length <= SEND_BURST + SEND_RATE, `${sent.length} sent`);
+    assert.deepEqual(sent.map((f) => f.ref), sent.map((_, i) => i), 'in order');
+    conn.stop();
+  } finally {
+    globalThis.WebSocket = saved;
+  }
+});

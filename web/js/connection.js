@@ -5,6 +5,10 @@ export const BACKOFF_BASE_MS = 500;
 export const BACKOFF_CAP_MS = 6000;
 export const CONNECT_TIMEOUT_MS = 4000;
 export const STALL_TIMEOUT_MS = 15000;
+// Stay under the server's default rate limit (20/s, bursts of 40), so that a
+// reconnect that rejoins many rooms at once is not refused.
+export const SEND_BURST = 30;
+export const SEND_RATE = 15;
 
 // "Equal jitter": half the ceiling fixed, half random, so retries spread out
 // but never wait longer than the cap (the page is back within ~6 s of the server).
@@ -28,6 +32,11 @@ export class Connection extends EventTarget {
   #retryTimer = 0;
   #connectTimer = 0;
   #awaitingSince = 0;
+  #outbox = [];
+  #tokens = SEND_BURST;
+  #refilledAt = Date.now();
+  #flushTimer = 0;
+  #watchdogTimer = 0;
 
   constructor(url) {
     super();
@@ -39,18 +48,48 @@ export class Connection extends EventTarget {
 
   start() {
     this.#open();
-    setInterval(() => this.#watchdog(), 2000);
+    this.#watchdogTimer = setInterval(() => this.#watchdog(), 2000);
+  }
+
+  // Closes for good: no more reconnects.
+  stop() {
+    clearInterval(this.#watchdogTimer);
+    clearTimeout(this.#retryTimer);
+    clearTimeout(this.#connectTimer);
+    clearTimeout(this.#flushTimer);
+    const ws = this.#ws;
+    this.#ws = null;
+    if (ws) {
+      ws.onopen = ws.onmessage = ws.onclose = null;
+      ws.close(1000);
+    }
   }
 
   get isOpen() {
     return this.#ws !== null && this.#ws.readyState === WebSocket.OPEN;
   }
 
+  // Queues one JSON frame; false when there is no open socket to send it on.
   send(obj) {
     if (!this.isOpen) return false;
-    this.#ws.send(JSON.stringify(obj));
-    if (!this.#awaitingSince) this.#awaitingSince = Date.now();
+    this.#outbox.push(JSON.stringify(obj));
+    this.#flush();
     return true;
+  }
+
+  #flush() {
+    clearTimeout(this.#flushTimer);
+    const now = Date.now();
+    this.#tokens = Math.min(SEND_BURST, this.#tokens + ((now - this.#refilledAt) / 1000) * SEND_RATE);
+    this.#refilledAt = now;
+    while (this.#outbox.length && this.#tokens >= 1 && this.isOpen) {
+      this.#ws.send(this.#outbox.shift());
+      this.#tokens -= 1;
+      if (!this.#awaitingSince) this.#awaitingSince = now;
+    }
+    if (this.#outbox.length && this.isOpen) {
+      this.#flushTimer = setTimeout(() => this.#flush(), Math.ceil(1000 / SEND_RATE));
+    }
   }
 
   retryNow() {
@@ -110,6 +149,8 @@ export class Connection extends EventTarget {
     if (ws.readyState === WebSocket.OPEN) ws.close(4000, 'stalled');
     this.#ws = null;
     this.#awaitingSince = 0;
+    this.#outbox = [];
+    clearTimeout(this.#flushTimer);
     this.#scheduleRetry(why);
   }
 

@@ -68,7 +68,6 @@ function onWelcome(w) {
   const target = state.rooms.get(state.current) ?? state.rooms.get(store.get('room', null))
     ?? [...state.rooms.values()][0] ?? null;
   switchTo(target);
-  for (const room of state.rooms.values()) if (room !== target) requestWho(room.name);
   renderNick();
   renderConn();
   requestRooms();
@@ -304,6 +303,7 @@ export function onConnState() {
     const why = conn.lastClose?.code === 1001 ? ' (the server is shutting down)' : '';
     for (const room of state.rooms.values()) {
       room.joined = false;
+      room.members = null; // asked again when the room is on screen
       addNotice(room, [`Disconnected from the server${why}. Reconnecting…`], { tone: 'warn' });
       for (const entry of room.log.entries) {
         if (entry.kind === 'pending' && !entry.failed) markFailed(entry, 'connection lost');

@@ -20,8 +20,14 @@ export const PHONE = { width: 390, height: 844 };
 
 // A page in its own context (its own localStorage), recording console errors,
 // uncaught exceptions and dialogs so every test can insist there were none.
-export async function openPage(browser, url, { viewport = DESKTOP, colorScheme = 'light' } = {}) {
+export async function openPage(browser, url, { viewport = DESKTOP, colorScheme = 'light', storage = null } = {}) {
   const context = await browser.newContext({ viewport, colorScheme });
+  if (storage) {
+    // What an earlier visit left in localStorage.
+    await context.addInitScript((entries) => {
+      for (const [key, value] of Object.entries(entries)) localStorage.setItem(key, JSON.stringify(value));
+    }, storage);
+  }
   const page = await context.newPage();
   page.problems = [];
   page.dialogs = [];
