@@ -262,7 +262,7 @@ function onError(e) {
         state.wantedNick = null;
         store.set('nick', null);
       }
-      showNickError(text);
+      if (meta.form && showNickError(text)) return;
       break;
     case 'join':
       if (!meta.user) {

@@ -249,11 +249,13 @@ export function closeNickForm(returnFocus = true) {
   if (returnFocus) dom.nickBtn.focus();
 }
 
+// True when the nick form is open and now shows the error.
 export function showNickError(text) {
-  if (dom.nickForm.hidden) return;
+  if (dom.nickForm.hidden) return false;
   dom.nickError.textContent = text;
   dom.nickInput.focus();
   dom.nickInput.select();
+  return true;
 }
 
 export function drawerOpen() {
