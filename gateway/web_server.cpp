@@ -175,8 +175,12 @@ struct web_server::impl {
     if (path == "/ws")
       return reply(websocketpp::http::status_code::upgrade_required,
                    "this is the WebSocket endpoint: connect with a WebSocket client\n", "text/plain");
-    if (auto file = find_static_file(target, cfg.web_root))
+    if (auto file = find_static_file(target, cfg.web_root)) {
+      // The page needs nothing from elsewhere; say so to the browser.
+      con->replace_header("Content-Security-Policy", "default-src 'self'; img-src 'self' data:");
+      con->replace_header("X-Content-Type-Options", "nosniff");
       return reply(websocketpp::http::status_code::ok, std::move(file->body), file->content_type);
+    }
     reply(websocketpp::http::status_code::not_found, "not found\n", "text/plain");
   }
 

@@ -7,13 +7,13 @@ import dgram from 'node:dgram';
 import net from 'node:net';
 import { mkdirSync } from 'node:fs';
 import path from 'node:path';
-import { startServer, repoRoot } from './lib/server.mjs';
+import { startServer, screenshotDir } from './lib/server.mjs';
 import { TextClient } from './lib/tcp.mjs';
 import {
   launchBrowser, openPage, assertClean, type, until, waitMessage, waitNotice, nickOf, PHONE, DESKTOP,
 } from './lib/browser.mjs';
 
-const shots = path.join(repoRoot, 'docs', 'screenshots');
+const shots = screenshotDir;
 let server;
 let browser;
 const cleanups = [];

@@ -3,8 +3,9 @@
 // nothing missed, nothing doubled.
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
+import { mkdirSync } from 'node:fs';
 import path from 'node:path';
-import { startServer, startServerOnPorts, repoRoot } from './lib/server.mjs';
+import { startServer, startServerOnPorts, screenshotDir } from './lib/server.mjs';
 import { startProxy } from './lib/proxy.mjs';
 import { TextClient } from './lib/tcp.mjs';
 import {
@@ -79,7 +80,8 @@ test('server restart: offline, then back with nick, rooms and every message once
   await page.setViewportSize(PHONE);
   assert.ok(await page.evaluate(() => document.documentElement.scrollWidth <= window.innerWidth), 'no sideways scroll');
   await page.setViewportSize(DESKTOP);
-  await page.screenshot({ path: path.join(repoRoot, 'docs', 'screenshots', 'desktop-offline.png') });
+  mkdirSync(screenshotDir, { recursive: true });
+  await page.screenshot({ path: path.join(screenshotDir, 'desktop-offline.png') });
   await until('a reconnect attempt shown', () => page.evaluate(() =>
     window.shownStates.some((s) => s.startsWith('reconnecting: reconnecting'))));
 

@@ -7,6 +7,12 @@ import { fileURLToPath } from 'node:url';
 
 export const repoRoot = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../../..');
 
+// Screenshots go to docs/screenshots/ only when asked (UPDATE_SCREENSHOTS=1),
+// so that a test run leaves the working tree clean.
+export const screenshotDir = process.env.UPDATE_SCREENSHOTS
+  ? path.join(repoRoot, 'docs', 'screenshots')
+  : path.join(tmpdir(), 'chatgate-screenshots');
+
 export function binaryPath() {
   const bin = process.env.CHATGATE_BIN || 'build/chatgate';
   return path.isAbsolute(bin) ? bin : path.join(repoRoot, bin);
