@@ -11,6 +11,7 @@
 #include "client/json_session.hpp"
 #include "client/link.hpp"
 #include "client/options.hpp"
+#include "client/terminal.hpp"
 #include "client/text_session.hpp"
 
 namespace {
@@ -32,6 +33,7 @@ std::unique_ptr<session> make_session(asio::io_context& io, console& con, const 
 int main(int argc, char** argv) {
   options opt;
   if (auto status = parse_options(argc, argv, opt)) return *status;
+  ensure_standard_fds();
   std::signal(SIGPIPE, SIG_IGN);
 
   asio::io_context io(1);

@@ -60,12 +60,13 @@ struct raw_options {
 };
 
 void add_target_options(CLI::App& cmd, raw_options& raw, bool with_ws, const char* default_to) {
-  auto* tcp = cmd.add_option("--tcp", raw.tcp,
-                             std::string("chat server as HOST:PORT (default ") + default_to + ")");
-  auto* udp = cmd.add_option("--udp", raw.udp, "talk over UDP to HOST:PORT");
+  auto* tcp = cmd.add_option("--tcp", raw.tcp, std::string("talk over TCP (default ") + default_to + ")")
+                  ->type_name("HOST:PORT");
+  auto* udp = cmd.add_option("--udp", raw.udp, "talk over UDP")->type_name("HOST:PORT");
   udp->excludes(tcp);
   if (with_ws) {
-    auto* ws = cmd.add_option("--ws", raw.ws, "talk over WebSocket to ws://HOST:PORT/ws");
+    auto* ws = cmd.add_option("--ws", raw.ws, "talk over WebSocket (the JSON protocol)")
+                   ->type_name("ws://HOST:PORT/ws");
     ws->excludes(tcp)->excludes(udp);
   }
 }
@@ -172,26 +173,34 @@ std::optional<int> parse_options(int argc, char** argv, options& out) {
   CLI::App app{"chatgate-client: chat with a chatgate server from a terminal, or probe its echo port"};
   app.set_version_flag("--version", std::string("chatgate-client ") + CHATGATE_VERSION);
   app.require_subcommand(1);
+  app.get_formatter()->column_width(36);
+  app.footer(
+      "examples:\n"
+      "  chatgate-client chat\n"
+      "  chatgate-client chat --udp 127.0.0.1:7000 --nick bob\n"
+      "  echo hi | chatgate-client chat --ws ws://127.0.0.1:8080/ws --nick bot --room ops\n"
+      "  chatgate-client echo --udp 127.0.0.1:7007 --count 1000 --size 512\n"
+      "exit status: 0 done, 1 the connection failed or the server refused something, 2 bad usage");
 
   raw_options chat_raw, echo_raw;
   CLI::App* chat = app.add_subcommand("chat", "chat in a room (default: --tcp 127.0.0.1:7000)");
   add_target_options(*chat, chat_raw, /*with_ws=*/true, "127.0.0.1:7000");
-  chat->add_option("--nick", out.nick, "take this nick on start");
-  chat->add_option("--room", out.room, "go to this room on start (instead of lobby)");
+  chat->add_option("--nick", out.nick, "take this nick on start")->type_name("NICK");
+  chat->add_option("--room", out.room, "go to this room on start (instead of lobby)")->type_name("ROOM");
   chat->add_flag("--json", out.json, "print the server's JSON events as they are (TCP: NDJSON)");
   chat->add_option("--rate", out.rate, "send at most N lines a second, bursts of 2N (0: no pacing)")
-      ->capture_default_str();
+      ->type_name("N")->capture_default_str();
   chat->add_option("--timeout", out.timeout_s, "seconds to wait for the server to answer")
-      ->capture_default_str()->check(CLI::PositiveNumber);
+      ->type_name("SECONDS")->capture_default_str()->check(CLI::PositiveNumber);
 
   CLI::App* echo = app.add_subcommand("echo", "send lines to an RFC 862 echo server, print what comes back "
                                               "(default: --tcp 127.0.0.1:7007)");
   add_target_options(*echo, echo_raw, /*with_ws=*/false, "127.0.0.1:7007");
-  echo->add_option("--count", out.count, "probe: this many round trips, then print the latency")
-      ->check(CLI::Range(1, 1000000));
-  echo->add_option("--size", out.size, "probe: bytes per round trip")->capture_default_str();
+  echo->add_option("--count", out.count, "probe: this many round trips, then print min/median/p99")
+      ->type_name("N")->check(CLI::Range(1, 1000000));
+  echo->add_option("--size", out.size, "probe: bytes per round trip")->type_name("BYTES")->capture_default_str();
   echo->add_option("--timeout", out.timeout_s, "seconds to wait for the server to answer")
-      ->capture_default_str()->check(CLI::PositiveNumber);
+      ->type_name("SECONDS")->capture_default_str()->check(CLI::PositiveNumber);
 
   try {
     app.parse(argc, argv);

@@ -32,6 +32,11 @@ fd_flags_guard::~fd_flags_guard() {
   if (flags_ != -1) fcntl(fd_, F_SETFL, flags_);
 }
 
+void ensure_standard_fds() {
+  for (int fd = 0; fd <= 2; ++fd)
+    if (fcntl(fd, F_GETFD) == -1 && errno == EBADF) ::open("/dev/null", O_RDWR);  // lowest free: fd
+}
+
 bool is_terminal(int fd) { return isatty(fd) == 1; }
 
 unsigned terminal_columns(int fd) {

@@ -39,6 +39,9 @@ class fd_flags_guard {
   int flags_;
 };
 
+// Opens /dev/null on any of stdin, stdout, stderr that is closed, so no
+// socket is ever given their numbers.
+void ensure_standard_fds();
 bool is_terminal(int fd);
 // Columns of the terminal on fd, or 80 when unknown.
 unsigned terminal_columns(int fd);

@@ -62,14 +62,12 @@ void text_session::on_open() {
 
 void text_session::do_udp_hello() {
   link_->send({});
-  hello_timer_.expires_after(phase_ == phase::welcoming ? udp_hello_every : udp_keepalive_every);
-  hello_timer_.async_wait([this](std::error_code ec) {
-    if (!ec && !finished()) do_udp_hello();
-  });
+  schedule_udp_hello();
 }
 
-void text_session::keep_udp_alive() {
-  hello_timer_.expires_after(udp_keepalive_every);
+// Every second until the welcome, then once a minute.
+void text_session::schedule_udp_hello() {
+  hello_timer_.expires_after(phase_ == phase::welcoming ? udp_hello_every : udp_keepalive_every);
   hello_timer_.async_wait([this](std::error_code ec) {
     if (!ec && !finished()) do_udp_hello();
   });
@@ -119,7 +117,7 @@ void text_session::on_welcome(const std::string& line) {
   if (line == "! server full") return finish(1, "the server is full");
   if (!parse_welcome(line, nick_, room_)) return;
   phase_ = phase::setting_up;
-  if (opt_.to.kind == transport::udp) keep_udp_alive();
+  if (opt_.to.kind == transport::udp) schedule_udp_hello();
   if (!opt_.nick.empty()) setup_.push_back(step::nick);
   if (!opt_.room.empty()) setup_.push_back(step::room);
   next_setup_step();

@@ -35,7 +35,7 @@ class text_session final : public session {
   void track(const std::string& line);
   void update_prompt();
   void do_udp_hello();
-  void keep_udp_alive();
+  void schedule_udp_hello();
 
   framing framing_;
   paced_sender sender_;
