@@ -88,6 +88,9 @@ private:
     void drain(stage_stats& st);
     void probe_slow_clients();
     void quiesce();
+    void coalesce();
+    void hold();
+    void run_stages();
     void set_slow_reading(int i, bool on);
     bool stage_clean(const stage_stats& st) const;
     void report_stage(size_t idx);
@@ -110,6 +113,7 @@ private:
     int failed_ = 0;
     int disconnected_ = 0;
     int slow_dropped_ = 0;
+    bool holding_ = true;
     bool probing_slow_ = false;  // slow clients read (and discard) to see whether the server closed them
     std::string first_error_;
     int64_t last_read_ns_ = 0;
@@ -122,5 +126,7 @@ private:
 };
 
 int64_t monotonic_ns();
+
+constexpr uint32_t stdin_id = 0xffffffffu;  // epoll tag of standard input (--hold)
 
 }  // namespace loadgen

@@ -328,7 +328,14 @@ void engine::pump(int64_t wake_ns) {
     timespec ts{static_cast<time_t>(wait / 1000000000), static_cast<long>(wait % 1000000000)};
     int n = epoll_pwait2(epfd_, events, 1024, &ts, nullptr);
     now_ns_ = monotonic_ns();
-    for (int k = 0; k < n; ++k) on_event(static_cast<int>(events[k].data.u32), events[k].events);
+    for (int k = 0; k < n; ++k) {
+        if (events[k].data.u32 == stdin_id) {
+            char buf[256];
+            if (::read(0, buf, sizeof buf) <= 0) holding_ = false;
+            continue;
+        }
+        on_event(static_cast<int>(events[k].data.u32), events[k].events);
+    }
 }
 
 }  // namespace loadgen

@@ -70,16 +70,38 @@ int engine::run() {
     }
     join_and_settle();
     rss_connected_kib_ = rss_kib(opt_.pid);
+    run_stages();
+    hold();
+    return 0;
+}
+
+// Lets the caller read the server's own counters while every client is still
+// connected and reading; closing them all at once is a storm of its own.
+void engine::hold() {
+    if (!opt_.hold) return;
+    std::printf("{\"type\":\"done\"}\n");
+    std::fflush(stdout);
+    epoll_event ev{};
+    ev.events = EPOLLIN;
+    ev.data.u32 = stdin_id;
+    if (epoll_ctl(epfd_, EPOLL_CTL_ADD, 0, &ev) != 0) return;
+    while (holding_) {
+        pump(monotonic_ns() + sec);
+        flush_dirty();
+    }
+}
+
+void engine::run_stages() {
     if (opt_.senders == 0) {
         run_stage(0);
-        return 0;
+        return;
     }
     if (!opt_.sweep) {
         for (double r : opt_.rates) {
             if (stages_.size() >= max_stages) break;
             run_stage(r);
         }
-        return 0;
+        return;
     }
     double clean = 0, dirty = 0;
     for (double r = opt_.rates[0]; r <= opt_.sweep_max && stages_.size() < max_stages; r *= opt_.sweep_factor) {
@@ -100,7 +122,14 @@ int engine::run() {
         .field("stages", static_cast<uint64_t>(stages_.size()));
     std::printf("%s\n", j.str().c_str());
     std::fflush(stdout);
-    return 0;
+}
+
+// Nothing is timed while clients connect, so let what the server sends them
+// (welcome, history, everyone's `joined`) pile up: one read then takes many
+// frames instead of one. 2 ms is far too short for a server queue to fill.
+void engine::coalesce() {
+    timespec ts{0, 2 * ms};
+    nanosleep(&ts, nullptr);
 }
 
 bool engine::connect_all() {
@@ -110,6 +139,7 @@ bool engine::connect_all() {
     while (ready_ + failed_ < total) {
         while (next < total && connecting_ < opt_.connect_concurrency) start_connect(next++);
         flush_dirty();
+        coalesce();
         pump(now_ns_ + 50 * ms);
         if (failed_ > 0) return false;
         if (now_ns_ - t0 > opt_.connect_timeout_s * sec) {
@@ -136,6 +166,7 @@ void engine::join_and_settle() {
     now_ns_ = t0;
     // Settled when nothing arrived for settle_ms (joined events, history, welcome).
     while (now_ns_ - last_read_ns_ < opt_.settle_ms * ms && now_ns_ - t0 < opt_.connect_timeout_s * sec) {
+        coalesce();
         pump(last_read_ns_ + opt_.settle_ms * ms);
         flush_dirty();
     }
@@ -284,7 +315,7 @@ bool engine::stage_clean(const stage_stats& st) const {
 
 void engine::report_stage(size_t idx) {
     const stage_stats& st = stages_[idx];
-    double dur = static_cast<double>(st.end_ns - st.start_ns) / sec;
+    double dur = std::max(1e-9, static_cast<double>(st.end_ns - st.start_ns) / sec);
     size_t conns = clients_.size();
     auto lat_ms = [&](double q) { return static_cast<double>(st.latency.quantile(q)) / 1e6; };
     const char* mode = senders_.empty() ? "idle" : st.rate > 0 ? "open" : "closed";

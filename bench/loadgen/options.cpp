@@ -48,13 +48,16 @@ const char* usage() {
            "  --connect-concurrency C (128) --settle-ms MS (300) --drain-ms MS (3000)\n"
            "  --connect-timeout S    give up connecting (or settling) after S seconds (300)\n"
            "  --max-outbuf BYTES     per-sender unsent cap (262144)\n"
-           "  --label TEXT           copied into every JSON line\n";
+           "  --label TEXT           copied into every JSON line\n"
+           "  --hold                 after the last stage print {\"type\":\"done\"} and keep every\n"
+           "                         client connected (and reading) until stdin closes\n";
 }
 
 bool parse_options(int argc, char** argv, options& o, std::string& error) {
     for (int i = 1; i < argc; ++i) {
         std::string k = argv[i];
         if (k == "--sweep") { o.sweep = true; continue; }
+        if (k == "--hold") { o.hold = true; continue; }
         if (k == "--help" || k == "-h") { error = "help"; return false; }
         if (i + 1 >= argc) { error = "missing value for " + k; return false; }
         std::string v = argv[++i];

@@ -44,6 +44,8 @@ struct options {
     int connect_timeout_s = 300;    // connect phase, and settling, give up after this
     int drain_ms = 3000;            // longest wait for stragglers after a stage
     size_t max_outbuf = 256 * 1024; // per sender; open loop skips a send above it
+    bool hold = false;              // after the last stage, print {"type":"done"} and keep the
+                                    // clients (reading) until standard input closes
     std::string label;
 };
 
