@@ -28,6 +28,7 @@ class Terminal:
                   f"exec sleep 600")
         self.tmux("new-session", "-d", "-x", str(COLUMNS), "-y", str(ROWS), "-c", str(workdir),
                   "sh", "-c", script)
+        self.socket_path = self.tmux("display-message", "-p", "#{socket_path}").strip()
 
     def tmux(self, *args):
         return subprocess.run(["tmux", "-L", self.socket, "-f", "/dev/null", *args],
@@ -72,6 +73,12 @@ class Terminal:
 
     def close(self):
         subprocess.run(["tmux", "-L", self.socket, "kill-server"], stderr=subprocess.DEVNULL)
+        # tmux leaves its socket file behind.
+        if self.socket_path:
+            try:
+                os.unlink(self.socket_path)
+            except FileNotFoundError:
+                pass
 
 
 @pytest.fixture
