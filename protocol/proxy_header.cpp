@@ -1,24 +1,27 @@
 #include "protocol/proxy_header.hpp"
 
+#include <arpa/inet.h>
+
 #include <array>
 
 namespace chatgate::protocol {
 namespace {
 
-bool all_of(std::string_view s, std::string_view allowed_extra, bool digits_only) {
-  if (s.empty()) return false;
-  for (char c : s) {
-    const bool digit = c >= '0' && c <= '9';
-    const bool hex = (c >= 'a' && c <= 'f') || (c >= 'A' && c <= 'F');
-    const bool extra = allowed_extra.find(c) != std::string_view::npos;
-    if (!digit && !extra && (digits_only || !hex)) return false;
-  }
-  return true;
+bool is_address(std::string_view s, bool v4) {
+  if (s.empty() || s.size() > 45) return false;
+  const std::string text(s);
+  unsigned char parsed[16];
+  return inet_pton(v4 ? AF_INET : AF_INET6, text.c_str(), parsed) == 1;
 }
 
 bool is_port(std::string_view s) {
-  if (s.size() > 5 || !all_of(s, "", true)) return false;
-  return std::stoul(std::string(s)) <= 65535;
+  if (s.empty() || s.size() > 5) return false;
+  unsigned value = 0;
+  for (char c : s) {
+    if (c < '0' || c > '9') return false;
+    value = value * 10 + unsigned(c - '0');
+  }
+  return value <= 65535;
 }
 
 }  // namespace
@@ -38,10 +41,9 @@ std::optional<std::string> parse_proxy_v1(std::string_view line) {
   if (count != 5 || !line.empty()) return std::nullopt;
   const bool v4 = parts[0] == "TCP4";
   if (!v4 && parts[0] != "TCP6") return std::nullopt;
-  const std::string_view extra = v4 ? "." : ":.";
-  const bool addresses_ok = v4 ? all_of(parts[1], ".", true) && all_of(parts[2], ".", true)
-                               : all_of(parts[1], extra, false) && all_of(parts[2], extra, false);
-  if (!addresses_ok || !is_port(parts[3]) || !is_port(parts[4])) return std::nullopt;
+  if (!is_address(parts[1], v4) || !is_address(parts[2], v4) || !is_port(parts[3]) ||
+      !is_port(parts[4]))
+    return std::nullopt;
   const std::string address(parts[1]);
   return (v4 ? address : "[" + address + "]") + ":" + std::string(parts[3]);
 }

@@ -14,7 +14,8 @@ TEST(ProxyHeader, ReadsTheClientAddress) {
 TEST(ProxyHeader, RejectsAnythingElse) {
   for (const char* bad : {"hello", "PROXY", "PROXY TCP4 1.2.3.4 5.6.7.8 1", "PROXY TCP4 a.b.c.d 1.1.1.1 1 2",
                           "PROXY TCP4 1.2.3.4 5.6.7.8 70000 1", "PROXY UDP4 1.2.3.4 5.6.7.8 1 2",
-                          "PROXY TCP4 1.2.3.4 5.6.7.8 1 2 extra"})
+                          "PROXY TCP4 1.2.3.4 5.6.7.8 1 2 extra", "PROXY TCP4 1.2.3.4.5 5.6.7.8 1 2",
+                          "PROXY TCP6 0fffffffffffffffffffffffffffffffffffffff : 6 0"})
     EXPECT_EQ(parse_proxy_v1(bad), std::nullopt) << bad;
 }
 
