@@ -4,16 +4,9 @@
 
 #include <spdlog/spdlog.h>
 
+#include "gateway/sockets.hpp"
+
 namespace chatgate {
-namespace {
-
-template <class Endpoint>
-std::string describe(const Endpoint& ep) {
-  return ep.address().to_string() + ":" + std::to_string(ep.port());
-}
-
-}  // namespace
-
 // One TCP echo connection: read a chunk, write it back, then read again.
 class echo_session : public std::enable_shared_from_this<echo_session> {
  public:
@@ -23,9 +16,7 @@ class echo_session : public std::enable_shared_from_this<echo_session> {
         metrics_(server.metrics_),
         limit_(server.cfg_.burst, rate_limiter::clock::now()),
         buffer_(std::min<std::size_t>(server.cfg_.max_message_bytes, 16 * 1024), '\0') {
-    std::error_code ec;
-    auto ep = socket_.remote_endpoint(ec);
-    from_ = ec ? "?" : describe(ep);
+    from_ = peer_text(socket_);
   }
 
   void start() {
@@ -77,17 +68,10 @@ echo_server::echo_server(asio::io_context& io, const config& cfg, hub& h, metric
       metrics_(m),
       datagram_(65536, '\0'),
       udp_limit_(cfg.burst, rate_limiter::clock::now()) {
-  acceptor_.open(tcp_at.protocol());
-  acceptor_.set_option(asio::socket_base::reuse_address(true));
-  if (tcp_at.protocol() == asio::ip::tcp::v6()) acceptor_.set_option(asio::ip::v6_only(false));
-  acceptor_.bind(tcp_at);
-  acceptor_.listen();
+  open_listener(acceptor_, tcp_at);
   // UDP echo shares the TCP echo port number (SPEC 1), even when it was 0.
   const asio::ip::udp::endpoint udp_at(tcp_at.address(), acceptor_.local_endpoint().port());
-  udp_.open(udp_at.protocol());
-  if (udp_at.protocol() == asio::ip::udp::v6()) udp_.set_option(asio::ip::v6_only(false));
-  udp_.bind(udp_at);
-  udp_.non_blocking(true);
+  open_datagram(udp_, udp_at);
 }
 
 void echo_server::start() {
@@ -127,7 +111,7 @@ void echo_server::on_receive(std::error_code ec, std::size_t n) {
     std::error_code send_ec;
     udp_.send_to(asio::buffer(datagram_.data(), n), sender_, 0, send_ec);
     if (send_ec) ++metrics_.udp_send_drops;
-    post(describe(sender_), udp_limit_, std::string_view(datagram_.data(), n));
+    post(to_text(sender_), udp_limit_, std::string_view(datagram_.data(), n));
   }
   do_receive();
 }

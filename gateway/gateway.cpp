@@ -4,17 +4,9 @@
 
 #include <spdlog/spdlog.h>
 
+#include "gateway/sockets.hpp"
+
 namespace chatgate {
-namespace {
-
-template <class Endpoint>
-std::string describe(const Endpoint& ep) {
-  const auto a = ep.address();
-  return (a.is_v6() ? "[" + a.to_string() + "]" : a.to_string()) + ":" + std::to_string(ep.port());
-}
-
-}  // namespace
-
 gateway::gateway(asio::io_context& io, const config& cfg, hub& h, metrics& m)
     : io_(io), cfg_(cfg), hub_(h), metrics_(m), drain_timer_(io) {
   const auto address = asio::ip::make_address(cfg.bind);
@@ -67,12 +59,12 @@ std::string gateway::ports_json() const {
 
 void gateway::log_listeners() const {
   spdlog::info("listening: http+ws on {} (GET / , /ws, /healthz, /readyz, /metrics)",
-               describe(web_->local_endpoint()));
-  if (tcp_) spdlog::info("listening: tcp chat on {}", describe(tcp_->local_endpoint()));
-  if (udp_) spdlog::info("listening: udp chat on {}", describe(udp_->local_endpoint()));
+               to_text(web_->local_endpoint()));
+  if (tcp_) spdlog::info("listening: tcp chat on {}", to_text(tcp_->local_endpoint()));
+  if (udp_) spdlog::info("listening: udp chat on {}", to_text(udp_->local_endpoint()));
   if (echo_) {
-    spdlog::info("listening: echo tcp on {}", describe(echo_->tcp_endpoint()));
-    spdlog::info("listening: echo udp on {}", describe(echo_->udp_endpoint()));
+    spdlog::info("listening: echo tcp on {}", to_text(echo_->tcp_endpoint()));
+    spdlog::info("listening: echo udp on {}", to_text(echo_->udp_endpoint()));
   }
 }
 

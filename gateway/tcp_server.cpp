@@ -2,6 +2,7 @@
 
 #include <spdlog/spdlog.h>
 
+#include "gateway/sockets.hpp"
 #include "gateway/tcp_session.hpp"
 
 namespace chatgate {
@@ -9,11 +10,7 @@ namespace chatgate {
 tcp_server::tcp_server(asio::io_context& io, const config& cfg, hub& h, metrics& m,
                        const asio::ip::tcp::endpoint& at)
     : acceptor_(io), backoff_(io.get_executor(), "tcp chat"), cfg_(cfg), hub_(h), metrics_(m), scratch_(64 * 1024, '\0') {
-  acceptor_.open(at.protocol());
-  acceptor_.set_option(asio::socket_base::reuse_address(true));
-  if (at.protocol() == asio::ip::tcp::v6()) acceptor_.set_option(asio::ip::v6_only(false));
-  acceptor_.bind(at);
-  acceptor_.listen();
+  open_listener(acceptor_, at);
 }
 
 void tcp_server::stop() {

@@ -2,6 +2,7 @@
 
 #include <spdlog/spdlog.h>
 
+#include "gateway/sockets.hpp"
 #include "gateway/tcp_server.hpp"
 #include "protocol/json_request.hpp"
 #include "protocol/proxy_header.hpp"
@@ -16,19 +17,12 @@ constexpr std::size_t command_slack = 64;
 // Reads per readiness before letting other sockets have a turn.
 constexpr int reads_per_turn = 4;
 
-std::string describe(const asio::ip::tcp::socket& s) {
-  std::error_code ec;
-  auto ep = s.remote_endpoint(ec);
-  if (ec) return "?";
-  return ep.address().to_string() + ":" + std::to_string(ep.port());
-}
-
 }  // namespace
 
 tcp_session::tcp_session(asio::ip::tcp::socket socket, tcp_server& server)
     : socket_(std::move(socket)),
       server_(server),
-      peer_(describe(socket_)),
+      peer_(peer_text(socket_)),
       framer_(server.cfg_.max_message_bytes + command_slack) {}
 
 void tcp_session::start() {

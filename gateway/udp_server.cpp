@@ -3,6 +3,7 @@
 #include <spdlog/spdlog.h>
 
 #include "gateway/participant.hpp"
+#include "gateway/sockets.hpp"
 #include "protocol/line_framer.hpp"
 #include "protocol/text_command.hpp"
 
@@ -11,10 +12,6 @@ namespace {
 
 constexpr std::size_t command_slack = 64;  // as for TCP: `/me ` before the text
 constexpr std::size_t max_datagram = 65536;
-
-std::string describe(const asio::ip::udp::endpoint& ep) {
-  return ep.address().to_string() + ":" + std::to_string(ep.port());
-}
 
 }  // namespace
 
@@ -54,11 +51,7 @@ class udp_server::peer final : public participant {
 udp_server::udp_server(asio::io_context& io, const config& cfg, hub& h, metrics& m,
                        const asio::ip::udp::endpoint& at)
     : socket_(io), sweep_timer_(io), cfg_(cfg), hub_(h), metrics_(m), buffer_(max_datagram, '\0') {
-  socket_.open(at.protocol());
-  if (at.protocol() == asio::ip::udp::v6()) socket_.set_option(asio::ip::v6_only(false));
-  socket_.bind(at);
-  // Never wait on a full socket buffer: a datagram that cannot go is dropped.
-  socket_.non_blocking(true);
+  open_datagram(socket_, at);
 }
 
 udp_server::~udp_server() = default;
@@ -120,7 +113,7 @@ udp_server::peer* udp_server::find_or_admit(const asio::ip::udp::endpoint& from)
   peer* p = owned.get();
   peers_.emplace(from, std::move(owned));
   p->id = hub_.connect(*p, protocol::via::udp, /*json=*/false);
-  spdlog::info("udp {} connected (client {})", describe(from), p->id);
+  spdlog::info("udp {} connected (client {})", to_text(from), p->id);
   return p;
 }
 
@@ -137,7 +130,7 @@ void udp_server::forget_later(const asio::ip::udp::endpoint& who) {
 void udp_server::forget(const asio::ip::udp::endpoint& who) {
   auto it = peers_.find(who);
   if (it == peers_.end()) return;
-  spdlog::info("udp {} disconnected (client {})", describe(who), it->second->id);
+  spdlog::info("udp {} disconnected (client {})", to_text(who), it->second->id);
   hub_.disconnect(it->second->id);
   peers_.erase(it);
 }

@@ -10,6 +10,7 @@
 #include <websocketpp/server.hpp>
 
 #include "gateway/accept_backoff.hpp"
+#include "gateway/sockets.hpp"
 #include "gateway/static_files.hpp"
 #include "protocol/json_request.hpp"
 
@@ -56,9 +57,7 @@ std::string peer_address(connection& con, bool trust_proxy) {
       if (!last.empty() && last.size() <= 64) return last;
     }
   }
-  std::error_code ec;
-  auto ep = con.get_raw_socket().remote_endpoint(ec);
-  return ec ? "?" : ep.address().to_string() + ":" + std::to_string(ep.port());
+  return peer_text(con.get_raw_socket());
 }
 
 }  // namespace
