@@ -35,6 +35,7 @@ struct sender_state {
 
 struct stage_stats {
     double rate = 0;
+    bool warmup = false;
     int64_t start_ns = 0;
     int64_t end_ns = 0;
     int64_t last_delivery_ns = 0;
@@ -83,7 +84,7 @@ private:
     // phases (engine_stages.cpp)
     bool connect_all();
     void join_and_settle();
-    void run_stage(double rate);
+    void run_stage(double rate, bool warmup = false);
     bool send_message(int s, int64_t sent_ns);
     void drain(stage_stats& st);
     void probe_slow_clients();

@@ -92,6 +92,8 @@ void engine::hold() {
 }
 
 void engine::run_stages() {
+    // JITs, allocators and TCP windows settle before anything is scored.
+    if (opt_.warmup_s > 0 && opt_.senders > 0) run_stage(opt_.rates[0], true);
     if (opt_.senders == 0) {
         run_stage(0);
         return;
@@ -208,15 +210,16 @@ bool engine::send_message(int s, int64_t sent_ns) {
     return true;
 }
 
-void engine::run_stage(double rate) {
+void engine::run_stage(double rate, bool warmup) {
     if (!stages_.empty()) quiesce();
     stages_.emplace_back();
     stage_stats& st = stages_.back();
     st.rate = rate;
+    st.warmup = warmup;
     size_t k = senders_.size();
     now_ns_ = monotonic_ns();
     st.start_ns = now_ns_;
-    st.end_ns = now_ns_ + static_cast<int64_t>(opt_.duration_s * sec);
+    st.end_ns = now_ns_ + static_cast<int64_t>((warmup ? opt_.warmup_s : opt_.duration_s) * sec);
     int64_t interval = rate > 0 ? static_cast<int64_t>(1e9 * static_cast<double>(k) / rate) : 0;
     for (size_t s = 0; s < k; ++s) {
         senders_[s].next_ns = st.start_ns + interval * static_cast<int64_t>(s) / static_cast<int64_t>(k);
@@ -235,8 +238,10 @@ void engine::run_stage(double rate) {
                 wake = std::min(wake, ss.next_ns);
                 continue;
             }
-            if (ss.inflight >= opt_.window && now_ns_ - ss.last_ack_ns > sec) {
-                ss.inflight = 0;  // acks lost: reopen the window rather than stall forever
+            if (ss.inflight >= opt_.window && now_ns_ - ss.last_ack_ns > 5 * sec) {
+                // Nothing acknowledged for 5 s (far beyond any queueing delay): the
+                // messages were lost, so reopen the window rather than stall for good.
+                ss.inflight = 0;
                 ss.last_ack_ns = now_ns_;
                 ++st.stalls;
             }
@@ -322,7 +327,7 @@ void engine::report_stage(size_t idx) {
     json_writer j;
     j.field("type", "stage").field("label", opt_.label)
         .field("server_kind", opt_.kind == server_kind::chatgate ? "chatgate" : "plain")
-        .field("stage", static_cast<uint64_t>(idx)).field("mode", mode).field("rate", st.rate)
+        .field("stage", static_cast<uint64_t>(idx)).field("warmup", st.warmup).field("mode", mode).field("rate", st.rate)
         .field("duration_s", dur).field("clients", opt_.clients).field("proto", name_of(opt_.proto))
         .field("senders", opt_.senders).field("sender_proto", name_of(opt_.sender_proto))
         .field("slow", opt_.slow).field("size", opt_.size).field("window", opt_.window)

@@ -42,6 +42,7 @@ const char* usage() {
            "  --sweep-factor F (2) --sweep-refine N (2) --sweep-max R (1e6)\n"
            "  --p99-limit-ms MS      clean-stage latency limit (100)\n"
            "  --duration S           seconds per stage (5)\n"
+           "  --warmup S             first an unscored stage of S seconds at the first rate (0)\n"
            "  --window W             closed loop: in-flight messages per sender (64)\n"
            "  --size B               payload text bytes (64)\n"
            "  --pid PID              server process: RSS and CPU from /proc\n"
@@ -82,6 +83,7 @@ bool parse_options(int argc, char** argv, options& o, std::string& error) {
         else if (k == "--sweep-max") o.sweep_max = std::atof(v.c_str());
         else if (k == "--p99-limit-ms") o.p99_limit_ms = std::atof(v.c_str());
         else if (k == "--duration") o.duration_s = std::atof(v.c_str());
+        else if (k == "--warmup") o.warmup_s = std::atof(v.c_str());
         else if (k == "--window") o.window = std::atoi(v.c_str());
         else if (k == "--size") o.size = std::atoi(v.c_str());
         else if (k == "--pid") o.pid = std::atoi(v.c_str());

@@ -36,6 +36,7 @@ struct options {
     double p99_limit_ms = 100;
 
     double duration_s = 5;          // per stage
+    double warmup_s = 0;            // first, an unscored stage at the first rate
     int window = 64;                // closed loop: messages in flight per sender
     int size = 64;                  // payload text bytes (64 at least: the marker)
     int pid = 0;                    // server process for RSS and CPU
