@@ -8,13 +8,13 @@
 
 namespace chatgate {
 gateway::gateway(asio::io_context& io, const config& cfg, hub& h, metrics& m)
-    : io_(io), cfg_(cfg), hub_(h), metrics_(m), drain_timer_(io) {
+    : io_(io), cfg_(cfg), hub_(h), metrics_(m), pressure_(io, h, cfg.max_queue_bytes), drain_timer_(io) {
   const auto address = asio::ip::make_address(cfg.bind);
-  web_ = std::make_unique<web_server>(io, cfg, h, m, asio::ip::tcp::endpoint(address, cfg.http_port));
+  web_ = std::make_unique<web_server>(io, cfg, h, m, pressure_, asio::ip::tcp::endpoint(address, cfg.http_port));
   if (!cfg.no_tcp)
-    tcp_ = std::make_unique<tcp_server>(io, cfg, h, m, asio::ip::tcp::endpoint(address, cfg.tcp_port));
+    tcp_ = std::make_unique<tcp_server>(io, cfg, h, m, pressure_, asio::ip::tcp::endpoint(address, cfg.tcp_port));
   if (!cfg.no_udp)
-    udp_ = std::make_unique<udp_server>(io, cfg, h, m, asio::ip::udp::endpoint(address, cfg.udp_port));
+    udp_ = std::make_unique<udp_server>(io, cfg, h, m, pressure_, asio::ip::udp::endpoint(address, cfg.udp_port));
   if (!cfg.no_echo)
     echo_ = std::make_unique<echo_server>(io, cfg, h, m, asio::ip::tcp::endpoint(address, cfg.echo_port));
 }

@@ -6,6 +6,7 @@
 
 #include <asio.hpp>
 
+#include "gateway/backpressure.hpp"
 #include "gateway/config.hpp"
 #include "gateway/echo_server.hpp"
 #include "gateway/hub.hpp"
@@ -39,6 +40,7 @@ class gateway {
   const config& cfg_;
   hub& hub_;
   metrics& metrics_;
+  backpressure pressure_;  // before the listeners: they use it until they are gone
   std::unique_ptr<web_server> web_;
   std::unique_ptr<tcp_server> tcp_;
   std::unique_ptr<udp_server> udp_;

@@ -80,7 +80,7 @@ void hub::switch_to_json(client_id id) {
 }
 
 void hub::post_echo(const std::string& from, std::string_view chunk) {
-  if (cfg_.echo_room.empty()) return;
+  if (cfg_.echo_room.empty() || overloaded_) return;
   std::string text = protocol::sanitize_text(chunk.substr(0, cfg_.max_message_bytes));
   if (text.empty()) return;
   publish(find_or_create(cfg_.echo_room),
@@ -129,6 +129,7 @@ void hub::on(client& c, protocol::req::say& r, const ref_value& ref) {
   // The cap counts bytes as received, before repair.
   if (r.text.size() > cfg_.max_message_bytes)
     return error(c, error_code::too_long, "message too long", ref);
+  if (overloaded_) return error(c, error_code::rate_limited, "server busy, slow down", ref);
   std::string text = protocol::sanitize_text(r.text);
   if (text.empty()) {
     if (c.json) error(c, error_code::bad_request, "text is empty", ref);

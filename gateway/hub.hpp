@@ -57,6 +57,9 @@ class hub {
   // Tells every client the server is going away and closes them.
   void shutdown();
 
+  // Output is behind (see backpressure): refuse new chat messages for now.
+  void set_overloaded(bool on) { overloaded_ = on; }
+
  private:
   struct room;
 
@@ -121,6 +124,7 @@ class hub {
   std::map<std::string, room> rooms_;
   std::list<room*> idle_rooms_;  // empty rooms kept for their history, oldest first
   client_id next_id_ = 1;
+  bool overloaded_ = false;
   std::uint64_t next_mark_ = 1;
 };
 

@@ -22,6 +22,9 @@ class participant {
   // calls hub::disconnect once the connection is really gone.
   virtual void close() = 0;
 
+  // Bytes waiting to be written to this client.
+  virtual std::size_t queued_bytes() const = 0;
+
   // The text connection now speaks NDJSON (TCP `/json`).
   virtual void use_json() {}
 };

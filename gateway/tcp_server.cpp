@@ -8,8 +8,8 @@
 namespace chatgate {
 
 tcp_server::tcp_server(asio::io_context& io, const config& cfg, hub& h, metrics& m,
-                       const asio::ip::tcp::endpoint& at)
-    : acceptor_(io), backoff_(io.get_executor(), "tcp chat"), cfg_(cfg), hub_(h), metrics_(m), scratch_(64 * 1024, '\0') {
+                       backpressure& bp, const asio::ip::tcp::endpoint& at)
+    : acceptor_(io), backoff_(io.get_executor(), "tcp chat"), cfg_(cfg), hub_(h), metrics_(m), pressure_(bp), scratch_(64 * 1024, '\0') {
   open_listener(acceptor_, at);
 }
 

@@ -7,6 +7,7 @@
 #include <asio.hpp>
 
 #include "gateway/accept_backoff.hpp"
+#include "gateway/backpressure.hpp"
 #include "gateway/config.hpp"
 #include "gateway/hub.hpp"
 #include "gateway/metrics.hpp"
@@ -15,7 +16,7 @@ namespace chatgate {
 
 class tcp_server {
  public:
-  tcp_server(asio::io_context& io, const config& cfg, hub& h, metrics& m,
+  tcp_server(asio::io_context& io, const config& cfg, hub& h, metrics& m, backpressure& bp,
              const asio::ip::tcp::endpoint& at);
 
   asio::ip::tcp::endpoint local_endpoint() const { return acceptor_.local_endpoint(); }
@@ -33,6 +34,7 @@ class tcp_server {
   const config& cfg_;
   hub& hub_;
   metrics& metrics_;
+  backpressure& pressure_;
   // One read buffer for every session: the loop reads one socket at a time,
   // so an idle connection holds no buffer of its own.
   std::string scratch_;

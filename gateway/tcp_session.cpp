@@ -139,6 +139,7 @@ void tcp_session::deliver(const shared_bytes& bytes) {
   const bool idle = queue_.empty() && writing_.empty();
   queue_.push_back(bytes);
   queued_bytes_ += bytes->size();
+  server_.pressure_.check(*this);
   // Whatever else this loop pass delivers goes out in the same write.
   if (idle) asio::post(socket_.get_executor(), [self = shared_from_this()] { self->do_write(); });
 }
@@ -196,6 +197,7 @@ void tcp_session::stop(const char* why) {
   if (why) spdlog::debug("tcp {}: {}", peer_, why);
   spdlog::info("tcp {} disconnected (client {})", peer_, id_);
   server_.hub_.disconnect(id_);
+  server_.pressure_.forget(*this);
   std::error_code ignored;
   socket_.shutdown(asio::socket_base::shutdown_both, ignored);
   socket_.close(ignored);

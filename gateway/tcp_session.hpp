@@ -26,6 +26,7 @@ class tcp_session final : public participant, public std::enable_shared_from_thi
   void deliver(const shared_bytes& bytes) override;
   void close() override;
   void use_json() override;
+  std::size_t queued_bytes() const override { return queued_bytes_; }
 
  private:
   void do_read();

@@ -31,6 +31,8 @@ class udp_server::peer final : public participant {
     }
   }
 
+  std::size_t queued_bytes() const override { return 0; }  // never queues
+
   void close() override {
     if (closed_) return;
     closed_ = true;
@@ -49,8 +51,8 @@ class udp_server::peer final : public participant {
 };
 
 udp_server::udp_server(asio::io_context& io, const config& cfg, hub& h, metrics& m,
-                       const asio::ip::udp::endpoint& at)
-    : socket_(io), sweep_timer_(io), cfg_(cfg), hub_(h), metrics_(m), buffer_(max_datagram, '\0') {
+                       backpressure& bp, const asio::ip::udp::endpoint& at)
+    : socket_(io), sweep_timer_(io), cfg_(cfg), hub_(h), metrics_(m), pressure_(bp), buffer_(max_datagram, '\0') {
   open_datagram(socket_, at);
 }
 

@@ -9,6 +9,7 @@
 
 #include <asio.hpp>
 
+#include "gateway/backpressure.hpp"
 #include "gateway/config.hpp"
 #include "gateway/hub.hpp"
 #include "gateway/metrics.hpp"
@@ -17,7 +18,7 @@ namespace chatgate {
 
 class udp_server {
  public:
-  udp_server(asio::io_context& io, const config& cfg, hub& h, metrics& m,
+  udp_server(asio::io_context& io, const config& cfg, hub& h, metrics& m, backpressure& bp,
              const asio::ip::udp::endpoint& at);
   ~udp_server();
 
@@ -42,6 +43,7 @@ class udp_server {
   const config& cfg_;
   hub& hub_;
   metrics& metrics_;
+  backpressure& pressure_;
   std::string buffer_;
   asio::ip::udp::endpoint sender_;
   std::map<asio::ip::udp::endpoint, std::unique_ptr<peer>> peers_;

@@ -34,7 +34,8 @@ struct ws_config : websocketpp::config::asio {
   };
   using transport_type = websocketpp::transport::asio::endpoint<transport_config>;
 
-  static const size_t connection_read_buffer_size = 4096;
+  // Frames are small and rate limited; a big buffer per connection is idle memory.
+  static const size_t connection_read_buffer_size = 1024;
 };
 
 using ws_endpoint = websocketpp::server<ws_config>;
@@ -63,8 +64,8 @@ std::string peer_address(connection& con, bool trust_proxy) {
 }  // namespace
 
 struct web_server::impl {
-  impl(asio::io_context& io, const config& c, hub& h, metrics& m)
-      : cfg(c), hub_(h), metrics_(m), backoff(io.get_executor(), "http"), msg_manager(std::make_shared<ws_config::con_msg_manager_type>()),
+  impl(asio::io_context& io, const config& c, hub& h, metrics& m, backpressure& bp)
+      : cfg(c), hub_(h), metrics_(m), pressure(bp), backoff(io.get_executor(), "http"), msg_manager(std::make_shared<ws_config::con_msg_manager_type>()),
         framer(false, true, msg_manager, rng) {
     ws.init_asio(&io);
     ws.set_reuse_addr(true);
@@ -131,6 +132,7 @@ struct web_server::impl {
     if (con->get_local_close_code() == close_code::message_too_big)
       metrics_.count_drop(drop_reason::frame_too_big);
     peer.closing_ = true;
+    pressure.forget(peer);
     hub_.disconnect(std::exchange(peer.id_, 0));
   }
 
@@ -203,6 +205,7 @@ struct web_server::impl {
   const config& cfg;
   hub& hub_;
   metrics& metrics_;
+  backpressure& pressure;
   accept_backoff backoff;
   ws_endpoint ws;
   ws_config::con_msg_manager_type::ptr msg_manager;
@@ -220,6 +223,7 @@ void ws_peer::deliver(const shared_bytes& bytes) {
   if (con.get_buffered_amount() + bytes->size() > s.cfg.max_queue_bytes) {
     // Nobody waits for a client that does not read: drop it, from the loop.
     closing_ = true;
+    s.pressure.forget(*this);
     s.metrics_.count_drop(drop_reason::slow_consumer);
     spdlog::info("ws client {} dropped: more than {} bytes queued", id_, s.cfg.max_queue_bytes);
     auto self = std::static_pointer_cast<connection>(con.get_shared());
@@ -229,6 +233,11 @@ void ws_peer::deliver(const shared_bytes& bytes) {
     return;
   }
   con.send(s.frame_for(bytes));
+  s.pressure.check(*this);
+}
+
+std::size_t ws_peer::queued_bytes() const {
+  return static_cast<const connection&>(*this).get_buffered_amount();
 }
 
 void ws_peer::close() {
@@ -240,8 +249,8 @@ void ws_peer::close() {
 }
 
 web_server::web_server(asio::io_context& io, const config& cfg, hub& h, metrics& m,
-                       const asio::ip::tcp::endpoint& at)
-    : impl_(std::make_unique<impl>(io, cfg, h, m)) {
+                       backpressure& bp, const asio::ip::tcp::endpoint& at)
+    : impl_(std::make_unique<impl>(io, cfg, h, m, bp)) {
   impl_->owner = this;
   impl_->ws.listen(at);
 }

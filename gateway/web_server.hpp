@@ -7,6 +7,7 @@
 
 #include <asio.hpp>
 
+#include "gateway/backpressure.hpp"
 #include "gateway/config.hpp"
 #include "gateway/hub.hpp"
 #include "gateway/metrics.hpp"
@@ -22,6 +23,7 @@ class ws_peer : public participant {
  public:
   void deliver(const shared_bytes& bytes) override;
   void close() override;
+  std::size_t queued_bytes() const override;
 
  private:
   friend class web_server;
@@ -32,7 +34,7 @@ class ws_peer : public participant {
 
 class web_server {
  public:
-  web_server(asio::io_context& io, const config& cfg, hub& h, metrics& m,
+  web_server(asio::io_context& io, const config& cfg, hub& h, metrics& m, backpressure& bp,
              const asio::ip::tcp::endpoint& at);
   ~web_server();
 

@@ -17,6 +17,7 @@ struct fake_client : participant {
   void deliver(const shared_bytes& bytes) override { received.push_back(*bytes); }
   void close() override { closed = true; }
   void use_json() override { json_mode = true; }
+  std::size_t queued_bytes() const override { return 0; }
 
   // Next JSON event, or a null json when nothing is left.
   json next() {

@@ -1,0 +1,43 @@
+#include "gateway/backpressure.hpp"
+
+#include <algorithm>
+
+#include <spdlog/spdlog.h>
+
+#include "gateway/hub.hpp"
+
+namespace chatgate {
+
+backpressure::backpressure(asio::io_context& io, hub& h, std::size_t max_queue_bytes)
+    : poll_timer_(io), hub_(h), high_water_(max_queue_bytes / 4), low_water_(max_queue_bytes / 16) {}
+
+void backpressure::update() {
+  // A few congested clients are slow consumers; an eighth of them is overload.
+  const std::size_t threshold = std::max<std::size_t>(4, hub_.client_count() / 8);
+  const bool overloaded = congested_.size() > threshold;
+  if (overloaded != overloaded_) {
+    spdlog::debug("{} clients congested: {}", congested_.size(),
+                  overloaded ? "overloaded, refusing messages" : "accepting messages again");
+    overloaded_ = overloaded;
+    hub_.set_overloaded(overloaded);
+  }
+  if (!congested_.empty() && !polling_) {
+    polling_ = true;
+    do_poll();
+  }
+}
+
+void backpressure::do_poll() {
+  // Queues drain without telling anyone (websocketpp has no drain event):
+  // look again at the congested ones only.
+  poll_timer_.expires_after(std::chrono::milliseconds(2));
+  poll_timer_.async_wait([this](std::error_code ec) {
+    if (ec) return;
+    for (auto it = congested_.begin(); it != congested_.end();)
+      it = (*it)->queued_bytes() < low_water_ ? congested_.erase(it) : std::next(it);
+    polling_ = false;
+    update();
+  });
+}
+
+}  // namespace chatgate
