@@ -165,6 +165,9 @@ void tcp_session::on_write(std::error_code ec, std::size_t n) {
   if (ec) return stop(ec == asio::error::operation_aborted ? nullptr : "write failed");
   queued_bytes_ -= n;
   writing_.clear();
+  // A burst (a history replay, a crowd joining) must not leave an idle
+  // connection holding a large empty vector.
+  if (writing_.capacity() > 64) writing_.shrink_to_fit();
   do_write();
 }
 
