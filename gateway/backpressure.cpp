@@ -1,12 +1,18 @@
 #include "gateway/backpressure.hpp"
 
 #include <algorithm>
+#include <vector>
 
 #include <spdlog/spdlog.h>
 
 #include "gateway/hub.hpp"
 
 namespace chatgate {
+namespace {
+
+constexpr auto stuck_after = std::chrono::seconds(2);
+
+}  // namespace
 
 backpressure::backpressure(asio::io_context& io, hub& h, std::size_t max_queue_bytes)
     : poll_timer_(io), hub_(h), high_water_(max_queue_bytes / 4), low_water_(max_queue_bytes / 16) {}
@@ -33,8 +39,15 @@ void backpressure::do_poll() {
   poll_timer_.expires_after(std::chrono::milliseconds(2));
   poll_timer_.async_wait([this](std::error_code ec) {
     if (ec) return;
-    for (auto it = congested_.begin(); it != congested_.end();)
-      it = (*it)->queued_bytes() < low_water_ ? congested_.erase(it) : std::next(it);
+    const auto now = std::chrono::steady_clock::now();
+    std::vector<participant*> stuck;
+    for (auto it = congested_.begin(); it != congested_.end();) {
+      const bool drained = it->first->queued_bytes() < low_water_;
+      const bool is_stuck = !drained && overloaded_ && now - it->second > stuck_after;
+      if (is_stuck) stuck.push_back(it->first);
+      it = (drained || is_stuck) ? congested_.erase(it) : std::next(it);
+    }
+    for (participant* p : stuck) p->drop_slow();
     polling_ = false;
     update();
   });

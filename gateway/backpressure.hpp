@@ -5,11 +5,14 @@
 // behind (offered more than it can fan out): then the hub is told it is
 // overloaded and refuses new chat messages ("server busy, slow down") until
 // the queues drain, instead of every reader being dropped for a backlog
-// that is the server's fault.
+// that is the server's fault. A client that stays congested for 2 s while
+// the server sheds load is not reading at all: it is dropped, so that a
+// crowd of stuck clients cannot keep the server refusing messages.
 #pragma once
 
+#include <chrono>
 #include <cstddef>
-#include <unordered_set>
+#include <unordered_map>
 
 #include <asio.hpp>
 
@@ -25,7 +28,9 @@ class backpressure {
 
   // After queuing to `p`: is its queue above the high-water mark?
   void check(participant& p) {
-    if (p.queued_bytes() > high_water_ && congested_.insert(&p).second) update();
+    if (p.queued_bytes() > high_water_ &&
+        congested_.emplace(&p, std::chrono::steady_clock::now()).second)
+      update();
   }
   // `p` is going away.
   void forget(participant& p) {
@@ -40,7 +45,8 @@ class backpressure {
   hub& hub_;
   std::size_t high_water_;
   std::size_t low_water_;
-  std::unordered_set<participant*> congested_;
+  // Congested clients and since when.
+  std::unordered_map<participant*, std::chrono::steady_clock::time_point> congested_;
   bool overloaded_ = false;
   bool polling_ = false;
 };

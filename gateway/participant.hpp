@@ -22,6 +22,10 @@ class participant {
   // calls hub::disconnect once the connection is really gone.
   virtual void close() = 0;
 
+  // Disconnects a client that does not read (its queue is full, or it is
+  // stuck behind while the server sheds load). Never re-enters the hub.
+  virtual void drop_slow() = 0;
+
   // Bytes waiting to be written to this client.
   virtual std::size_t queued_bytes() const = 0;
 

@@ -127,21 +127,22 @@ void tcp_session::on_idle(std::error_code ec) {
 
 void tcp_session::deliver(const shared_bytes& bytes) {
   if (closing_ || stopped_) return;
-  if (queued_bytes_ + bytes->size() > server_.cfg_.max_queue_bytes) {
-    // Nobody waits for a client that does not read: drop it, from the loop.
-    server_.metrics_.count_drop(drop_reason::slow_consumer);
-    spdlog::info("tcp {} dropped: more than {} bytes queued (client {})", peer_,
-                 server_.cfg_.max_queue_bytes, id_);
-    closing_ = true;
-    asio::post(socket_.get_executor(), [self = shared_from_this()] { self->stop(nullptr); });
-    return;
-  }
+  if (queued_bytes_ + bytes->size() > server_.cfg_.max_queue_bytes) return drop_slow();
   const bool idle = queue_.empty() && writing_.empty();
   queue_.push_back(bytes);
   queued_bytes_ += bytes->size();
   server_.pressure_.check(*this);
   // Whatever else this loop pass delivers goes out in the same write.
   if (idle) asio::post(socket_.get_executor(), [self = shared_from_this()] { self->do_write(); });
+}
+
+void tcp_session::drop_slow() {
+  if (closing_ || stopped_) return;
+  // Nobody waits for a client that does not read: drop it, from the loop.
+  server_.metrics_.count_drop(drop_reason::slow_consumer);
+  spdlog::info("tcp {} dropped: not reading, {} bytes queued (client {})", peer_, queued_bytes_, id_);
+  closing_ = true;
+  asio::post(socket_.get_executor(), [self = shared_from_this()] { self->stop(nullptr); });
 }
 
 void tcp_session::do_write() {

@@ -27,6 +27,7 @@ class tcp_session final : public participant, public std::enable_shared_from_thi
   void close() override;
   void use_json() override;
   std::size_t queued_bytes() const override { return queued_bytes_; }
+  void drop_slow() override;
 
  private:
   void do_read();

@@ -32,6 +32,7 @@ class udp_server::peer final : public participant {
   }
 
   std::size_t queued_bytes() const override { return 0; }  // never queues
+  void drop_slow() override {}
 
   void close() override {
     if (closed_) return;

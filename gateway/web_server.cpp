@@ -220,20 +220,24 @@ void ws_peer::deliver(const shared_bytes& bytes) {
   if (closing_ || !server_) return;
   auto& con = static_cast<connection&>(*this);
   web_server::impl& s = *server_->impl_;
-  if (con.get_buffered_amount() + bytes->size() > s.cfg.max_queue_bytes) {
-    // Nobody waits for a client that does not read: drop it, from the loop.
-    closing_ = true;
-    s.pressure.forget(*this);
-    s.metrics_.count_drop(drop_reason::slow_consumer);
-    spdlog::info("ws client {} dropped: more than {} bytes queued", id_, s.cfg.max_queue_bytes);
-    auto self = std::static_pointer_cast<connection>(con.get_shared());
-    asio::post(s.ws.get_io_service(), [self] {
-      self->terminate(websocketpp::error::make_error_code(websocketpp::error::general));
-    });
-    return;
-  }
+  if (con.get_buffered_amount() + bytes->size() > s.cfg.max_queue_bytes) return drop_slow();
   con.send(s.frame_for(bytes));
   s.pressure.check(*this);
+}
+
+void ws_peer::drop_slow() {
+  if (closing_ || !server_) return;
+  auto& con = static_cast<connection&>(*this);
+  web_server::impl& s = *server_->impl_;
+  // Nobody waits for a client that does not read: drop it, from the loop.
+  closing_ = true;
+  s.pressure.forget(*this);
+  s.metrics_.count_drop(drop_reason::slow_consumer);
+  spdlog::info("ws client {} dropped: not reading, {} bytes queued", id_, con.get_buffered_amount());
+  auto self = std::static_pointer_cast<connection>(con.get_shared());
+  asio::post(s.ws.get_io_service(), [self] {
+    self->terminate(websocketpp::error::make_error_code(websocketpp::error::general));
+  });
 }
 
 std::size_t ws_peer::queued_bytes() const {

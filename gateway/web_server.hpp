@@ -24,6 +24,7 @@ class ws_peer : public participant {
   void deliver(const shared_bytes& bytes) override;
   void close() override;
   std::size_t queued_bytes() const override;
+  void drop_slow() override;
 
  private:
   friend class web_server;

@@ -14,6 +14,8 @@ struct queued_client : participant {
   void deliver(const shared_bytes& bytes) override { last = *bytes; }
   void close() override {}
   std::size_t queued_bytes() const override { return queued; }
+  void drop_slow() override { dropped = true; }
+  bool dropped = false;
   std::size_t queued = 0;
   std::string last;
 };
@@ -61,6 +63,20 @@ TEST_F(BackpressureTest, ForgettingAClientEndsItsCongestion) {
   congest(5, 300);
   bp.forget(clients[0]);
   EXPECT_NE(say_answer().find("\"type\":\"message\""), std::string::npos);
+}
+
+TEST_F(BackpressureTest, ClientsStuckWhileSheddingAreDropped) {
+  congest(5, 300);
+  io.run_for(std::chrono::milliseconds(2500));
+  for (int i = 0; i < 5; ++i) EXPECT_TRUE(clients[i].dropped) << i;
+  EXPECT_FALSE(clients[5].dropped);
+  EXPECT_NE(say_answer().find("\"type\":\"message\""), std::string::npos);
+}
+
+TEST_F(BackpressureTest, AFewSlowClientsAreLeftToTheQueueCap) {
+  congest(4, 300);
+  io.run_for(std::chrono::milliseconds(2500));
+  for (int i = 0; i < 4; ++i) EXPECT_FALSE(clients[i].dropped) << i;
 }
 
 }  // namespace

@@ -18,6 +18,7 @@ struct fake_client : participant {
   void close() override { closed = true; }
   void use_json() override { json_mode = true; }
   std::size_t queued_bytes() const override { return 0; }
+  void drop_slow() override { closed = true; }
 
   // Next JSON event, or a null json when nothing is left.
   json next() {
