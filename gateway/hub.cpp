@@ -35,7 +35,7 @@ hub::~hub() = default;
 
 client_id hub::connect(participant& sink, protocol::via source, bool json) {
   const client_id id = next_id_++;
-  auto owned = std::make_unique<client>(client{id, &sink, source, json, nicks_.claim_guest(), {},
+  auto owned = std::make_unique<client>(client{id, &sink, source, json, json ? sink.json_wire() : wire::text, nicks_.claim_guest(), {},
                                                rate_limiter(cfg_.burst, rate_limiter::clock::now())});
   client& c = *owned;
   clients_.emplace(id, std::move(owned));
@@ -75,6 +75,7 @@ void hub::switch_to_json(client_id id) {
   client& c = *it->second;
   c.json = true;
   c.sink->use_json();
+  c.format = c.sink->json_wire();
   send_welcome(c);
   for (room* r : c.rooms) send_history(c, *r, 0, nullptr);
 }
@@ -209,7 +210,7 @@ void hub::on(client& c, protocol::req::invalid& r, const ref_value& ref) {
 // --- delivery ---------------------------------------------------------------
 
 void hub::send(client& c, outbound& ob) {
-  const shared_bytes& bytes = ob.bytes(c.json);
+  const shared_bytes& bytes = ob.bytes(c.format);
   if (!bytes) return;
   ++metrics_.delivered[metrics::at(c.source)];
   c.sink->deliver(bytes);

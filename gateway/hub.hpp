@@ -68,6 +68,7 @@ class hub {
     participant* sink;
     protocol::via source;
     bool json;
+    wire format;  // text, or how this client frames JSON
     std::string nick;
     std::vector<room*> rooms;  // text clients: exactly one
     rate_limiter rate;

@@ -6,6 +6,7 @@
 #include <utility>
 
 #include "gateway/participant.hpp"
+#include "gateway/ws_frame.hpp"
 #include "protocol/event.hpp"
 
 namespace chatgate {
@@ -16,15 +17,20 @@ class outbound {
       : event_(std::move(e)), ref_(std::move(ref)) {}
 
   // Null when this wire format has nothing to show for the event.
-  const shared_bytes& bytes(bool json) { return json ? encode(json_, true) : encode(text_, false); }
-
- private:
-  const shared_bytes& encode(std::optional<shared_bytes>& slot, bool json) {
-    if (!slot) slot = make(json);
+  const shared_bytes& bytes(wire w) {
+    std::optional<shared_bytes>& slot = slots_[static_cast<int>(w)];
+    if (!slot) slot = make(w);
     return *slot;
   }
 
-  shared_bytes make(bool json) const {
+ private:
+  shared_bytes make(wire w) {
+    if (w == wire::ws_frames) {
+      // The frame carries the NDJSON line's object, without its '\n'.
+      const shared_bytes& line = bytes(wire::json_lines);
+      return line ? std::make_shared<const std::string>(ws_text_frame(*line)) : nullptr;
+    }
+    const bool json = w == wire::json_lines;
     // A chat message was encoded when it was sealed: share those bytes.
     if (const auto* m = std::get_if<protocol::ev::message>(&event_); m && ref_.is_null())
       return shared_bytes(m->msg, json ? &m->msg->json : &m->msg->text);
@@ -35,8 +41,7 @@ class outbound {
 
   protocol::event event_;
   protocol::ref_value ref_;
-  std::optional<shared_bytes> json_;
-  std::optional<shared_bytes> text_;
+  std::optional<shared_bytes> slots_[3];  // by wire
 };
 
 }  // namespace chatgate

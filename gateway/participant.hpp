@@ -9,6 +9,10 @@ namespace chatgate {
 
 using shared_bytes = std::shared_ptr<const std::string>;
 
+// How events are put on the wire: SPEC 3 text lines, SPEC 4 NDJSON lines,
+// or the same JSON objects in WebSocket text frames.
+enum class wire : unsigned char { text, json_lines, ws_frames };
+
 class participant {
  public:
   virtual ~participant() = default;
@@ -31,6 +35,9 @@ class participant {
 
   // The text connection now speaks NDJSON (TCP `/json`).
   virtual void use_json() {}
+
+  // How this client frames JSON events.
+  virtual wire json_wire() const { return wire::json_lines; }
 };
 
 }  // namespace chatgate

@@ -9,7 +9,7 @@ namespace chatgate {
 
 tcp_server::tcp_server(asio::io_context& io, const config& cfg, hub& h, metrics& m,
                        backpressure& bp, const asio::ip::tcp::endpoint& at)
-    : acceptor_(io), backoff_(io.get_executor(), "tcp chat"), cfg_(cfg), hub_(h), metrics_(m), pressure_(bp), scratch_(64 * 1024, '\0') {
+    : acceptor_(io), backoff_(io.get_executor(), "tcp chat"), ctx_{cfg, h, m, bp} {
   open_listener(acceptor_, at);
 }
 
@@ -27,14 +27,14 @@ void tcp_server::do_accept() {
 void tcp_server::on_accept(std::error_code ec, asio::ip::tcp::socket socket) {
   if (ec == asio::error::operation_aborted) return;
   if (ec) return backoff_.retry(ec, [this] { do_accept(); });
-  if (hub_.full()) {
-    metrics_.count_drop(drop_reason::server_full);
+  if (ctx_.chat.full()) {
+    ctx_.stats.count_drop(drop_reason::server_full);
     std::error_code ignored;
     socket.non_blocking(true, ignored);
     socket.write_some(asio::buffer(std::string_view("! server full\n")), ignored);
     socket.shutdown(asio::socket_base::shutdown_both, ignored);
   } else {
-    std::make_shared<tcp_session>(std::move(socket), *this)->start();
+    std::make_shared<tcp_session>(std::move(socket), ctx_)->start();
   }
   do_accept();
 }

@@ -7,10 +7,7 @@
 #include <asio.hpp>
 
 #include "gateway/accept_backoff.hpp"
-#include "gateway/backpressure.hpp"
-#include "gateway/config.hpp"
-#include "gateway/hub.hpp"
-#include "gateway/metrics.hpp"
+#include "gateway/stream_session.hpp"
 
 namespace chatgate {
 
@@ -24,20 +21,12 @@ class tcp_server {
   void stop();  // stops accepting; sessions are closed through the hub
 
  private:
-  friend class tcp_session;
-
   void do_accept();
   void on_accept(std::error_code ec, asio::ip::tcp::socket socket);
 
   asio::ip::tcp::acceptor acceptor_;
   accept_backoff backoff_;
-  const config& cfg_;
-  hub& hub_;
-  metrics& metrics_;
-  backpressure& pressure_;
-  // One read buffer for every session: the loop reads one socket at a time,
-  // so an idle connection holds no buffer of its own.
-  std::string scratch_;
+  session_context ctx_;
 };
 
 }  // namespace chatgate

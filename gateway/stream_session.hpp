@@ -1,0 +1,89 @@
+// What every chat connection on a TCP socket shares, whatever its framing
+// (text or NDJSON lines, WebSocket frames): the read loop over a shared
+// buffer, and a capped queue of shared buffers written with one gathered
+// write per loop pass.
+#pragma once
+
+#include <chrono>
+#include <memory>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include <asio.hpp>
+
+#include "gateway/backpressure.hpp"
+#include "gateway/config.hpp"
+#include "gateway/hub.hpp"
+#include "gateway/metrics.hpp"
+#include "gateway/participant.hpp"
+
+namespace chatgate {
+
+// What a listener lends its sessions.
+struct session_context {
+  const config& cfg;
+  hub& chat;
+  metrics& stats;
+  backpressure& pressure;
+  // One read buffer for every session: the loop reads one socket at a time,
+  // so an idle connection holds no buffer of its own.
+  std::string scratch = std::string(64 * 1024, '\0');
+};
+
+class stream_session : public participant, public std::enable_shared_from_this<stream_session> {
+ public:
+  void deliver(const shared_bytes& bytes) override;
+  void drop_slow() override;
+  std::size_t queued_bytes() const override { return queued_bytes_; }
+
+ protected:
+  // `kind` names the transport in logs ("tcp", "ws").
+  stream_session(asio::ip::tcp::socket&& socket, session_context& ctx, std::string peer,
+                 const char* kind);
+
+  // Registers with the hub and starts reading.
+  void begin(protocol::via source, bool json);
+
+  // Bytes just read; the buffer is the shared scratch, writable, and only
+  // valid during the call.
+  virtual void on_bytes(char* data, std::size_t size) = 0;
+  // The peer closed its side.
+  virtual void on_end_of_input() = 0;
+
+  // Queues bytes outside the --max-queue-bytes cap (protocol control frames).
+  void push(shared_bytes bytes);
+  // No more input is handled: flush what is queued, then close; a client
+  // that does not read gets 2 s, not forever. Safe to call twice.
+  void finish();
+  // Ends the connection now (hub, socket); safe to call twice.
+  void stop(const char* why);
+
+  // A timer for the subclass's own use, made on first use.
+  asio::steady_timer& timer();
+
+  asio::ip::tcp::socket socket_;
+  session_context& ctx_;
+  std::string peer_;
+  client_id id_ = 0;
+  bool closing_ = false;  // no more input; close once the queue is flushed
+  bool stopped_ = false;
+
+ private:
+  void do_read();
+  void on_readable(std::error_code ec);
+  void do_write();
+  void on_write(std::error_code ec, std::size_t n);
+  template <class F>
+  void later(F&& f) {
+    asio::post(socket_.get_executor(), [self = shared_from_this(), f = std::forward<F>(f)] { f(*self); });
+  }
+
+  const char* kind_;
+  std::unique_ptr<asio::steady_timer> timer_;
+  std::vector<shared_bytes> queue_;    // waiting to be written
+  std::vector<shared_bytes> writing_;  // handed to the socket
+  std::size_t queued_bytes_ = 0;       // both of the above
+};
+
+}  // namespace chatgate

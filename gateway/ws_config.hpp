@@ -1,0 +1,45 @@
+// websocketpp's configuration for chatgate: single-threaded (the loop owns
+// everything), no logging on the hot path. websocketpp serves HTTP and the
+// opening handshake; a ws_session takes the socket over after it.
+#pragma once
+
+// websocketpp's own headers warn under -Wextra; they are system headers in
+// the build.
+#include <websocketpp/concurrency/none.hpp>
+#include <websocketpp/config/asio_no_tls.hpp>
+#include <websocketpp/logger/stub.hpp>
+#include <websocketpp/processors/hybi13.hpp>
+
+namespace chatgate {
+
+struct ws_config : websocketpp::config::asio {
+  using type = ws_config;
+  using concurrency_type = websocketpp::concurrency::none;
+  using alog_type = websocketpp::log::stub;
+  using elog_type = websocketpp::log::stub;
+
+  struct transport_config : websocketpp::config::asio::transport_config {
+    using concurrency_type = ws_config::concurrency_type;
+    using alog_type = ws_config::alog_type;
+    using elog_type = ws_config::elog_type;
+    static const bool enable_multithreading = false;
+  };
+  using transport_type = websocketpp::transport::asio::endpoint<transport_config>;
+
+  // Only the HTTP request goes through websocketpp's connection buffer.
+  static const size_t connection_read_buffer_size = 1024;
+};
+
+// Frame parsing after the handshake: masking, fragments, control frames,
+// UTF-8 and size checks.
+using ws_processor = websocketpp::processor::hybi13<ws_config>;
+using ws_message_ptr = ws_config::message_type::ptr;
+
+// What every ws_session's processor borrows.
+struct ws_shared {
+  ws_config::con_msg_manager_type::ptr messages =
+      std::make_shared<ws_config::con_msg_manager_type>();
+  ws_config::rng_type rng;
+};
+
+}  // namespace chatgate
