@@ -1,5 +1,8 @@
 #include "gateway/stream_session.hpp"
 
+#include <algorithm>
+#include <array>
+
 #include <spdlog/spdlog.h>
 
 namespace chatgate {
@@ -9,8 +12,48 @@ namespace {
 constexpr int reads_per_turn = 4;
 // How long a closing connection may take to take its last bytes.
 constexpr std::chrono::seconds close_deadline{2};
+// Buffers per write, and writes per flush before the next session's turn.
+constexpr std::size_t max_iov = 64;
+constexpr int rounds_per_flush = 4;
+// Sessions flushed per turn of the loop, between two looks for input.
+constexpr std::size_t flushes_per_turn = 32;
+
+// Part of an array of buffers, as a buffer sequence for Asio.
+struct buffer_span {
+  const asio::const_buffer* first;
+  const asio::const_buffer* last;
+  const asio::const_buffer* begin() const { return first; }
+  const asio::const_buffer* end() const { return last; }
+};
 
 }  // namespace
+
+// --- flusher ----------------------------------------------------------------
+
+void flusher::schedule(std::shared_ptr<stream_session> s) {
+  auto executor = s->socket_.get_executor();
+  pending_.push_back(std::move(s));
+  if (!posted_) {
+    posted_ = true;
+    asio::post(executor, [this] { run(); });
+  }
+}
+
+void flusher::run() {
+  // A session flushed here may be scheduled again (it closed, say): it goes
+  // to the back of pending_, and posted_ stays set so nothing posts twice.
+  const std::size_t end = std::min(pending_.size(), next_ + flushes_per_turn);
+  for (; next_ < end; ++next_) std::exchange(pending_[next_], nullptr)->flush();
+  if (next_ < pending_.size()) {
+    // Let the loop read before the next few: see the class comment.
+    asio::post(pending_[next_]->socket_.get_executor(), [this] { run(); });
+    return;
+  }
+  posted_ = false;
+  pending_.clear();
+  next_ = 0;
+  if (pending_.capacity() > 4096) std::vector<std::shared_ptr<stream_session>>().swap(pending_);
+}
 
 stream_session::stream_session(asio::ip::tcp::socket&& socket, session_context& ctx, std::string peer,
                                const char* kind)
@@ -64,11 +107,17 @@ void stream_session::deliver(const shared_bytes& bytes) {
 
 void stream_session::push(shared_bytes bytes) {
   if (stopped_) return;
-  const bool idle = queue_.empty() && writing_.empty();
   queued_bytes_ += bytes->size();
   queue_.push_back(std::move(bytes));
-  // Whatever else this loop pass queues goes out in the same write.
-  if (idle) later([](stream_session& s) { s.do_write(); });
+  want_flush();
+}
+
+void stream_session::want_flush() {
+  // Whatever else is queued before the flusher gets here goes out in the
+  // same write; a full socket is flushed when it has room again.
+  if (flush_scheduled_ || waiting_writable_ || stopped_) return;
+  flush_scheduled_ = true;
+  ctx_.writes.schedule(shared_from_this());
 }
 
 void stream_session::drop_slow() {
@@ -81,37 +130,47 @@ void stream_session::drop_slow() {
   later([](stream_session& s) { s.stop(nullptr); });
 }
 
-void stream_session::do_write() {
-  if (stopped_ || !writing_.empty()) return;
+void stream_session::flush() {
+  flush_scheduled_ = false;
+  if (stopped_ || waiting_writable_) return;
+  std::array<asio::const_buffer, max_iov> iov;
+  for (int round = 0; round < rounds_per_flush && !queue_.empty(); ++round) {
+    const std::size_t count = std::min(iov.size(), queue_.size());
+    for (std::size_t i = 0; i < count; ++i) iov[i] = asio::buffer(*queue_[i]);
+    iov[0] += written_;
+    std::error_code ec;
+    std::size_t sent = socket_.write_some(buffer_span{iov.data(), iov.data() + count}, ec);
+    if (ec == asio::error::would_block || ec == asio::error::try_again) break;
+    if (ec) return stop("write failed");
+    queued_bytes_ -= sent;
+    // Drop what went out whole; remember how far into the next one we got.
+    std::size_t done = 0;
+    sent += written_;
+    while (done < count && sent >= queue_[done]->size()) sent -= queue_[done++]->size();
+    written_ = sent;
+    queue_.erase(queue_.begin(), queue_.begin() + static_cast<std::ptrdiff_t>(done));
+    if (done < count) break;  // the socket took less than offered: it is full
+  }
   if (queue_.empty()) {
+    // A burst (a history replay, a crowd joining) must not leave an idle
+    // connection holding a large empty vector.
+    if (queue_.capacity() > 64) std::vector<shared_bytes>().swap(queue_);
     if (closing_) stop(nullptr);
     return;
   }
-  writing_.swap(queue_);
-  std::vector<asio::const_buffer> buffers;
-  buffers.reserve(writing_.size());
-  for (const auto& b : writing_) buffers.emplace_back(asio::buffer(*b));
-  asio::async_write(socket_, buffers,
-                    [self = shared_from_this()](std::error_code ec, std::size_t n) {
-                      self->on_write(ec, n);
-                    });
-}
-
-void stream_session::on_write(std::error_code ec, std::size_t n) {
-  if (stopped_) return;
-  if (ec) return stop(ec == asio::error::operation_aborted ? nullptr : "write failed");
-  queued_bytes_ -= n;
-  writing_.clear();
-  // A burst (a history replay, a crowd joining) must not leave an idle
-  // connection holding a large empty vector.
-  if (writing_.capacity() > 64) writing_.shrink_to_fit();
-  do_write();
+  waiting_writable_ = true;
+  socket_.async_wait(asio::ip::tcp::socket::wait_write, [self = shared_from_this()](std::error_code ec) {
+    self->waiting_writable_ = false;
+    if (self->stopped_) return;
+    if (ec) return self->stop(ec == asio::error::operation_aborted ? nullptr : "write failed");
+    self->flush();
+  });
 }
 
 void stream_session::finish() {
   if (closing_ || stopped_) return;
   closing_ = true;
-  later([](stream_session& s) { s.do_write(); });
+  want_flush();
   timer().expires_after(close_deadline);
   timer().async_wait([self = shared_from_this()](std::error_code ec) {
     if (!ec) self->stop("close timed out");
@@ -131,7 +190,7 @@ void stream_session::stop(const char* why) {
   socket_.close(ignored);
   if (timer_) timer_->cancel();
   queue_.clear();
-  writing_.clear();
+  written_ = 0;
   queued_bytes_ = 0;
 }
 

@@ -20,6 +20,26 @@
 
 namespace chatgate {
 
+class stream_session;
+
+// Writes queued output for every session with something to send, a few
+// sessions per turn of the loop (Redis's clients_pending_write): between
+// turns the loop reads, so a message that arrives in the middle of a large
+// fan-out joins the same write for the recipients not reached yet. No
+// handler per write, no allocation per write.
+class flusher {
+ public:
+  // Queues `s` for the next turn; the caller makes sure it is not queued twice.
+  void schedule(std::shared_ptr<stream_session> s);
+
+ private:
+  void run();
+
+  std::vector<std::shared_ptr<stream_session>> pending_;
+  std::size_t next_ = 0;  // pending_[next_] is flushed next
+  bool posted_ = false;
+};
+
 // What a listener lends its sessions.
 struct session_context {
   const config& cfg;
@@ -29,6 +49,7 @@ struct session_context {
   // One read buffer for every session: the loop reads one socket at a time,
   // so an idle connection holds no buffer of its own.
   std::string scratch = std::string(64 * 1024, '\0');
+  flusher writes{};
 };
 
 class stream_session : public participant, public std::enable_shared_from_this<stream_session> {
@@ -70,10 +91,13 @@ class stream_session : public participant, public std::enable_shared_from_this<s
   bool stopped_ = false;
 
  private:
+  friend class flusher;
+
   void do_read();
   void on_readable(std::error_code ec);
-  void do_write();
-  void on_write(std::error_code ec, std::size_t n);
+  void want_flush();
+  // Writes what the socket takes now; waits for it to drain if it takes less.
+  void flush();
   template <class F>
   void later(F&& f) {
     asio::post(socket_.get_executor(), [self = shared_from_this(), f = std::forward<F>(f)] { f(*self); });
@@ -81,9 +105,11 @@ class stream_session : public participant, public std::enable_shared_from_this<s
 
   const char* kind_;
   std::unique_ptr<asio::steady_timer> timer_;
-  std::vector<shared_bytes> queue_;    // waiting to be written
-  std::vector<shared_bytes> writing_;  // handed to the socket
-  std::size_t queued_bytes_ = 0;       // both of the above
+  std::vector<shared_bytes> queue_;  // waiting to be written, oldest first
+  std::size_t written_ = 0;          // bytes of queue_.front() already written
+  std::size_t queued_bytes_ = 0;     // unwritten bytes in queue_
+  bool flush_scheduled_ = false;     // in the flusher's list
+  bool waiting_writable_ = false;    // the socket is full; waiting for room
 };
 
 }  // namespace chatgate
