@@ -15,7 +15,7 @@ constexpr auto stuck_after = std::chrono::seconds(2);
 }  // namespace
 
 backpressure::backpressure(asio::io_context& io, hub& h, std::size_t max_queue_bytes)
-    : poll_timer_(io), hub_(h), high_water_(max_queue_bytes / 4), low_water_(max_queue_bytes / 16) {}
+    : poll_timer_(io), hub_(h), high_water_(max_queue_bytes / 2), low_water_(max_queue_bytes / 8) {}
 
 void backpressure::update() {
   // A few congested clients are slow consumers; an eighth of them is overload.

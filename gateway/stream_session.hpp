@@ -34,10 +34,12 @@ class flusher {
 
  private:
   void run();
+  void trim_later(const asio::any_io_executor& executor);
 
   std::vector<std::shared_ptr<stream_session>> pending_;
   std::size_t next_ = 0;  // pending_[next_] is flushed next
   bool posted_ = false;
+  std::unique_ptr<asio::steady_timer> trim_timer_;
 };
 
 // What a listener lends its sessions.

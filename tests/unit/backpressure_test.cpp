@@ -43,16 +43,16 @@ class BackpressureTest : public ::testing::Test {
   std::array<queued_client, 8> clients;
   std::vector<client_id> ids;
   asio::io_context io;
-  backpressure bp{io, *h, 1024};  // high water 256 bytes, low water 64
+  backpressure bp{io, *h, 1024};  // high water 512 bytes, low water 128
 };
 
 TEST_F(BackpressureTest, AFewSlowClientsAreNotOverload) {
-  congest(4, 300);
+  congest(4, 600);
   EXPECT_NE(say_answer().find("\"type\":\"message\""), std::string::npos);
 }
 
 TEST_F(BackpressureTest, ManyCongestedClientsShedMessagesUntilTheyDrain) {
-  congest(5, 300);
+  congest(5, 600);
   EXPECT_NE(say_answer().find("server busy, slow down"), std::string::npos);
   for (auto& c : clients) c.queued = 0;
   io.run_for(std::chrono::milliseconds(50));  // the 2 ms re-check sees them drained
@@ -60,13 +60,13 @@ TEST_F(BackpressureTest, ManyCongestedClientsShedMessagesUntilTheyDrain) {
 }
 
 TEST_F(BackpressureTest, ForgettingAClientEndsItsCongestion) {
-  congest(5, 300);
+  congest(5, 600);
   bp.forget(clients[0]);
   EXPECT_NE(say_answer().find("\"type\":\"message\""), std::string::npos);
 }
 
 TEST_F(BackpressureTest, ClientsStuckWhileSheddingAreDropped) {
-  congest(5, 300);
+  congest(5, 600);
   io.run_for(std::chrono::milliseconds(2500));
   for (int i = 0; i < 5; ++i) EXPECT_TRUE(clients[i].dropped) << i;
   EXPECT_FALSE(clients[5].dropped);
@@ -74,7 +74,7 @@ TEST_F(BackpressureTest, ClientsStuckWhileSheddingAreDropped) {
 }
 
 TEST_F(BackpressureTest, AFewSlowClientsAreLeftToTheQueueCap) {
-  congest(4, 300);
+  congest(4, 600);
   io.run_for(std::chrono::milliseconds(2500));
   for (int i = 0; i < 4; ++i) EXPECT_FALSE(clients[i].dropped) << i;
 }
