@@ -1,0 +1,176 @@
+"""WebSocket framing at the byte level (RFC 6455), with a raw socket client:
+what a browser never sends, but a broken or hostile client might."""
+import base64
+import json
+import os
+import socket
+import struct
+
+TIMEOUT = 10
+
+
+class RawWs:
+    """A WebSocket client that writes frames byte by byte as told."""
+
+    def __init__(self, port):
+        self.sock = socket.create_connection(("127.0.0.1", port), timeout=TIMEOUT)
+        key = base64.b64encode(os.urandom(16)).decode()
+        self.sock.sendall(
+            f"GET /ws HTTP/1.1\r\nHost: 127.0.0.1:{port}\r\nUpgrade: websocket\r\n"
+            f"Connection: Upgrade\r\nSec-WebSocket-Key: {key}\r\n"
+            "Sec-WebSocket-Version: 13\r\n\r\n".encode())
+        self.buf = b""
+        while b"\r\n\r\n" not in self.buf:
+            chunk = self.sock.recv(4096)
+            assert chunk, "closed during the handshake"
+            self.buf += chunk
+        head, self.buf = self.buf.split(b"\r\n\r\n", 1)
+        assert head.startswith(b"HTTP/1.1 101"), head
+
+    def send_frame(self, opcode, payload, fin=True, mask=True):
+        header = bytes([(0x80 if fin else 0) | opcode])
+        n = len(payload)
+        bit = 0x80 if mask else 0
+        if n < 126:
+            header += bytes([bit | n])
+        elif n < 65536:
+            header += bytes([bit | 126]) + struct.pack("!H", n)
+        else:
+            header += bytes([bit | 127]) + struct.pack("!Q", n)
+        if mask:
+            key = os.urandom(4)
+            payload = bytes(b ^ key[i % 4] for i, b in enumerate(payload))
+            header += key
+        self.sock.sendall(header + payload)
+
+    def _read(self, n):
+        while len(self.buf) < n:
+            chunk = self.sock.recv(65536)
+            if not chunk:
+                raise EOFError
+            self.buf += chunk
+        out, self.buf = self.buf[:n], self.buf[n:]
+        return out
+
+    def read_frame(self):
+        """(opcode, payload) of the next frame from the server."""
+        b0, b1 = self._read(2)
+        assert b1 & 0x80 == 0, "server frames are not masked"
+        n = b1 & 0x7F
+        if n == 126:
+            n = struct.unpack("!H", self._read(2))[0]
+        elif n == 127:
+            n = struct.unpack("!Q", self._read(8))[0]
+        return b0 & 0x0F, self._read(n)
+
+    def read_json(self, type_):
+        """The next JSON event of this type, skipping others."""
+        while True:
+            op, payload = self.read_frame()
+            assert op == 1, (op, payload)
+            event = json.loads(payload)
+            if event["type"] == type_:
+                return event
+
+    def close_code(self):
+        """Reads until the server's close frame; returns its status code."""
+        while True:
+            op, payload = self.read_frame()
+            if op == 8:
+                return struct.unpack("!H", payload[:2])[0] if len(payload) >= 2 else None
+
+    def at_eof(self):
+        try:
+            while True:
+                self._read(1)
+        except (EOFError, ConnectionResetError):
+            return True
+
+
+def say(text, ref=None):
+    body = {"type": "say", "room": "lobby", "text": text}
+    if ref is not None:
+        body["ref"] = ref
+    return json.dumps(body).encode()
+
+
+def test_fragmented_message_is_reassembled(server):
+    ws = RawWs(server.http)
+    ws.read_json("welcome")
+    whole = say("in three parts", ref=1)
+    ws.send_frame(0x1, whole[:10], fin=False)
+    ws.send_frame(0x9, b"between fragments")  # a ping may come between them
+    ws.send_frame(0x0, whole[10:20], fin=False)
+    ws.send_frame(0x0, whole[20:], fin=True)
+    pongs, event = [], None
+    while event is None:
+        op, payload = ws.read_frame()
+        if op == 0xA:
+            pongs.append(payload)
+        elif json.loads(payload)["type"] == "message":
+            event = json.loads(payload)
+    assert event["text"] == "in three parts" and event["ref"] == 1
+    assert pongs == [b"between fragments"]
+
+
+def test_ping_gets_a_pong_with_its_payload(server):
+    ws = RawWs(server.http)
+    ws.read_json("history")
+    ws.send_frame(0x9, b"are you there")
+    assert ws.read_frame() == (0xA, b"are you there")
+
+
+def test_client_close_is_answered_with_its_code(server):
+    ws = RawWs(server.http)
+    ws.read_json("history")
+    ws.send_frame(0x8, struct.pack("!H", 1000) + b"bye now")
+    assert ws.close_code() == 1000
+    assert ws.at_eof()
+
+
+def test_unmasked_frame_closes_1002(server):
+    ws = RawWs(server.http)
+    ws.read_json("history")
+    ws.send_frame(0x1, say("not masked"), mask=False)
+    assert ws.close_code() == 1002
+    assert ws.at_eof()
+
+
+def test_invalid_utf8_closes_1007(server):
+    ws = RawWs(server.http)
+    ws.read_json("history")
+    ws.send_frame(0x1, b'{"type":"say","room":"lobby","text":"\xff\xfe"}')
+    assert ws.close_code() == 1007
+
+
+def test_reserved_opcode_closes_1002(server):
+    ws = RawWs(server.http)
+    ws.read_json("history")
+    ws.send_frame(0x3, b"?")
+    assert ws.close_code() == 1002
+
+
+def test_others_keep_chatting_after_a_protocol_error(server):
+    alice = RawWs(server.http)
+    alice.read_json("history")
+    bob = RawWs(server.http)
+    bob.read_json("history")
+    bob.send_frame(0x1, b"x", mask=False)
+    assert bob.close_code() == 1002
+    alice.send_frame(0x1, say("still here", ref="a"))
+    event = alice.read_json("message")
+    assert event["text"] == "still here" and event["ref"] == "a"
+
+
+def test_frames_split_across_reads(server):
+    ws = RawWs(server.http)
+    ws.read_json("history")
+    payload = say("byte by byte", ref=7)
+    key = os.urandom(4)
+    frame = bytes([0x81, 0x80 | len(payload)]) + key + bytes(
+        b ^ key[i % 4] for i, b in enumerate(payload))
+    ws.sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+    for i in range(len(frame)):
+        ws.sock.send(frame[i:i + 1])
+    event = ws.read_json("message")
+    assert event["text"] == "byte by byte" and event["ref"] == 7
