@@ -14,33 +14,12 @@
 
 #include "gateway/backpressure.hpp"
 #include "gateway/config.hpp"
+#include "gateway/flusher.hpp"
 #include "gateway/hub.hpp"
 #include "gateway/metrics.hpp"
 #include "gateway/participant.hpp"
 
 namespace chatgate {
-
-class stream_session;
-
-// Writes queued output for every session with something to send, a few
-// sessions per turn of the loop (Redis's clients_pending_write): between
-// turns the loop reads, so a message that arrives in the middle of a large
-// fan-out joins the same write for the recipients not reached yet. No
-// handler per write, no allocation per write.
-class flusher {
- public:
-  // Queues `s` for the next turn; the caller makes sure it is not queued twice.
-  void schedule(std::shared_ptr<stream_session> s);
-
- private:
-  void run();
-  void trim_later(const asio::any_io_executor& executor);
-
-  std::vector<std::shared_ptr<stream_session>> pending_;
-  std::size_t next_ = 0;  // pending_[next_] is flushed next
-  bool posted_ = false;
-  std::unique_ptr<asio::steady_timer> trim_timer_;
-};
 
 // What a listener lends its sessions.
 struct session_context {
@@ -74,7 +53,7 @@ class stream_session : public participant, public std::enable_shared_from_this<s
   // The peer closed its side.
   virtual void on_end_of_input() = 0;
 
-  // Queues bytes outside the --max-queue-bytes cap (protocol control frames).
+  // Queues bytes outside the --max-queue-bytes cap (a closing frame).
   void push(shared_bytes bytes);
   // No more input is handled: flush what is queued, then close; a client
   // that does not read gets 2 s, not forever. Safe to call twice.

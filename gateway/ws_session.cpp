@@ -61,9 +61,11 @@ void ws_session::on_message(const ws_message_ptr& msg) {
                                                                     "send JSON in text frames"},
                                              nullptr});
     case opcode::ping: {
+      // Pongs count toward --max-queue-bytes like everything else: a client
+      // that pings and never reads is a slow consumer too.
       auto pong = shared_.messages->get_message();
       frames_.prepare_pong(msg->get_payload(), pong);
-      return send_control(pong);
+      return deliver(frame_bytes(pong));
     }
     case opcode::close:
       return on_close_frame(msg->get_payload());
@@ -96,13 +98,9 @@ void ws_session::send_close(websocketpp::close::status::value code, const std::s
   auto frame = shared_.messages->get_message();
   if (frames_.prepare_close(code, reason.substr(0, 120), frame))
     frames_.prepare_close(close_code::normal, "", frame);
-  send_control(frame);
-  finish();
-}
-
-void ws_session::send_control(const ws_message_ptr& frame) {
-  if (closing_ || stopped_) return;
+  // The one frame past the queue cap: a connection closes once.
   push(frame_bytes(frame));
+  finish();
 }
 
 }  // namespace chatgate

@@ -28,7 +28,6 @@ class ws_session final : public stream_session {
   void fail(const std::error_code& ec);
   // Sends a close frame and closes once it is written.
   void send_close(websocketpp::close::status::value code, const std::string& reason);
-  void send_control(const ws_message_ptr& frame);
 
   ws_shared& shared_;
   ws_processor frames_;

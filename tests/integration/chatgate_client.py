@@ -52,6 +52,40 @@ def _matcher(pred):
 # Text over TCP
 
 
+class TextLines:
+    """Matching over text lines, for any client with send() and read_line()."""
+
+    def read_until(self, pred, timeout=None):
+        """Read lines until one matches; returns (line, lines skipped)."""
+        match = _matcher(pred)
+        deadline = time.monotonic() + (timeout or self.timeout)
+        skipped = []
+        while True:
+            remaining = deadline - time.monotonic()
+            try:
+                line = self.read_line(timeout=max(remaining, 0.001))
+            except ReadTimeout:
+                raise ReadTimeout(f"no line matching {pred!r}; got {skipped!r}") from None
+            if match(line):
+                return line, skipped
+            skipped.append(line)
+
+    def expect(self, pred, timeout=None):
+        """Read until a line matches; returns that line."""
+        return self.read_until(pred, timeout)[0]
+
+    def sync(self, timeout=None):
+        """All lines the server sends before it answers a marker command.
+
+        The server handles one client's lines in order, so everything caused
+        by earlier lines is already queued before the marker's answer.
+        """
+        marker = new_ref("sync")
+        self.send(f"/nick ?{marker}")
+        _, before = self.read_until(f"! bad nick: ?{marker}", timeout)
+        return before
+
+
 class LineSocket:
     """A TCP socket read as '\\n'-terminated lines (bytes)."""
 
@@ -114,7 +148,7 @@ class LineSocket:
             pass
 
 
-class TextClient(LineSocket):
+class TextClient(LineSocket, TextLines):
     """A terminal user on the TCP chat port."""
 
     def __init__(self, port, read_welcome=True, **kw):
@@ -135,36 +169,6 @@ class TextClient(LineSocket):
         # Strict decoding: the server must only ever send valid UTF-8.
         return self.read_line_bytes(timeout).decode("utf-8")
 
-    def read_until(self, pred, timeout=None):
-        """Read lines until one matches; returns (line, lines skipped)."""
-        match = _matcher(pred)
-        deadline = time.monotonic() + (timeout or self.timeout)
-        skipped = []
-        while True:
-            remaining = deadline - time.monotonic()
-            try:
-                line = self.read_line(timeout=max(remaining, 0.001))
-            except ReadTimeout:
-                raise ReadTimeout(f"no line matching {pred!r}; got {skipped!r}") from None
-            if match(line):
-                return line, skipped
-            skipped.append(line)
-
-    def expect(self, pred, timeout=None):
-        """Read until a line matches; returns that line."""
-        return self.read_until(pred, timeout)[0]
-
-    def sync(self, timeout=None):
-        """All lines the server sends before it answers a marker command.
-
-        The server handles one client's lines in order, so everything caused
-        by earlier lines is already queued before the marker's answer.
-        """
-        marker = new_ref("sync")
-        self.send(f"/nick ?{marker}")
-        _, before = self.read_until(f"! bad nick: ?{marker}", timeout)
-        return before
-
     def rename(self, nick):
         self.send(f"/nick {nick}")
         self.expect(f"* {self.nick} is now known as {nick}")
@@ -175,7 +179,7 @@ class TextClient(LineSocket):
 # Text over UDP
 
 
-class UdpClient:
+class UdpClient(TextLines):
     """A UDP chat peer: one bound socket, so one (address, port) identity."""
 
     def __init__(self, port, host=HOST, timeout=TIMEOUT):
@@ -209,23 +213,6 @@ class UdpClient:
             self.lines.extend(parts)
         return self.lines.pop(0)
 
-    def read_until(self, pred, timeout=None):
-        match = _matcher(pred)
-        deadline = time.monotonic() + (timeout or self.timeout)
-        skipped = []
-        while True:
-            remaining = deadline - time.monotonic()
-            try:
-                line = self.read_line(timeout=max(remaining, 0.001))
-            except ReadTimeout:
-                raise ReadTimeout(f"no line matching {pred!r}; got {skipped!r}") from None
-            if match(line):
-                return line, skipped
-            skipped.append(line)
-
-    def expect(self, pred, timeout=None):
-        return self.read_until(pred, timeout)[0]
-
     def hello(self, text="/who"):
         """First datagram: the server answers with a welcome.
 
@@ -238,12 +225,6 @@ class UdpClient:
         self.nick = m["nick"]
         self.sync()
         return welcome
-
-    def sync(self, timeout=None):
-        marker = new_ref("sync")
-        self.send(f"/nick ?{marker}")
-        _, before = self.read_until(f"! bad nick: ?{marker}", timeout)
-        return before
 
     def close(self):
         self.sock.close()

@@ -9,11 +9,33 @@ import struct
 TIMEOUT = 10
 
 
+def frame(opcode, payload, fin=True, mask=True):
+    """One client frame, masked unless told otherwise."""
+    header = bytes([(0x80 if fin else 0) | opcode])
+    n = len(payload)
+    bit = 0x80 if mask else 0
+    if n < 126:
+        header += bytes([bit | n])
+    elif n < 65536:
+        header += bytes([bit | 126]) + struct.pack("!H", n)
+    else:
+        header += bytes([bit | 127]) + struct.pack("!Q", n)
+    if mask:
+        key = os.urandom(4)
+        payload = bytes(b ^ key[i % 4] for i, b in enumerate(payload))
+        header += key
+    return header + payload
+
+
 class RawWs:
     """A WebSocket client that writes frames byte by byte as told."""
 
-    def __init__(self, port):
-        self.sock = socket.create_connection(("127.0.0.1", port), timeout=TIMEOUT)
+    def __init__(self, port, rcvbuf=None):
+        self.sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+        self.sock.settimeout(TIMEOUT)
+        if rcvbuf:  # before connecting, so the window starts small
+            self.sock.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, rcvbuf)
+        self.sock.connect(("127.0.0.1", port))
         key = base64.b64encode(os.urandom(16)).decode()
         self.sock.sendall(
             f"GET /ws HTTP/1.1\r\nHost: 127.0.0.1:{port}\r\nUpgrade: websocket\r\n"
@@ -28,20 +50,7 @@ class RawWs:
         assert head.startswith(b"HTTP/1.1 101"), head
 
     def send_frame(self, opcode, payload, fin=True, mask=True):
-        header = bytes([(0x80 if fin else 0) | opcode])
-        n = len(payload)
-        bit = 0x80 if mask else 0
-        if n < 126:
-            header += bytes([bit | n])
-        elif n < 65536:
-            header += bytes([bit | 126]) + struct.pack("!H", n)
-        else:
-            header += bytes([bit | 127]) + struct.pack("!Q", n)
-        if mask:
-            key = os.urandom(4)
-            payload = bytes(b ^ key[i % 4] for i, b in enumerate(payload))
-            header += key
-        self.sock.sendall(header + payload)
+        self.sock.sendall(frame(opcode, payload, fin, mask))
 
     def _read(self, n):
         while len(self.buf) < n:
@@ -165,12 +174,28 @@ def test_others_keep_chatting_after_a_protocol_error(server):
 def test_frames_split_across_reads(server):
     ws = RawWs(server.http)
     ws.read_json("history")
-    payload = say("byte by byte", ref=7)
-    key = os.urandom(4)
-    frame = bytes([0x81, 0x80 | len(payload)]) + key + bytes(
-        b ^ key[i % 4] for i, b in enumerate(payload))
+    whole = frame(0x1, say("byte by byte", ref=7))
     ws.sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
-    for i in range(len(frame)):
-        ws.sock.send(frame[i:i + 1])
+    for i in range(len(whole)):
+        ws.sock.send(whole[i:i + 1])
     event = ws.read_json("message")
     assert event["text"] == "byte by byte" and event["ref"] == 7
+
+
+def test_pings_count_toward_the_queue_of_a_client_that_never_reads(chatgate):
+    server = chatgate("--max-queue-bytes", "65536")
+    other = RawWs(server.http)
+    other.read_json("history")
+    pinger = RawWs(server.http, rcvbuf=4096)
+    burst = frame(0x9, b"p" * 125) * 1000  # 131 KB of pings, 127 KB of pongs
+    try:
+        # The kernel's socket buffers take a few MB of pongs first; 39 MB is
+        # far past them and past the 64 KiB queue.
+        for _ in range(300):
+            pinger.sock.sendall(burst)
+    except (BrokenPipeError, ConnectionResetError):
+        pass
+    metrics = server.metrics()
+    assert metrics.get('chatgate_clients_dropped_total{reason="slow_consumer"}', 0) == 1, metrics
+    other.send_frame(0x1, say("still served", ref="o"))
+    assert other.read_json("message")["text"] == "still served"
