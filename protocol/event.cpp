@@ -127,6 +127,7 @@ const char* to_string(via v) {
     case via::tcp: return "tcp";
     case via::udp: return "udp";
     case via::echo: return "echo";
+    case via::irc: return "irc";
   }
   return "?";
 }
@@ -140,6 +141,9 @@ const char* to_string(error_code code) {
     case error_code::not_in_room: return "not_in_room";
     case error_code::too_long: return "too_long";
     case error_code::rate_limited: return "rate_limited";
+    case error_code::unavailable: return "unavailable";
+    case error_code::no_such_nick: return "no_such_nick";
+    case error_code::bad_token: return "bad_token";
   }
   return "?";
 }

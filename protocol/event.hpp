@@ -12,8 +12,8 @@
 
 namespace chatgate::protocol {
 
-enum class via : std::uint8_t { ws, tcp, udp, echo };
-inline constexpr std::size_t via_count = 4;
+enum class via : std::uint8_t { ws, tcp, udp, echo, irc };
+inline constexpr std::size_t via_count = 5;
 const char* to_string(via v);
 
 struct chat_message {

@@ -18,6 +18,9 @@ enum class error_code : std::uint8_t {
   not_in_room,
   too_long,
   rate_limited,
+  unavailable,   // the store or the cluster cannot take it now (SPEC 10, 11)
+  no_such_nick,  // a direct message to nobody (SPEC 12)
+  bad_token,     // SPEC 13
 };
 
 const char* to_string(error_code code);
