@@ -27,6 +27,7 @@ struct encoder {
   json operator()(const req::quit&) const { return nullptr; }
   json operator()(const req::json_mode&) const { return nullptr; }
   json operator()(const req::invalid&) const { return nullptr; }
+  json operator()(const req::auth& r) const { return {{"type", "auth"}, {"token", r.token}}; }
 };
 
 }  // namespace

@@ -1,6 +1,8 @@
 #include "gateway/config.hpp"
 
 #include <cstdlib>
+#include <fstream>
+#include <sstream>
 
 #include <CLI/CLI.hpp>
 
@@ -35,6 +37,25 @@ std::string check_rooms(config& c) {
     if (!echo) return "--echo-room: not a valid room name: " + c.echo_room;
     c.echo_room = *echo;
   }
+  return {};
+}
+
+std::string check_tls_and_auth(config& c) {
+  if (c.tls_cert.empty() != c.tls_key.empty()) return "--tls-cert and --tls-key go together";
+  if (!c.auth_secret_file.empty()) {
+    if (!c.auth_secret.empty()) return "--auth-secret and --auth-secret-file: give one";
+    std::ifstream in(c.auth_secret_file, std::ios::binary);
+    if (!in) return "--auth-secret-file: cannot read " + c.auth_secret_file;
+    std::ostringstream text;
+    text << in.rdbuf();
+    c.auth_secret = text.str();
+    // A file written by `echo` ends with a newline that is not part of the secret.
+    while (!c.auth_secret.empty() && (c.auth_secret.back() == '\n' || c.auth_secret.back() == '\r'))
+      c.auth_secret.pop_back();
+    if (c.auth_secret.empty()) return "--auth-secret-file: " + c.auth_secret_file + " is empty";
+  }
+  if (c.require_auth && c.auth_secret.empty())
+    return "--require-auth needs --auth-secret, --auth-secret-file or CHATGATE_AUTH_SECRET";
   return {};
 }
 
@@ -83,6 +104,20 @@ std::optional<int> parse_config(int argc, char** argv, config& c) {
   option(app, "--udp-idle-s", c.udp_idle_s, "a silent UDP peer is forgotten after this")
       ->check(CLI::Range(1u, 86400u));
 
+  option(app, "--tls-cert", c.tls_cert,
+         "PEM certificate chain (fullchain.pem): the HTTP port serves HTTPS and WSS only");
+  option(app, "--tls-key", c.tls_key, "PEM private key of --tls-cert (privkey.pem)");
+  option(app, "--tls-tcp-port", c.tls_tcp_port, "TCP chat over TLS, with --tls-cert");
+  flag(app, "--no-tls-tcp", c.no_tls_tcp, "no TLS TCP chat listener even with --tls-cert");
+  // No capture_default_str: the secret must not show in --help.
+  app.add_option("--auth-secret", c.auth_secret, "HS256 secret for tokens (prefer the variable or a file)")
+      ->envname("CHATGATE_AUTH_SECRET");
+  option(app, "--auth-secret-file", c.auth_secret_file, "read the HS256 secret from this file");
+  flag(app, "--require-auth", c.require_auth, "refuse clients without a valid token");
+  option(app, "--auth-timeout-s", c.auth_timeout_s,
+         "with --require-auth: TCP and UDP clients must authenticate within this")
+      ->check(CLI::Range(1u, 3600u));
+
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {
@@ -92,7 +127,9 @@ std::optional<int> parse_config(int argc, char** argv, config& c) {
   // a container switches echo posting off.
   const char* echo_env = std::getenv("CHATGATE_ECHO_ROOM");
   if (echo_env && !*echo_env && app.get_option("--echo-room")->count() == 0) c.echo_room.clear();
-  if (auto problem = check_rooms(c); !problem.empty()) {
+  std::string problem = check_rooms(c);
+  if (problem.empty()) problem = check_tls_and_auth(c);
+  if (!problem.empty()) {
     std::fprintf(stderr, "%s\n", problem.c_str());
     return 2;
   }

@@ -35,6 +35,20 @@ struct config {
   std::size_t max_rooms_per_client = 64;
   unsigned line_idle_ms = 250;
   unsigned udp_idle_s = 300;
+
+  // TLS (SPEC 13): with both, the HTTP port speaks HTTPS and WSS only and
+  // the TLS TCP chat port opens.
+  std::string tls_cert;
+  std::string tls_key;
+  std::uint16_t tls_tcp_port = 7443;
+  bool no_tls_tcp = false;
+  bool tls() const { return !tls_cert.empty(); }
+
+  // Tokens (SPEC 13): HS256 secret; empty: tokens are not accepted.
+  std::string auth_secret;
+  std::string auth_secret_file;
+  bool require_auth = false;
+  unsigned auth_timeout_s = 10;
 };
 
 // Fills `out` from argv and the environment (flags win). Returns an exit

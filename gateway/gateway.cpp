@@ -8,9 +8,15 @@
 
 namespace chatgate {
 gateway::gateway(asio::io_context& io, const config& cfg, hub& h, metrics& m)
-    : io_(io), cfg_(cfg), hub_(h), metrics_(m), pressure_(io, h, cfg.max_queue_bytes), drain_timer_(io) {
+    : io_(io), cfg_(cfg), hub_(h), metrics_(m), pressure_(io, h, cfg.max_queue_bytes), drain_timer_(io),
+      auth_timer_(io) {
   const auto address = asio::ip::make_address(cfg.bind);
-  web_ = std::make_unique<web_server>(io, cfg, h, m, pressure_, asio::ip::tcp::endpoint(address, cfg.http_port));
+  if (cfg.tls()) tls_ = std::make_unique<tls_context>(cfg.tls_cert, cfg.tls_key);
+  web_ = std::make_unique<web_server>(io, cfg, h, m, pressure_, asio::ip::tcp::endpoint(address, cfg.http_port),
+                                      tls_.get());
+  if (tls_ && !cfg.no_tls_tcp)
+    tls_tcp_ = std::make_unique<tcp_server>(io, cfg, h, m, pressure_,
+                                            asio::ip::tcp::endpoint(address, cfg.tls_tcp_port), tls_.get());
   if (!cfg.no_tcp)
     tcp_ = std::make_unique<tcp_server>(io, cfg, h, m, pressure_, asio::ip::tcp::endpoint(address, cfg.tcp_port));
   if (!cfg.no_udp)
@@ -26,12 +32,32 @@ void gateway::start() {
   if (tcp_) tcp_->start();
   if (udp_) udp_->start();
   if (echo_) echo_->start();
+  if (tls_tcp_) tls_tcp_->start();
+  if (cfg_.require_auth) check_auth_deadlines();
+}
+
+void gateway::check_auth_deadlines() {
+  hub_.expire_unauthenticated(std::chrono::steady_clock::now());
+  auth_timer_.expires_after(std::chrono::seconds(1));
+  auth_timer_.async_wait([this](std::error_code ec) {
+    if (!ec) check_auth_deadlines();
+  });
+}
+
+void gateway::reload_tls() {
+  if (!tls_) {
+    spdlog::info("SIGHUP: no --tls-cert, nothing to reload");
+    return;
+  }
+  tls_->reload();
 }
 
 void gateway::shutdown(std::chrono::milliseconds grace) {
   web_->stop();
   if (tcp_) tcp_->stop();
+  if (tls_tcp_) tls_tcp_->stop();
   if (echo_) echo_->stop();
+  auth_timer_.cancel();
   hub_.shutdown();
   if (udp_) udp_->stop();
   wait_for_clients(std::chrono::steady_clock::now() + grace);
@@ -54,12 +80,14 @@ std::string gateway::ports_json() const {
   return "{\"http\":" + port(true, [&] { return web_->local_endpoint().port(); }) +
          ",\"tcp\":" + port(bool(tcp_), [&] { return tcp_->local_endpoint().port(); }) +
          ",\"udp\":" + port(bool(udp_), [&] { return udp_->local_endpoint().port(); }) +
-         ",\"echo\":" + port(bool(echo_), [&] { return echo_->tcp_endpoint().port(); }) + "}";
+         ",\"echo\":" + port(bool(echo_), [&] { return echo_->tcp_endpoint().port(); }) +
+         (tls_tcp_ ? ",\"tls_tcp\":" + std::to_string(tls_tcp_->local_endpoint().port()) : std::string()) + "}";
 }
 
 void gateway::log_listeners() const {
-  spdlog::info("listening: http+ws on {} (GET / , /ws, /healthz, /readyz, /metrics)",
-               to_text(web_->local_endpoint()));
+  spdlog::info("listening: {} on {} (GET / , /ws, /healthz, /readyz, /metrics)",
+               tls_ ? "https+wss" : "http+ws", to_text(web_->local_endpoint()));
+  if (tls_tcp_) spdlog::info("listening: tls tcp chat on {}", to_text(tls_tcp_->local_endpoint()));
   if (tcp_) spdlog::info("listening: tcp chat on {}", to_text(tcp_->local_endpoint()));
   if (udp_) spdlog::info("listening: udp chat on {}", to_text(udp_->local_endpoint()));
   if (echo_) {

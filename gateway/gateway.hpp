@@ -12,6 +12,7 @@
 #include "gateway/hub.hpp"
 #include "gateway/metrics.hpp"
 #include "gateway/tcp_server.hpp"
+#include "gateway/tls_context.hpp"
 #include "gateway/udp_server.hpp"
 #include "gateway/web_server.hpp"
 
@@ -29,23 +30,32 @@ class gateway {
   // dry; the loop is stopped for good after `grace`.
   void shutdown(std::chrono::milliseconds grace);
 
-  // {"http":N,"tcp":N,"udp":N,"echo":N}; null for a listener that is off.
+  // {"http":N,"tcp":N,"udp":N,"echo":N}; null for a listener that is off;
+  // "tls_tcp":N is added when the TLS TCP chat listener is on.
   std::string ports_json() const;
   void log_listeners() const;
 
+  // SIGHUP: new TLS connections use the certificate and key as they are on
+  // disk now; a bad file is logged and the old pair kept.
+  void reload_tls();
+
  private:
   void wait_for_clients(std::chrono::steady_clock::time_point deadline);
+  void check_auth_deadlines();
 
   asio::io_context& io_;
   const config& cfg_;
   hub& hub_;
   metrics& metrics_;
   backpressure pressure_;  // before the listeners: they use it until they are gone
+  std::unique_ptr<tls_context> tls_;  // before the listeners, like pressure_
   std::unique_ptr<web_server> web_;
   std::unique_ptr<tcp_server> tcp_;
   std::unique_ptr<udp_server> udp_;
   std::unique_ptr<echo_server> echo_;
+  std::unique_ptr<tcp_server> tls_tcp_;
   asio::steady_timer drain_timer_;
+  asio::steady_timer auth_timer_;
 };
 
 // Writes `text` to `path` atomically (a temporary file, then rename).

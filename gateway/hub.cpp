@@ -33,18 +33,50 @@ hub::hub(const config& cfg, metrics& m, std::unique_ptr<message_store> store)
 
 hub::~hub() = default;
 
-client_id hub::connect(participant& sink, protocol::via source, bool json) {
+client_id hub::connect(participant& sink, protocol::via source, bool json, std::string token) {
   const client_id id = next_id_++;
   auto owned = std::make_unique<client>(client{id, &sink, source, json, json ? sink.json_wire() : wire::text, nicks_.claim_guest(), {},
                                                rate_limiter(cfg_.burst, rate_limiter::clock::now())});
   client& c = *owned;
   clients_.emplace(id, std::move(owned));
   ++metrics_.clients[metrics::at(source)];
+  if (cfg_.require_auth) {
+    c.waiting_auth = true;
+    c.connected_at = std::chrono::steady_clock::now();
+  }
+  if (!token.empty()) {
+    // Nobody has seen this client yet: with a good token it arrives under
+    // the token's nick (no nick event); a bad one gets its error first.
+    const bool waiting = std::exchange(c.waiting_auth, true);
+    if (check_token(c, token, nullptr)) return id;  // admitted
+    c.waiting_auth = waiting;
+  }
+  if (c.waiting_auth) {
+    send(c, ev::notice{{"authentication required: send /auth TOKEN (JSON: {\"type\":\"auth\",\"token\":...}) within " +
+                        std::to_string(cfg_.auth_timeout_s) + " s"}});
+    return id;
+  }
+  admit(c);
+  return id;
+}
+
+void hub::admit(client& c) {
+  c.waiting_auth = false;
   room& lobby = find_or_create(cfg_.default_room);
   enter(c, lobby, nullptr, /*announce_to_self=*/false);
   send_welcome(c);
   send_history(c, lobby, 0, nullptr);
-  return id;
+}
+
+void hub::expire_unauthenticated(std::chrono::steady_clock::time_point now) {
+  const auto limit = std::chrono::seconds(cfg_.auth_timeout_s);
+  for (auto& [id, c] : clients_) {
+    if (!c->waiting_auth || c->auth_expired || now - c->connected_at < limit) continue;
+    // close() only schedules: the client leaves clients_ on a later turn.
+    c->auth_expired = true;
+    error(*c, error_code::bad_token, "bad token: none sent within " + std::to_string(cfg_.auth_timeout_s) + " s", nullptr);
+    c->sink->close();
+  }
 }
 
 void hub::disconnect(client_id id) {
@@ -66,6 +98,11 @@ void hub::handle(client_id id, protocol::request request) {
     error(c, error_code::rate_limited, "slow down", request.ref);
     return;
   }
+  if (c.waiting_auth && !std::holds_alternative<protocol::req::auth>(request.body) &&
+      !std::holds_alternative<protocol::req::quit>(request.body)) {
+    error(c, error_code::bad_token, "bad token: authenticate first with /auth TOKEN", request.ref);
+    return;
+  }
   std::visit([&](auto& body) { on(c, body, request.ref); }, request.body);
 }
 
@@ -76,6 +113,7 @@ void hub::switch_to_json(client_id id) {
   c.json = true;
   c.sink->use_json();
   c.format = c.sink->json_wire();
+  if (c.waiting_auth) return;  // its welcome comes with `auth`
   send_welcome(c);
   for (room* r : c.rooms) send_history(c, *r, 0, nullptr);
 }
@@ -145,6 +183,8 @@ void hub::on(client& c, protocol::req::nick& r, const ref_value& ref) {
   if (!protocol::is_valid_nick(r.nick))
     return error(c, error_code::bad_nick, "bad nick: " + protocol::sanitize_text(r.nick), ref);
   const bool same_person = protocol::fold_nick(r.nick) == protocol::fold_nick(c.nick);
+  if (!same_person && nicks_.reserved(r.nick) && c.owner != protocol::fold_nick(r.nick))
+    return error(c, error_code::nick_taken, "nick taken: " + r.nick + " (reserved; needs its token)", ref);
   if (!same_person && !nicks_.claim(r.nick))
     return error(c, error_code::nick_taken, "nick taken: " + r.nick, ref);
   if (!same_person) nicks_.release(c.nick);
@@ -205,6 +245,57 @@ void hub::on(client& c, protocol::req::json_mode&, const ref_value& ref) {
 
 void hub::on(client& c, protocol::req::invalid& r, const ref_value& ref) {
   error(c, r.code, protocol::sanitize_text(r.message), ref);
+}
+
+void hub::on(client& c, protocol::req::auth& r, const ref_value& ref) {
+  check_token(c, r.token, ref);
+}
+
+std::optional<protocol::token_claims> hub::check_token(client& c, const std::string& token,
+                                                       const ref_value& ref) {
+  if (cfg_.auth_secret.empty()) {
+    error(c, error_code::bad_token, "bad token: this server does not accept tokens", ref);
+    return std::nullopt;
+  }
+  const auto now_s = std::chrono::duration_cast<std::chrono::seconds>(
+                         std::chrono::system_clock::now().time_since_epoch()).count();
+  auto result = protocol::verify_token(token, cfg_.auth_secret, now_s);
+  if (!result.claims) {
+    error(c, error_code::bad_token, "bad token: " + result.reason, ref);
+    return std::nullopt;
+  }
+  const std::string& sub = result.claims->sub;
+  const std::string folded = protocol::fold_nick(sub);
+  if (protocol::fold_nick(c.nick) != folded && nicks_.taken(sub)) {
+    client* holder = nullptr;
+    for (auto& [id, other] : clients_)
+      if (other.get() != &c && protocol::fold_nick(other->nick) == folded) holder = other.get();
+    if (holder && holder->owner == folded) {
+      error(c, error_code::nick_taken, "nick taken: " + sub + " is already connected with its token", ref);
+      return std::nullopt;
+    }
+    if (holder) {
+      // Whoever took the nick without its token gives it up.
+      std::string guest = nicks_.claim_guest();
+      nicks_.release(guest);
+      protocol::req::nick rename{guest};
+      on(*holder, rename, nullptr);
+      error(*holder, error_code::nick_taken, "nick taken: " + sub + " was claimed by its owner", nullptr);
+    }
+  }
+  nicks_.reserve(sub);
+  c.owner = folded;
+  if (c.waiting_auth) {
+    // Nobody has seen this client yet: it arrives under its own name.
+    nicks_.release(c.nick);
+    nicks_.claim(sub);
+    c.nick = sub;
+    admit(c);
+  } else {
+    protocol::req::nick rename{sub};
+    on(c, rename, ref);
+  }
+  return result.claims;
 }
 
 // --- delivery ---------------------------------------------------------------

@@ -20,6 +20,7 @@
 #include "gateway/participant.hpp"
 #include "gateway/rate_limiter.hpp"
 #include "protocol/event.hpp"
+#include "protocol/jwt.hpp"
 #include "protocol/request.hpp"
 
 namespace chatgate {
@@ -40,8 +41,11 @@ class hub {
   std::size_t client_count() const { return clients_.size(); }
 
   // Registers a client, sends it its welcome and the default room's
-  // history, and tells the room. `json` picks the wire format.
-  client_id connect(participant& sink, protocol::via source, bool json);
+  // history, and tells the room. `json` picks the wire format. `token`, if
+  // any, was presented with the connection (WebSocket `?token=`). With
+  // --require-auth and no good token the client waits, in no room, for
+  // `auth` (SPEC 13).
+  client_id connect(participant& sink, protocol::via source, bool json, std::string token = {});
   // The connection is gone: leaves its rooms, frees its nick. Idempotent.
   void disconnect(client_id id);
 
@@ -56,6 +60,10 @@ class hub {
 
   // Tells every client the server is going away and closes them.
   void shutdown();
+
+  // --require-auth: closes clients that did not authenticate within
+  // --auth-timeout-s of connecting. Called about once a second.
+  void expire_unauthenticated(std::chrono::steady_clock::time_point now);
 
   // Output is behind (see backpressure): refuse new chat messages for now.
   void set_overloaded(bool on) { overloaded_ = on; }
@@ -73,6 +81,12 @@ class hub {
     std::vector<room*> rooms;  // text clients: exactly one
     rate_limiter rate;
     std::uint64_t mark = 0;  // fan-out dedupe (nick changes)
+    // SPEC 13: the (folded) nick a token proved this client owns, and
+    // whether it still has to authenticate (--require-auth).
+    std::string owner{};
+    bool waiting_auth = false;
+    bool auth_expired = false;
+    std::chrono::steady_clock::time_point connected_at{};
   };
 
   struct room {
@@ -93,6 +107,12 @@ class hub {
   void on(client& c, protocol::req::quit& r, const protocol::ref_value& ref);
   void on(client& c, protocol::req::json_mode& r, const protocol::ref_value& ref);
   void on(client& c, protocol::req::invalid& r, const protocol::ref_value& ref);
+  void on(client& c, protocol::req::auth& r, const protocol::ref_value& ref);
+  // The token checked; on success `c` owns its sub from now on.
+  std::optional<protocol::token_claims> check_token(client& c, const std::string& token,
+                                                    const protocol::ref_value& ref);
+  // A waiting client authenticated: into the default room, welcome, history.
+  void admit(client& c);
 
   void send(client& c, outbound& ob);
   void send(client& c, protocol::event e, const protocol::ref_value& ref = nullptr);

@@ -2,6 +2,8 @@
 #include <sys/resource.h>
 
 #include <csignal>
+#include <cstdio>
+#include <functional>
 
 #include <asio.hpp>
 #include <spdlog/sinks/stdout_color_sinks.h>
@@ -12,6 +14,7 @@
 #include "gateway/hub.hpp"
 #include "gateway/message_store.hpp"
 #include "gateway/metrics.hpp"
+#include "gateway/startup_error.hpp"
 #include "protocol/event.hpp"
 
 namespace {
@@ -54,12 +57,26 @@ int main(int argc, char** argv) {
   std::unique_ptr<gateway> gw;
   try {
     gw = std::make_unique<gateway>(io, cfg, h, stats);
+  } catch (const startup_error& e) {
+    std::fprintf(stderr, "%s\n", e.what());
+    return 2;
   } catch (const std::system_error& e) {
     spdlog::error("cannot listen on {}: {}", cfg.bind, e.what());
     return 1;
   }
   gw->start();
   gw->log_listeners();
+  // Before the ports file exists, so a SIGHUP sent once it does never
+  // meets the default action (exit).
+  // SIGHUP: reload the TLS certificate and key, for new connections.
+  asio::signal_set hangups(io, SIGHUP);
+  std::function<void(std::error_code, int)> on_hangup = [&](std::error_code ec, int) {
+    if (ec) return;
+    gw->reload_tls();
+    hangups.async_wait(on_hangup);
+  };
+  hangups.async_wait(on_hangup);
+
   if (!cfg.ports_file.empty() && !write_file_atomically(cfg.ports_file, gw->ports_json())) {
     spdlog::error("cannot write the ports file {}", cfg.ports_file);
     return 1;

@@ -17,8 +17,14 @@ bool nick_registry::taken(std::string_view nick) const {
 std::string nick_registry::claim_guest() {
   for (;;) {
     std::string nick = "guest-" + std::to_string(next_guest_++);
-    if (claim(nick)) return nick;
+    if (!reserved(nick) && claim(nick)) return nick;
   }
+}
+
+void nick_registry::reserve(std::string_view nick) { reserved_.insert(protocol::fold_nick(nick)); }
+
+bool nick_registry::reserved(std::string_view nick) const {
+  return reserved_.count(protocol::fold_nick(nick)) != 0;
 }
 
 }  // namespace chatgate

@@ -30,12 +30,23 @@ stream_session::stream_session(asio::ip::tcp::socket&& socket, session_context& 
                                const char* kind)
     : socket_(std::move(socket)), ctx_(ctx), peer_(std::move(peer)), kind_(kind) {}
 
-void stream_session::begin(protocol::via source, bool json) {
+stream_session::stream_session(std::unique_ptr<tls_stream>&& tls, tls_context_ptr keep,
+                               session_context& ctx, std::string peer, const char* kind)
+    : socket_(tls->get_executor()),
+      ctx_(ctx),
+      peer_(std::move(peer)),
+      kind_(kind),
+      tls_(std::move(tls)),
+      tls_keep_(std::move(keep)) {}
+
+void stream_session::begin(protocol::via source, bool json, std::string token) {
   std::error_code ec;
-  socket_.non_blocking(true, ec);
-  socket_.set_option(asio::ip::tcp::no_delay(true), ec);
-  id_ = ctx_.chat.connect(*this, source, json);
-  spdlog::info("{} {} connected (client {})", kind_, peer_, id_);
+  asio::ip::tcp::socket& raw = tls_ ? tls_->next_layer() : socket_;
+  raw.non_blocking(true, ec);
+  raw.set_option(asio::ip::tcp::no_delay(true), ec);
+  id_ = ctx_.chat.connect(*this, source, json, std::move(token));
+  spdlog::info("{} {} connected{} (client {})", kind_, peer_, tls_ ? " over TLS" : "", id_);
+  if (tls_) return do_read_tls();
   do_read();
 }
 
@@ -65,6 +76,19 @@ void stream_session::on_readable(std::error_code ec) {
   if (closing_) return;
   // More may be waiting: come back after the other sockets had a turn.
   later([](stream_session& s) { s.on_readable({}); });
+}
+
+void stream_session::do_read_tls() {
+  // One read at a time into this session's buffer; the TLS record layer
+  // holds what arrived beyond it.
+  if (tls_in_.empty()) tls_in_.resize(16 * 1024);
+  tls_->async_read_some(asio::buffer(tls_in_), [self = shared_from_this()](std::error_code ec, std::size_t n) {
+    if (self->stopped_) return;
+    if (ec == asio::error::eof || ec == asio::ssl::error::stream_truncated) return self->on_end_of_input();
+    if (ec) return self->stop(ec == asio::error::operation_aborted ? nullptr : "read failed");
+    self->on_bytes(self->tls_in_.data(), n);
+    if (!self->closing_) self->do_read_tls();
+  });
 }
 
 // --- output -----------------------------------------------------------------
@@ -104,6 +128,7 @@ void stream_session::drop_slow() {
 void stream_session::flush() {
   flush_scheduled_ = false;
   if (stopped_ || waiting_writable_) return;
+  if (tls_) return flush_tls();
   std::array<asio::const_buffer, max_iov> iov;
   for (int round = 0; round < rounds_per_flush && !queue_.empty(); ++round) {
     const std::size_t count = std::min(iov.size(), queue_.size());
@@ -113,22 +138,11 @@ void stream_session::flush() {
     std::size_t sent = socket_.write_some(buffer_span{iov.data(), iov.data() + count}, ec);
     if (ec == asio::error::would_block || ec == asio::error::try_again) break;
     if (ec) return stop("write failed");
-    queued_bytes_ -= sent;
-    // Drop what went out whole; remember how far into the next one we got.
-    std::size_t done = 0;
-    sent += written_;
-    while (done < count && sent >= queue_[done]->size()) sent -= queue_[done++]->size();
-    written_ = sent;
-    queue_.erase(queue_.begin(), queue_.begin() + static_cast<std::ptrdiff_t>(done));
-    if (done < count) break;  // the socket took less than offered: it is full
+    const std::size_t before = queue_.size();
+    consume(sent);
+    if (before - queue_.size() < count) break;  // the socket took less than offered: it is full
   }
-  if (queue_.empty()) {
-    // A burst (a history replay, a crowd joining) must not leave an idle
-    // connection holding a large empty vector.
-    if (queue_.capacity() > 8) std::vector<shared_bytes>().swap(queue_);
-    if (closing_) stop(nullptr);
-    return;
-  }
+  if (queue_.empty()) return after_flush();
   waiting_writable_ = true;
   socket_.async_wait(asio::ip::tcp::socket::wait_write, [self = shared_from_this()](std::error_code ec) {
     self->waiting_writable_ = false;
@@ -136,6 +150,46 @@ void stream_session::flush() {
     if (ec) return self->stop(ec == asio::error::operation_aborted ? nullptr : "write failed");
     self->flush();
   });
+}
+
+void stream_session::consume(std::size_t sent) {
+  queued_bytes_ -= sent;
+  // Drop what went out whole; remember how far into the next one we got.
+  std::size_t done = 0;
+  sent += written_;
+  while (done < queue_.size() && sent >= queue_[done]->size()) sent -= queue_[done++]->size();
+  written_ = sent;
+  queue_.erase(queue_.begin(), queue_.begin() + static_cast<std::ptrdiff_t>(done));
+}
+
+void stream_session::after_flush() {
+  // A burst (a history replay, a crowd joining) must not leave an idle
+  // connection holding a large empty vector.
+  if (queue_.capacity() > 8) std::vector<shared_bytes>().swap(queue_);
+  if (tls_out_.capacity() > 16 * 1024) std::string().swap(tls_out_);
+  if (closing_) stop(nullptr);
+}
+
+void stream_session::flush_tls() {
+  if (queue_.empty()) return after_flush();
+  // TLS encrypts one buffer at a time: gather what is queued (up to four
+  // records) so a fan-out burst still costs one write, not one per message.
+  constexpr std::size_t max_gather = 64 * 1024;
+  tls_out_.clear();
+  std::size_t skip = written_;
+  for (std::size_t i = 0; i < queue_.size() && tls_out_.size() < max_gather; ++i, skip = 0) {
+    const std::string& b = *queue_[i];
+    tls_out_.append(b, skip, std::min(b.size() - skip, max_gather - tls_out_.size()));
+  }
+  waiting_writable_ = true;
+  asio::async_write(*tls_, asio::buffer(tls_out_),
+                    [self = shared_from_this()](std::error_code ec, std::size_t sent) {
+                      self->waiting_writable_ = false;
+                      if (self->stopped_) return;
+                      if (ec) return self->stop(ec == asio::error::operation_aborted ? nullptr : "write failed");
+                      self->consume(sent);
+                      self->flush_tls();
+                    });
 }
 
 void stream_session::finish() {
@@ -157,8 +211,10 @@ void stream_session::stop(const char* why) {
   ctx_.chat.disconnect(id_);
   ctx_.pressure.forget(*this);
   std::error_code ignored;
-  socket_.shutdown(asio::socket_base::shutdown_both, ignored);
-  socket_.close(ignored);
+  // TLS: no close_notify exchange; closing the socket ends pending operations.
+  asio::ip::tcp::socket& raw = tls_ ? tls_->next_layer() : socket_;
+  raw.shutdown(asio::socket_base::shutdown_both, ignored);
+  raw.close(ignored);
   if (timer_) timer_->cancel();
   queue_.clear();
   written_ = 0;

@@ -18,6 +18,7 @@
 #include "gateway/hub.hpp"
 #include "gateway/metrics.hpp"
 #include "gateway/participant.hpp"
+#include "gateway/tls_context.hpp"
 
 namespace chatgate {
 
@@ -43,9 +44,14 @@ class stream_session : public participant, public std::enable_shared_from_this<s
   // `kind` names the transport in logs ("tcp", "ws").
   stream_session(asio::ip::tcp::socket&& socket, session_context& ctx, std::string peer,
                  const char* kind);
+  // Over TLS, after the handshake: the same queue, written through the
+  // stream (see flush_tls); `keep` is the context the stream was made with.
+  stream_session(std::unique_ptr<tls_stream>&& tls, tls_context_ptr keep, session_context& ctx,
+                 std::string peer, const char* kind);
 
-  // Registers with the hub and starts reading.
-  void begin(protocol::via source, bool json);
+  // Registers with the hub and starts reading; `token` (may be empty) was
+  // presented at connection time (WebSocket `?token=`).
+  void begin(protocol::via source, bool json, std::string token = {});
 
   // Bytes just read; the buffer is the shared scratch, writable, and only
   // valid during the call.
@@ -76,6 +82,11 @@ class stream_session : public participant, public std::enable_shared_from_this<s
 
   void do_read();
   void on_readable(std::error_code ec);
+  void do_read_tls();
+  void flush_tls();
+  // `sent` bytes from the front of the queue went out.
+  void consume(std::size_t sent);
+  void after_flush();
   void want_flush();
   // Writes what the socket takes now; waits for it to drain if it takes less.
   void flush();
@@ -90,7 +101,15 @@ class stream_session : public participant, public std::enable_shared_from_this<s
   std::size_t written_ = 0;          // bytes of queue_.front() already written
   std::size_t queued_bytes_ = 0;     // unwritten bytes in queue_
   bool flush_scheduled_ = false;     // in the flusher's list
-  bool waiting_writable_ = false;    // the socket is full; waiting for room
+  bool waiting_writable_ = false;    // the socket is full; waiting for room (TLS: a write in flight)
+
+  // TLS only: the stream (it owns the socket; socket_ is unopened), the
+  // context it came from, its own read buffer (reads are asynchronous, so
+  // the shared scratch cannot be used), and the gathered plaintext in flight.
+  std::unique_ptr<tls_stream> tls_;
+  tls_context_ptr tls_keep_;
+  std::string tls_in_;
+  std::string tls_out_;
 };
 
 }  // namespace chatgate

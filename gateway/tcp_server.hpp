@@ -13,8 +13,9 @@ namespace chatgate {
 
 class tcp_server {
  public:
+  // With `tls`, every connection does a TLS handshake first (--tls-tcp-port).
   tcp_server(asio::io_context& io, const config& cfg, hub& h, metrics& m, backpressure& bp,
-             const asio::ip::tcp::endpoint& at);
+             const asio::ip::tcp::endpoint& at, tls_context* tls = nullptr);
 
   asio::ip::tcp::endpoint local_endpoint() const { return acceptor_.local_endpoint(); }
   void start() { do_accept(); }
@@ -23,10 +24,12 @@ class tcp_server {
  private:
   void do_accept();
   void on_accept(std::error_code ec, asio::ip::tcp::socket socket);
+  void do_handshake(asio::ip::tcp::socket socket);
 
   asio::ip::tcp::acceptor acceptor_;
   accept_backoff backoff_;
   session_context ctx_;
+  tls_context* tls_;
 };
 
 }  // namespace chatgate

@@ -20,6 +20,10 @@ tcp_session::tcp_session(asio::ip::tcp::socket socket, session_context& ctx)
     : stream_session(std::move(socket), ctx, peer_text(socket), "tcp"),
       framer_(ctx.cfg.max_message_bytes + command_slack) {}
 
+tcp_session::tcp_session(std::unique_ptr<tls_stream> tls, tls_context_ptr keep, session_context& ctx)
+    : stream_session(std::move(tls), std::move(keep), ctx, peer_text(tls->next_layer()), "tls-tcp"),
+      framer_(ctx.cfg.max_message_bytes + command_slack) {}
+
 // --- input ------------------------------------------------------------------
 
 void tcp_session::on_bytes(char* data, std::size_t size) {

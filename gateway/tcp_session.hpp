@@ -13,6 +13,8 @@ namespace chatgate {
 class tcp_session final : public stream_session {
  public:
   tcp_session(asio::ip::tcp::socket socket, session_context& ctx);
+  // The same protocol over TLS (--tls-tcp-port), after the handshake.
+  tcp_session(std::unique_ptr<tls_stream> tls, tls_context_ptr keep, session_context& ctx);
 
   void start() { begin(protocol::via::tcp, /*json=*/false); }
 

@@ -9,17 +9,36 @@
 #include "gateway/static_files.hpp"
 #include "gateway/ws_config.hpp"
 #include "gateway/ws_session.hpp"
+#include "protocol/jwt.hpp"
 
 namespace chatgate {
 namespace {
 
-using ws_endpoint = websocketpp::server<ws_config>;
-using connection = ws_endpoint::connection_type;
-using connection_ptr = ws_endpoint::connection_ptr;
-
 constexpr std::size_t max_http_body = 64 * 1024;
 
-std::string peer_address(connection& con, bool trust_proxy) {
+// `token` from `/ws?a=b&token=JWT`; JWTs need no percent-decoding.
+std::string query_token(const std::string& resource) {
+  const auto q = resource.find('?');
+  if (q == std::string::npos) return {};
+  std::string_view query(resource);
+  query.remove_prefix(q + 1);
+  while (!query.empty()) {
+    const auto amp = query.find('&');
+    const std::string_view pair = query.substr(0, amp);
+    if (pair.substr(0, 6) == "token=") return std::string(pair.substr(6));
+    if (amp == std::string_view::npos) break;
+    query.remove_prefix(amp + 1);
+  }
+  return {};
+}
+
+std::int64_t unix_now() {
+  using namespace std::chrono;
+  return duration_cast<seconds>(system_clock::now().time_since_epoch()).count();
+}
+
+template <class Connection>
+std::string peer_address(Connection& con, bool trust_proxy) {
   // With a trusted proxy, the last X-Forwarded-For entry is the address the
   // proxy saw; earlier ones come from the client and may be forged.
   if (trust_proxy) {
@@ -31,15 +50,46 @@ std::string peer_address(connection& con, bool trust_proxy) {
       if (!last.empty() && last.size() <= 64) return last;
     }
   }
-  return peer_text(con.get_raw_socket());
+  std::error_code ec;
+  const auto ep = con.get_raw_socket().remote_endpoint(ec);
+  return ec ? std::string("?") : to_text(ep);
 }
 
 }  // namespace
 
 struct web_server::impl {
-  impl(asio::io_context& io, const config& c, hub& h, metrics& m, backpressure& bp)
-      : ctx{c, h, m, bp}, cfg(c), hub_(h), metrics_(m), backoff(io.get_executor(), "http") {
+  virtual ~impl() = default;
+  virtual void listen(const asio::ip::tcp::endpoint& at) = 0;
+  virtual asio::ip::tcp::endpoint local_endpoint() = 0;
+  virtual void start() = 0;
+  virtual void stop() = 0;
+};
+
+namespace {
+
+// One for HTTP and WS, one for HTTPS and WSS (websocketpp's TLS transport).
+template <class Config>
+struct endpoint_impl final : web_server::impl {
+  using ws_endpoint = websocketpp::server<Config>;
+  using connection_ptr = typename ws_endpoint::connection_ptr;
+  static constexpr bool secure = std::is_same_v<Config, ws_tls_config>;
+
+  endpoint_impl(asio::io_context& io, const config& c, hub& h, metrics& m, backpressure& bp,
+                tls_context* tls)
+      : ctx{c, h, m, bp}, cfg(c), hub_(h), metrics_(m), backoff(io.get_executor(), secure ? "https" : "http"),
+        tls_(tls), io_(io) {
     ws.init_asio(&io);
+    if constexpr (secure)
+    {
+      ws.set_tls_init_handler([this](websocketpp::connection_hdl) { return tls_->current(); });
+      // The connection waiting in accept was made before a SIGHUP reload:
+      // once accepted, switch it to the current certificate and key.
+      ws.set_tcp_pre_init_handler([this](websocketpp::connection_hdl h) {
+        SSL* ssl = ws.get_con_from_hdl(h)->get_socket().native_handle();
+        SSL_CTX* now = tls_->current()->native_handle();
+        if (SSL_get_SSL_CTX(ssl) != now) SSL_set_SSL_CTX(ssl, now);
+      });
+    }
     ws.set_reuse_addr(true);
     ws.set_max_http_body_size(max_http_body);
     ws.set_validate_handler([this](websocketpp::connection_hdl h) { return on_validate(h); });
@@ -80,6 +130,18 @@ struct web_server::impl {
       con->set_body("server full\n");
       return false;
     }
+    if (cfg.require_auth) {
+      // SPEC 13: no token, or a bad one, and the handshake is refused.
+      const std::string token = query_token(resource);
+      const auto checked = protocol::verify_token(token, cfg.auth_secret, unix_now());
+      if (!checked.claims) {
+        con->set_status(websocketpp::http::status_code::unauthorized);
+        con->replace_header("Content-Type", "text/plain");
+        con->set_body(token.empty() ? "token required: connect to /ws?token=JWT\n"
+                                    : "bad token: " + checked.reason + "\n");
+        return false;
+      }
+    }
     return true;
   }
 
@@ -90,10 +152,22 @@ struct web_server::impl {
   void on_open(websocketpp::connection_hdl h) {
     connection_ptr con = ws.get_con_from_hdl(h);
     std::string peer = peer_address(*con, cfg.trust_proxy);
-    auto session =
-        std::make_shared<ws_session>(std::move(con->get_raw_socket()), ctx, std::move(peer), shared);
+    std::string token = query_token(con->get_resource());
+    std::shared_ptr<ws_session> session;
+    if constexpr (secure) {
+      // The TLS stream moves (its SSL state, the socket) into the session;
+      // websocketpp keeps an unopened stand-in to shut down. The session
+      // holds the context it was made with, whatever SIGHUP does later.
+      tls_stream& stream = con->get_socket();
+      auto taken = std::make_unique<tls_stream>(std::move(stream));
+      stream = tls_stream(io_, *tls_->current());
+      session = std::make_shared<ws_session>(std::move(taken), tls_->current(), ctx, std::move(peer), shared);
+    } else {
+      session =
+          std::make_shared<ws_session>(std::move(con->get_raw_socket()), ctx, std::move(peer), shared);
+    }
     con->terminate({});
-    session->start();
+    session->start(std::move(token));
   }
 
   void on_http(websocketpp::connection_hdl h) {
@@ -132,36 +206,48 @@ struct web_server::impl {
     reply(websocketpp::http::status_code::not_found, "not found\n", "text/plain");
   }
 
+  void listen(const asio::ip::tcp::endpoint& at) override { ws.listen(at); }
+  asio::ip::tcp::endpoint local_endpoint() override {
+    std::error_code ec;
+    return ws.get_local_endpoint(ec);
+  }
+  void start() override { do_accept(); }
+  void stop() override {
+    stopping = true;
+    backoff.cancel();
+    std::error_code ec;
+    ws.stop_listening(ec);
+  }
+
   session_context ctx;
   ws_shared shared;
   const config& cfg;
   hub& hub_;
   metrics& metrics_;
   accept_backoff backoff;
+  tls_context* tls_;
+  asio::io_context& io_;
   ws_endpoint ws;
   bool stopping = false;
 };
 
+}  // namespace
+
 web_server::web_server(asio::io_context& io, const config& cfg, hub& h, metrics& m,
-                       backpressure& bp, const asio::ip::tcp::endpoint& at)
-    : impl_(std::make_unique<impl>(io, cfg, h, m, bp)) {
-  impl_->ws.listen(at);
+                       backpressure& bp, const asio::ip::tcp::endpoint& at, tls_context* tls) {
+  if (tls)
+    impl_ = std::make_unique<endpoint_impl<ws_tls_config>>(io, cfg, h, m, bp, tls);
+  else
+    impl_ = std::make_unique<endpoint_impl<ws_config>>(io, cfg, h, m, bp, nullptr);
+  impl_->listen(at);
 }
 
 web_server::~web_server() = default;
 
-asio::ip::tcp::endpoint web_server::local_endpoint() const {
-  std::error_code ec;
-  return impl_->ws.get_local_endpoint(ec);
-}
+asio::ip::tcp::endpoint web_server::local_endpoint() const { return impl_->local_endpoint(); }
 
-void web_server::start() { impl_->do_accept(); }
+void web_server::start() { impl_->start(); }
 
-void web_server::stop() {
-  impl_->stopping = true;
-  impl_->backoff.cancel();
-  std::error_code ec;
-  impl_->ws.stop_listening(ec);
-}
+void web_server::stop() { impl_->stop(); }
 
 }  // namespace chatgate

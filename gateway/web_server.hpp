@@ -11,13 +11,15 @@
 #include "gateway/config.hpp"
 #include "gateway/hub.hpp"
 #include "gateway/metrics.hpp"
+#include "gateway/tls_context.hpp"
 
 namespace chatgate {
 
 class web_server {
  public:
+  // With `tls`: HTTPS and WSS only.
   web_server(asio::io_context& io, const config& cfg, hub& h, metrics& m, backpressure& bp,
-             const asio::ip::tcp::endpoint& at);
+             const asio::ip::tcp::endpoint& at, tls_context* tls = nullptr);
   ~web_server();
 
   asio::ip::tcp::endpoint local_endpoint() const;
@@ -25,8 +27,9 @@ class web_server {
   // Stops accepting and reports not ready; clients are closed through the hub.
   void stop();
 
+  struct impl;  // what both endpoints (plain, TLS) offer
+
  private:
-  struct impl;
   std::unique_ptr<impl> impl_;
 };
 

@@ -6,7 +6,7 @@
 // websocketpp's own headers warn under -Wextra; they are system headers in
 // the build.
 #include <websocketpp/concurrency/none.hpp>
-#include <websocketpp/config/asio_no_tls.hpp>
+#include <websocketpp/config/asio.hpp>
 #include <websocketpp/logger/stub.hpp>
 #include <websocketpp/processors/hybi13.hpp>
 
@@ -27,6 +27,25 @@ struct ws_config : websocketpp::config::asio {
   using transport_type = websocketpp::transport::asio::endpoint<transport_config>;
 
   // Only the HTTP request goes through websocketpp's connection buffer.
+  static const size_t connection_read_buffer_size = 1024;
+};
+
+// The same over TLS (--tls-cert): websocketpp does the TLS handshake and
+// HTTPS; the ws_session takes the TLS stream over after the upgrade.
+struct ws_tls_config : websocketpp::config::asio_tls {
+  using type = ws_tls_config;
+  using concurrency_type = websocketpp::concurrency::none;
+  using alog_type = websocketpp::log::stub;
+  using elog_type = websocketpp::log::stub;
+
+  struct transport_config : websocketpp::config::asio_tls::transport_config {
+    using concurrency_type = ws_tls_config::concurrency_type;
+    using alog_type = ws_tls_config::alog_type;
+    using elog_type = ws_tls_config::elog_type;
+    static const bool enable_multithreading = false;
+  };
+  using transport_type = websocketpp::transport::asio::endpoint<transport_config>;
+
   static const size_t connection_read_buffer_size = 1024;
 };
 

@@ -34,6 +34,14 @@ ws_session::ws_session(asio::ip::tcp::socket&& socket, session_context& ctx, std
   frames_.set_max_message_size(ctx.cfg.max_frame_bytes);
 }
 
+ws_session::ws_session(std::unique_ptr<tls_stream> tls, tls_context_ptr keep, session_context& ctx,
+                       std::string peer, ws_shared& shared)
+    : stream_session(std::move(tls), std::move(keep), ctx, std::move(peer), "wss"),
+      shared_(shared),
+      frames_(/*secure=*/true, /*is_server=*/true, shared.messages, shared.rng) {
+  frames_.set_max_message_size(ctx.cfg.max_frame_bytes);
+}
+
 void ws_session::on_bytes(char* data, std::size_t size) {
   auto* p = reinterpret_cast<std::uint8_t*>(data);
   while (size > 0 && !closing_) {

@@ -13,8 +13,12 @@ class ws_session final : public stream_session {
  public:
   ws_session(asio::ip::tcp::socket&& socket, session_context& ctx, std::string peer,
              ws_shared& shared);
+  // WSS: the TLS stream websocketpp did the handshake on.
+  ws_session(std::unique_ptr<tls_stream> tls, tls_context_ptr keep, session_context& ctx,
+             std::string peer, ws_shared& shared);
 
-  void start() { begin(protocol::via::ws, /*json=*/true); }
+  // `token`: from `?token=` (may be empty).
+  void start(std::string token = {}) { begin(protocol::via::ws, /*json=*/true, std::move(token)); }
 
   // The server is going away (or the client said quit): close frame 1001.
   void close() override;

@@ -64,6 +64,8 @@ request_body parse_body(const json& obj) {
     body = req::rooms{};
   } else if (type == "who") {
     body = req::who{f.text("room")};
+  } else if (type == "auth") {
+    body = req::auth{f.text("token")};
   }
   if (!f.error().empty()) body = req::invalid{error_code::bad_request, f.error()};
   return body;

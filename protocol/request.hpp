@@ -39,12 +39,15 @@ struct who { std::string room; };
 struct help {};
 struct quit {};
 struct json_mode {};
+// Present a token (SPEC 13): text `/auth JWT`, JSON `auth` with `token`.
+struct auth { std::string token; };
 // Input that could not be understood; answered with an error.
 struct invalid { error_code code; std::string message; };
 }  // namespace req
 
 using request_body = std::variant<req::join, req::leave, req::say, req::nick, req::rooms,
-                                  req::who, req::help, req::quit, req::json_mode, req::invalid>;
+                                  req::who, req::help, req::quit, req::json_mode, req::invalid,
+                                  req::auth>;
 
 struct request {
   request_body body;

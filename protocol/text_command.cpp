@@ -55,6 +55,8 @@ std::optional<request> parse_text_line(std::string_view line) {
   if (iequals(name, "help")) return request{req::help{}, nullptr};
   if (iequals(name, "quit")) return request{req::quit{}, nullptr};
   if (iequals(name, "json")) return request{req::json_mode{}, nullptr};
+  if (iequals(name, "auth"))
+    return has_arg ? request{req::auth{std::string(arg)}, nullptr} : invalid("usage: /auth TOKEN");
   return invalid("unknown command: /" + std::string(name) + " (try /help)");
 }
 
@@ -67,6 +69,7 @@ const char* const* help_lines() {
       "/who         list the members of this room and how they are connected",
       "/me TEXT     send an action",
       "/json        switch this connection to NDJSON (TCP only)",
+      "/auth TOKEN  prove who you are with a token; its nick becomes yours",
       "/help        this list",
       "/quit        leave",
       "anything else is a message to your room; start it with // to send a leading /",

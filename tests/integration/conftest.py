@@ -43,6 +43,9 @@ class Server:
             for name in ("http", "tcp", "udp", "echo"):
                 if f"--{name}-port" not in flags:
                     base += [f"--{name}-port", "0"]
+            # The TLS TCP chat port opens only with a certificate.
+            if "--tls-cert" in flags and "--tls-tcp-port" not in flags:
+                base += ["--tls-tcp-port", "0"]
         self.argv = [str(BINARY), *base, *flags]
         full_env = {k: v for k, v in os.environ.items() if not k.startswith("CHATGATE_")}
         full_env.update(env or {})
@@ -73,6 +76,7 @@ class Server:
     tcp = property(lambda self: self.ports["tcp"])
     udp = property(lambda self: self.ports["udp"])
     echo = property(lambda self: self.ports["echo"])
+    tls_tcp = property(lambda self: self.ports["tls_tcp"])
     pid = property(lambda self: self.proc.pid)
 
     def stderr(self):
