@@ -39,10 +39,12 @@ client_id hub::connect(participant& sink, protocol::via source, bool json) {
                                                rate_limiter(cfg_.burst, rate_limiter::clock::now())});
   client& c = *owned;
   clients_.emplace(id, std::move(owned));
+  by_nick_[protocol::fold_nick(c.nick)] = &c;
   ++metrics_.clients[metrics::at(source)];
   room& lobby = find_or_create(cfg_.default_room);
   enter(c, lobby, nullptr, /*announce_to_self=*/false);
   send_welcome(c);
+  send_topic(c, lobby, nullptr);
   send_history(c, lobby, 0, nullptr);
   return id;
 }
@@ -53,6 +55,7 @@ void hub::disconnect(client_id id) {
   client& c = *it->second;
   while (!c.rooms.empty()) exit(c, *c.rooms.back(), nullptr, /*tell_self=*/false);
   nicks_.release(c.nick);
+  by_nick_.erase(protocol::fold_nick(c.nick));
   --metrics_.clients[metrics::at(c.source)];
   clients_.erase(it);
 }
@@ -77,7 +80,10 @@ void hub::switch_to_json(client_id id) {
   c.sink->use_json();
   c.format = c.sink->json_wire();
   send_welcome(c);
-  for (room* r : c.rooms) send_history(c, *r, 0, nullptr);
+  for (room* r : c.rooms) {
+    send_topic(c, *r, nullptr);
+    send_history(c, *r, 0, nullptr);
+  }
 }
 
 void hub::post_echo(const std::string& from, std::string_view chunk) {
@@ -104,24 +110,49 @@ void hub::on(client& c, protocol::req::join& r, const ref_value& ref) {
   auto name = protocol::normalize_room(r.room);
   if (!name) return error(c, error_code::bad_room, "bad room: " + protocol::sanitize_text(r.room), ref);
   room& target = find_or_create(*name);
-  if (is_member(target, c)) return send_history(c, target, r.since.value_or(0), ref);
+  if (is_member(target, c)) {
+    send_topic(c, target, ref);
+    return send_history(c, target, r.since.value_or(0), ref);
+  }
   if (c.json && c.rooms.size() >= cfg_.max_rooms_per_client)
     return error(c, error_code::bad_room,
                  "too many rooms: at most " + std::to_string(cfg_.max_rooms_per_client), ref);
   if (!c.json)
     while (!c.rooms.empty()) exit(c, *c.rooms.back(), nullptr, /*tell_self=*/false);
   enter(c, target, ref, /*announce_to_self=*/true);
+  send_topic(c, target, ref);
   send_history(c, target, r.since.value_or(0), ref);
 }
 
 void hub::on(client& c, protocol::req::leave& r, const ref_value& ref) {
-  if (room* target = member_room(c, r.room, ref))
-    exit(c, *target, ref, /*tell_self=*/true);
+  if (c.json) {
+    if (room* target = member_room(c, r.room, ref)) exit(c, *target, ref, /*tell_self=*/true);
+    return;
+  }
+  // Text `/leave` (`/part`): from the current room back to the default one.
+  if (c.rooms.empty()) return;
+  room& current = *c.rooms.front();
+  if (!r.room.empty()) {
+    auto name = protocol::normalize_room(r.room);
+    if (!name) return error(c, error_code::bad_room, "bad room: " + protocol::sanitize_text(r.room), ref);
+    if (*name != current.name) return error(c, error_code::not_in_room, "not in room: " + *name, ref);
+  }
+  if (current.name == cfg_.default_room)
+    return error(c, error_code::bad_request, "you are in the default room #" + current.name, ref);
+  exit(c, current, ref, /*tell_self=*/true);
+  room& home = find_or_create(cfg_.default_room);
+  enter(c, home, ref, /*announce_to_self=*/true);
+  send_topic(c, home, ref);
+  send_history(c, home, 0, ref);
 }
 
 void hub::on(client& c, protocol::req::say& r, const ref_value& ref) {
   room* target = nullptr;
-  if (!c.json) {
+  client* recipient = nullptr;
+  if (!r.to.empty()) {
+    if (!(recipient = find_client(r.to)))
+      return error(c, error_code::no_such_nick, "no such nick: " + protocol::sanitize_text(r.to), ref);
+  } else if (!c.json) {
     if (c.rooms.empty()) return;
     target = c.rooms.front();
   } else if (!(target = member_room(c, r.room, ref))) {
@@ -136,8 +167,13 @@ void hub::on(client& c, protocol::req::say& r, const ref_value& ref) {
     if (c.json) error(c, error_code::bad_request, "text is empty", ref);
     return;
   }
-  protocol::chat_message msg{target->name, c.nick, c.source, std::move(text)};
+  protocol::chat_message msg{recipient ? std::string() : target->name, c.nick, c.source,
+                             std::move(text)};
   msg.me = r.me;
+  if (recipient) {
+    msg.to = recipient->nick;
+    return publish_direct(*recipient, std::move(msg), c, ref);
+  }
   publish(*target, std::move(msg), &c, ref);
 }
 
@@ -148,6 +184,8 @@ void hub::on(client& c, protocol::req::nick& r, const ref_value& ref) {
   if (!same_person && !nicks_.claim(r.nick))
     return error(c, error_code::nick_taken, "nick taken: " + r.nick, ref);
   if (!same_person) nicks_.release(c.nick);
+  by_nick_.erase(protocol::fold_nick(c.nick));
+  by_nick_[protocol::fold_nick(r.nick)] = &c;
   std::string old = std::exchange(c.nick, r.nick);
   // Everyone who shares a room hears it once; the renamer gets the ref.
   outbound notice(ev::nick{old, c.nick});
@@ -165,7 +203,8 @@ void hub::on(client& c, protocol::req::nick& r, const ref_value& ref) {
 void hub::on(client& c, protocol::req::rooms&, const ref_value& ref) {
   ev::rooms list;
   for (const auto& [name, r] : rooms_)
-    if (!r.members.empty() || r.permanent) list.rooms.emplace_back(name, r.members.size());
+    if (!r.members.empty() || r.permanent)
+      list.rooms.push_back({name, r.members.size(), r.topic.text});
   send(c, std::move(list), ref);
 }
 
@@ -184,6 +223,43 @@ void hub::on(client& c, protocol::req::who& r, const ref_value& ref) {
   list.members.reserve(target->members.size());
   for (const client* m : target->members) list.members.emplace_back(m->nick, m->source);
   send(c, std::move(list), ref);
+}
+
+void hub::on(client& c, protocol::req::topic& r, const ref_value& ref) {
+  room* target = nullptr;
+  if (!c.json) {
+    if (c.rooms.empty()) return;
+    target = c.rooms.front();
+  } else if (!r.topic) {
+    // Asking works for any room, like `who`; only members may change it.
+    auto name = protocol::normalize_room(r.room);
+    if (!name) return error(c, error_code::bad_room, "bad room: " + protocol::sanitize_text(r.room), ref);
+    target = find_room(*name);
+    if (!target) return send(c, ev::topic{*name, {}, {}, 0}, ref);
+  } else if (!(target = member_room(c, r.room, ref))) {
+    return;
+  }
+  topic_state& t = target->topic;
+  if (!r.topic) return send(c, ev::topic{target->name, t.text, t.by, t.ts}, ref);
+  // Capped and cleaned like a message; "" clears the topic.
+  if (r.topic->size() > cfg_.max_message_bytes)
+    return error(c, error_code::too_long, "topic too long", ref);
+  if (overloaded_) return error(c, error_code::rate_limited, "server busy, slow down", ref);
+  std::string text = protocol::sanitize_text(*r.topic);
+  if (text.empty() && !r.topic->empty())
+    return error(c, error_code::bad_request, "topic is empty", ref);
+  const std::int64_t ts = now_ms();
+  // A cleared topic is stored as none; the event still says who cleared it.
+  t = text.empty() ? topic_state{} : topic_state{text, c.nick, ts};
+  ev::topic changed{target->name, std::move(text), c.nick, ts};
+  outbound ob(changed);
+  for (client* m : target->members)
+    if (m != &c) send(*m, ob);
+  // The setter hears it too: its confirmation, with the ref.
+  if (ref.is_null())
+    send(c, ob);
+  else
+    send(c, std::move(changed), ref);
 }
 
 void hub::on(client& c, protocol::req::help&, const ref_value& ref) {
@@ -248,6 +324,35 @@ void hub::publish(room& r, protocol::chat_message msg, client* sender, const ref
         send(*m, ev::message{sealed}, ref);
     }
   }
+}
+
+void hub::publish_direct(client& to, protocol::chat_message msg, client& sender,
+                         const ref_value& ref) {
+  // Not numbered and not stored: a direct message is between two people.
+  msg.ts = now_ms();
+  auto sealed = std::make_shared<const protocol::sealed_message>(std::move(msg));
+  ++metrics_.direct_messages;
+  outbound ob(ev::message{sealed});
+  if (&to != &sender) send(to, ob);
+  // The JSON sender's copy is its acknowledgement; text senders get none,
+  // unless they wrote to themselves.
+  if (&to != &sender && !sender.json) return;
+  if (ref.is_null())
+    send(sender, ob);
+  else
+    send(sender, ev::message{sealed}, ref);
+}
+
+hub::client* hub::find_client(const std::string& nick) {
+  if (!protocol::is_valid_nick(nick)) return nullptr;
+  auto it = by_nick_.find(protocol::fold_nick(nick));
+  return it == by_nick_.end() ? nullptr : it->second;
+}
+
+void hub::send_topic(client& c, room& r, const ref_value& ref) {
+  // After a join, the topic comes just before the history, when one is set.
+  if (r.topic.text.empty()) return;
+  send(c, ev::topic{r.name, r.topic.text, r.topic.by, r.topic.ts}, ref);
 }
 
 void hub::send_history(client& c, room& r, std::uint64_t after, const ref_value& ref) {

@@ -75,9 +75,18 @@ class hub {
     std::uint64_t mark = 0;  // fan-out dedupe (nick changes)
   };
 
+  // A room's topic (SPEC 12); empty text: none. The one place topic state
+  // lives, so a store can load and save it.
+  struct topic_state {
+    std::string text;
+    std::string by;
+    std::int64_t ts = 0;
+  };
+
   struct room {
     std::string name;
     std::vector<client*> members;
+    topic_state topic;
     bool permanent = false;  // the default and echo rooms always exist
     std::list<room*>::iterator idle_pos{};  // position among empty rooms
   };
@@ -89,6 +98,7 @@ class hub {
   void on(client& c, protocol::req::nick& r, const protocol::ref_value& ref);
   void on(client& c, protocol::req::rooms& r, const protocol::ref_value& ref);
   void on(client& c, protocol::req::who& r, const protocol::ref_value& ref);
+  void on(client& c, protocol::req::topic& r, const protocol::ref_value& ref);
   void on(client& c, protocol::req::help& r, const protocol::ref_value& ref);
   void on(client& c, protocol::req::quit& r, const protocol::ref_value& ref);
   void on(client& c, protocol::req::json_mode& r, const protocol::ref_value& ref);
@@ -114,6 +124,12 @@ class hub {
 
   void publish(room& r, protocol::chat_message msg, client* sender,
                const protocol::ref_value& ref);
+  // A direct message: to its recipient, and to a JSON sender as its ack.
+  void publish_direct(client& to, protocol::chat_message msg, client& sender,
+                      const protocol::ref_value& ref);
+  // The client with this nick (any letter case), or null.
+  client* find_client(const std::string& nick);
+  void send_topic(client& c, room& r, const protocol::ref_value& ref);
   void send_history(client& c, room& r, std::uint64_t after, const protocol::ref_value& ref);
   void send_welcome(client& c);
 
@@ -122,6 +138,7 @@ class hub {
   std::unique_ptr<message_store> store_;
   nick_registry nicks_;
   std::unordered_map<client_id, std::unique_ptr<client>> clients_;
+  std::unordered_map<std::string, client*> by_nick_;  // folded nick -> client, for DMs
   std::map<std::string, room> rooms_;
   std::list<room*> idle_rooms_;  // empty rooms kept for their history, oldest first
   client_id next_id_ = 1;

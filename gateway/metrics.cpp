@@ -41,6 +41,8 @@ std::string metrics::render() const {
   per_transport(out, "chatgate_messages_delivered_total", delivered);
   family(out, "chatgate_chat_messages_total", "counter", "Chat messages accepted into rooms.");
   out.append("chatgate_chat_messages_total ").append(std::to_string(messages)).append("\n");
+  family(out, "chatgate_direct_messages_total", "counter", "Direct messages delivered.");
+  out.append("chatgate_direct_messages_total ").append(std::to_string(direct_messages)).append("\n");
   family(out, "chatgate_rooms", "gauge", "Rooms that exist now.");
   out.append("chatgate_rooms ").append(std::to_string(rooms)).append("\n");
   family(out, "chatgate_clients_dropped_total", "counter",

@@ -20,6 +20,7 @@ struct metrics {
   std::array<std::uint64_t, static_cast<std::size_t>(drop_reason::count)> dropped{};
   std::uint64_t rooms = 0;
   std::uint64_t messages = 0;    // chat messages accepted and fanned out
+  std::uint64_t direct_messages = 0;  // direct messages delivered (SPEC 12)
   std::uint64_t udp_send_drops = 0;
 
   static std::size_t at(protocol::via v) { return static_cast<std::size_t>(v); }

@@ -8,6 +8,13 @@ namespace {
 using json = nlohmann::ordered_json;
 
 json message_object(const chat_message& m) {
+  if (!m.to.empty()) {
+    // Direct: `to` instead of `room`, and no id (not part of any room's log).
+    json j = {{"type", "message"}, {"to", m.to},     {"from", m.from},
+              {"via", to_string(m.source)}, {"text", m.text}, {"ts", m.ts}};
+    if (m.me) j["me"] = true;
+    return j;
+  }
   json j = {{"type", "message"}, {"room", m.room}, {"from", m.from}, {"via", to_string(m.source)},
             {"text", m.text},    {"id", m.id},     {"ts", m.ts}};
   if (m.me) j["me"] = true;
@@ -16,11 +23,17 @@ json message_object(const chat_message& m) {
 
 std::string text_message(const chat_message& m) {
   std::string line;
-  line.reserve(m.room.size() + m.from.size() + m.text.size() + 8);
-  line.append("[").append(m.room).append("] ");
+  line.reserve(m.room.size() + 2 * m.from.size() + m.text.size() + 8);
+  // A direct message is marked "*FROM* "; nicks hold no '*' or space, so it
+  // cannot be mistaken for a "* " server line or a "[room] " message.
+  const bool direct = !m.to.empty();
+  if (direct)
+    line.append("*").append(m.from).append("* ");
+  else
+    line.append("[").append(m.room).append("] ");
   if (m.me)
     line.append("* ").append(m.from).append(" ");
-  else
+  else if (!direct)
     line.append(m.from).append(": ");
   return line.append(m.text).append("\n");
 }
@@ -44,7 +57,8 @@ struct json_encoder {
   }
   json operator()(const ev::rooms& e) const {
     json list = json::array();
-    for (const auto& [room, members] : e.rooms) list.push_back({{"room", room}, {"members", members}});
+    for (const auto& r : e.rooms)
+      list.push_back({{"room", r.room}, {"members", r.members}, {"topic", r.topic}});
     return {{"type", "rooms"}, {"rooms", std::move(list)}};
   }
   json operator()(const ev::who& e) const {
@@ -55,6 +69,9 @@ struct json_encoder {
   }
   json operator()(const ev::error& e) const {
     return {{"type", "error"}, {"code", to_string(e.code)}, {"message", e.message}};
+  }
+  json operator()(const ev::topic& e) const {
+    return {{"type", "topic"}, {"room", e.room}, {"topic", e.topic}, {"by", e.by}, {"ts", e.ts}};
   }
   json operator()(const ev::notice&) const { return nullptr; }
   json operator()(const ev::bye& e) const { return {{"type", "bye"}, {"message", e.message}}; }
@@ -98,8 +115,8 @@ struct text_encoder {
   }
   std::string operator()(const ev::rooms& e) const {
     std::string out;
-    for (const auto& [room, members] : e.rooms)
-      out.append("* #").append(room).append(" (").append(std::to_string(members)).append(")\n");
+    for (const auto& r : e.rooms)
+      out.append("* #").append(r.room).append(" (").append(std::to_string(r.members)).append(")\n");
     return out;
   }
   std::string operator()(const ev::who& e) const {
@@ -109,6 +126,11 @@ struct text_encoder {
     return out;
   }
   std::string operator()(const ev::error& e) const { return "! " + e.message + "\n"; }
+  std::string operator()(const ev::topic& e) const {
+    if (!e.topic.empty()) return "* topic of #" + e.room + ": " + e.topic + " (set by " + e.by + ")\n";
+    if (!e.by.empty()) return "* topic of #" + e.room + " cleared by " + e.by + "\n";
+    return "* no topic in #" + e.room + "\n";
+  }
   std::string operator()(const ev::notice& e) const {
     std::string out;
     for (const auto& line : e.lines) out.append("* ").append(line).append("\n");

@@ -50,9 +50,16 @@ request_body parse_body(const json& obj) {
   const std::string type = f.text("type");
   request_body body = req::invalid{error_code::bad_request, "unknown type: " + type};
   if (type == "say") {
-    auto room = f.text("room");
+    // A direct message names its recipient in `to` instead of a room.
+    const bool direct = obj.contains("to");
+    if (direct && obj.contains("room"))
+      return req::invalid{error_code::bad_request, "say takes room or to, not both"};
+    auto room = direct ? std::string() : f.text("room");
+    auto to = direct ? f.text("to") : std::string();
     auto text = f.text("text");
-    body = req::say{std::move(room), std::move(text), f.flag("me")};
+    if (direct && f.error().empty() && to.empty())
+      return req::invalid{error_code::bad_request, "field must not be empty: to"};
+    body = req::say{std::move(room), std::move(text), f.flag("me"), std::move(to)};
   } else if (type == "join") {
     auto room = f.text("room");
     body = req::join{std::move(room), f.counter("since")};
@@ -64,6 +71,12 @@ request_body parse_body(const json& obj) {
     body = req::rooms{};
   } else if (type == "who") {
     body = req::who{f.text("room")};
+  } else if (type == "topic") {
+    // Without `topic` (or with null) it is a question; with it, a change.
+    auto room = f.text("room");
+    std::optional<std::string> topic;
+    if (auto it = obj.find("topic"); it != obj.end() && !it->is_null()) topic = f.text("topic");
+    body = req::topic{std::move(room), std::move(topic)};
   }
   if (!f.error().empty()) body = req::invalid{error_code::bad_request, f.error()};
   return body;

@@ -31,6 +31,38 @@ TEST(JsonRequest, EveryType) {
   EXPECT_TRUE(std::holds_alternative<req::who>(parse_json_request(R"({"type":"who","room":"x"})").body));
 }
 
+TEST(JsonRequest, SayWithToIsADirectMessage) {
+  auto r = parse_json_request(R"({"type":"say","to":"bob","text":"hi","me":true,"ref":1})");
+  ASSERT_TRUE(std::holds_alternative<req::say>(r.body));
+  const auto& say = std::get<req::say>(r.body);
+  EXPECT_EQ(say.to, "bob");
+  EXPECT_EQ(say.room, "");
+  EXPECT_EQ(say.text, "hi");
+  EXPECT_TRUE(say.me);
+  EXPECT_EQ(std::get<req::say>(parse_json_request(R"({"type":"say","room":"x","text":"t"})").body).to, "");
+  EXPECT_EQ(invalid_message(R"({"type":"say","to":"bob","room":"x","text":"t"})"),
+            "say takes room or to, not both");
+  EXPECT_EQ(invalid_message(R"({"type":"say","to":7,"text":"t"})"), "field must be a string: to");
+  EXPECT_EQ(invalid_message(R"({"type":"say","to":"bob"})"), "missing field: text");
+  EXPECT_EQ(invalid_message(R"({"type":"say","to":"","text":"t"})"), "field must not be empty: to");
+}
+
+TEST(JsonRequest, Topic) {
+  auto ask = parse_json_request(R"({"type":"topic","room":"dev"})");
+  ASSERT_TRUE(std::holds_alternative<req::topic>(ask.body));
+  EXPECT_EQ(std::get<req::topic>(ask.body).room, "dev");
+  EXPECT_FALSE(std::get<req::topic>(ask.body).topic.has_value());
+  auto null_topic = parse_json_request(R"({"type":"topic","room":"dev","topic":null})");
+  EXPECT_FALSE(std::get<req::topic>(null_topic.body).topic.has_value());
+  auto set = parse_json_request(R"({"type":"topic","room":"dev","topic":"new","ref":"t"})");
+  EXPECT_EQ(std::get<req::topic>(set.body).topic, std::optional<std::string>("new"));
+  EXPECT_EQ(set.ref, "t");
+  auto clear = parse_json_request(R"({"type":"topic","room":"dev","topic":""})");
+  EXPECT_EQ(std::get<req::topic>(clear.body).topic, std::optional<std::string>(""));
+  EXPECT_EQ(invalid_message(R"({"type":"topic"})"), "missing field: room");
+  EXPECT_EQ(invalid_message(R"({"type":"topic","room":"dev","topic":1})"), "field must be a string: topic");
+}
+
 TEST(JsonRequest, BadInputIsABadRequest) {
   EXPECT_EQ(invalid_message("not json"), "not valid JSON");
   EXPECT_EQ(invalid_message("[1,2]"), "a request must be a JSON object");
