@@ -72,7 +72,7 @@ test('a direct message by clicking a name: both sides shown, unread counts, nobo
   await a.click(`#people .person-btn:has-text("${nb}")`);
   await until('dm on screen', async () => (await title(a)) === `@${nb}`);
   assert.equal(await a.evaluate(() => document.activeElement.id), 'composer-input');
-  assert.match(await a.textContent('#room-topic'), new RegExp(`only you and ${nb}`));
+  assert.match(await a.textContent('#room-topic'), new RegExp(`Only you and ${nb}`));
   await a.keyboard.type('psst, only for you');
   await a.keyboard.press('Enter');
 

@@ -275,7 +275,10 @@ function onWho(w) {
 // Sent after every join and on every change. The first one after opening a
 // room only fills the line under its name; a change is also told in the log.
 function onTopic(t) {
-  const meta = takePending(t.ref);
+  // After a join the topic carries the join's ref: leave that to the history.
+  let meta = state.pending.get(t.ref) ?? null;
+  if (meta?.type === 'topic') state.pending.delete(t.ref);
+  else meta = null;
   const name = normalizeRoom(t.room);
   const room = state.rooms.get(name);
   if (!room) return;

@@ -70,7 +70,7 @@ export function renderTopic() {
   dom.roomSub.classList.toggle('dm', Boolean(room.dm));
   dom.topicBtn.hidden = Boolean(room.dm);
   if (room.dm) {
-    dom.roomTopic.textContent = `Direct conversation: only you and ${room.name} see it. The server does not keep it.`;
+    dom.roomTopic.textContent = `Only you and ${room.name} see this. The server does not keep it.`;
     dom.roomTopic.title = '';
     dom.roomTopic.classList.add('none');
     return;
@@ -199,7 +199,7 @@ function renderPlaceholder() {
   const room = currentRoom();
   if (!conn.isOpen) dom.input.placeholder = 'Offline: waiting for the server…';
   else if (!room) dom.input.placeholder = 'Type /join ROOM or /help';
-  else dom.input.placeholder = room.dm ? `Message ${room.name} (only they see it)` : `Message #${room.name}`;
+  else dom.input.placeholder = `Message ${title(room)}`;
 }
 
 export function renderJump() {
@@ -224,6 +224,7 @@ function roomButtonContent(name, unread, mentions = 0, topic = '') {
   const parts = [el('span', { class: 'room-name' }, `#${name}`,
     topic ? el('span', { class: 'room-topic' }, el('span', { class: 'sr-only' }, ': '), topic) : null)];
   if (unread) parts.push(unreadBadge(unread, mentions));
+  // (parts never holds null: replaceChildren would show it as text)
   if (n !== null) {
     parts.push(el('span', { class: 'count', title: countText(n) }, String(n),
       el('span', { class: 'sr-only' }, n === 1 ? ' person' : ' people')));
@@ -233,7 +234,8 @@ function roomButtonContent(name, unread, mentions = 0, topic = '') {
 
 function dmButtonContent(dm) {
   return [el('span', { class: 'room-name' }, el('span', { class: 'at', 'aria-hidden': 'true' }, '@'),
-    el('span', { class: 'sr-only' }, 'Direct conversation with '), dm.name), unreadBadge(dm.unread, dm.mentions)];
+    el('span', { class: 'sr-only' }, 'Direct conversation with '), dm.name), unreadBadge(dm.unread, dm.mentions)]
+    .filter(Boolean);
 }
 
 export function renderRooms() {
@@ -284,13 +286,22 @@ function renderRoomCount() {
   dom.roomCount.textContent = room && !room.dm ? countText(memberCount(room.name)) : '';
 }
 
+// The transport of someone we share a room with, if we know it.
+function viaOf(nick) {
+  for (const room of state.rooms.values()) {
+    const p = room.members?.find((m) => m.nick === nick);
+    if (p) return p.via;
+  }
+  return null;
+}
+
 // Each name but ours is a button that opens a direct conversation.
 export function renderPeople() {
   const room = currentRoom();
   let people = room?.members ?? [];
   if (room?.dm) {
     dom.peopleH.textContent = 'In this conversation';
-    people = [{ nick: room.name, via: room.via }, { nick: state.me ?? 'you', via: 'ws' }];
+    people = [{ nick: room.name, via: room.via ?? viaOf(room.name) }, { nick: state.me ?? 'you', via: 'ws' }];
   } else {
     dom.peopleH.textContent = room ? `People in #${room.name}` : 'People';
   }
