@@ -197,12 +197,28 @@ test('topics: set from the page, seen by another page and a terminal; set by a t
   await type(b, '/topic Typed in the box');
   await until('a sees the typed topic', async () => (await a.textContent('#room-topic')) === 'Typed in the box');
 
+  // Too long: refused with a sentence, the topic stays.
+  await type(b, `/topic ${'x'.repeat(5000)}`);
+  await waitNotice(b, /That topic is too long/);
+  assert.equal(await a.textContent('#room-topic'), 'Typed in the box');
+
   // Someone who joins later gets it at once, and the room list shows it before joining.
   const c = await page();
   await until('listed with its topic', async () => ((await c.locator(`#all-rooms li[data-key="${room}"] .room-topic`)
     .textContent({ timeout: 500 }).catch(() => '')) === 'Typed in the box'), 10000);
   await type(c, `/join ${room}`);
   await until('c shows it', async () => (await c.textContent('#room-topic')) === 'Typed in the box');
+
+  // An empty field clears it, with the keyboard: the control, Enter on an empty field.
+  await c.focus('#topic-btn');
+  await c.keyboard.press('Enter');
+  await c.waitForSelector('#topic-input:focus');
+  await c.fill('#topic-input', '');
+  await c.keyboard.press('Enter');
+  const nc = await nickOf(c);
+  await until('a sees it cleared', async () => (await a.textContent('#room-topic')) === 'No topic yet.');
+  await waitNotice(a, new RegExp(`${nc} cleared the topic`));
+  assert.equal(await a.textContent('#topic-btn'), 'Set topic');
   assertClean(a, b, c);
 });
 

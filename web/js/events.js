@@ -147,6 +147,13 @@ function onHistory(h) {
   const room = state.rooms.get(normalizeRoom(h.room));
   if (!room) return;
   room.joined = true;
+  // The server sends a room's topic just before the history of a join, and
+  // nothing when there is none: no topic first means none (maybe cleared while away).
+  if (!room.topicFresh) {
+    room.topic = { topic: '', by: '', ts: 0 };
+    if (room.key === state.current) renderTopic();
+  }
+  room.topicFresh = false;
   const messages = (Array.isArray(h.messages) ? h.messages : []).filter(validMessage);
   for (const m of messages) {
     if (m.from === state.me) settleOwn(room, m, null);
@@ -286,6 +293,7 @@ function onTopic(t) {
   const by = typeof t.by === 'string' ? t.by : '';
   const before = room.topic;
   room.topic = { topic, by, ts: t.ts };
+  room.topicFresh = true;
   const ts = Number.isFinite(t.ts) && t.ts > 0 ? t.ts : undefined;
   if (before !== undefined && before.topic !== topic) {
     const who = by === state.me ? ['You'] : [{ nick: by || 'someone' }];
@@ -396,6 +404,7 @@ export function onConnState() {
       if (!room.dm) {
         room.joined = false;
         room.members = null; // asked again when the room is on screen
+        room.topicFresh = false;
       }
       addNotice(room, [`Disconnected from the server${why}. Reconnecting…`], { tone: 'warn' });
       for (const entry of room.log.entries) {

@@ -2,7 +2,7 @@
 // `ref` to match its answer, and the rooms the page has open.
 
 import { RoomLog, normalizeRoom, isValidRoom, dmKey } from './model.js';
-import { state, store, conn, currentRoom, conversations, saveRooms, serverNow } from './state.js';
+import { state, store, conn, currentRoom, conversation, conversations, saveRooms, serverNow } from './state.js';
 import { dom, actions, mountRoom, showRoom, place, showError, renderRooms, closeDrawer } from './view.js';
 
 function debounce(fn, ms) {
@@ -166,12 +166,14 @@ export function closeRoom(room) {
     state.rooms.delete(room.name);
     saveRooms();
   }
-  if (state.current === room.key) switchTo(conversations()[0] ?? null);
+  // Back to where the reader was before, if that is still open.
+  if (state.current === room.key) switchTo(conversation(state.previous) ?? conversations()[0] ?? null);
   renderRooms();
 }
 
 export function switchTo(room, { focus = false } = {}) {
   const previous = currentRoom();
+  if (previous && previous !== room) state.previous = previous.key;
   state.current = room ? room.key : null;
   if (room) {
     if (!room.dm) store.set('room', room.name);

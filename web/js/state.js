@@ -28,6 +28,7 @@ export const state = {
   rooms: new Map(),                      // open rooms, in the order they were opened
   dms: new Map(),                        // direct conversations by dmKey(peer), in the order opened
   current: null,                         // key of the conversation on screen: a room name or dmKey(nick)
+  previous: null,                        // key of the one on screen before it (shown again when it closes)
   savedRooms: store.get('rooms', null),  // what to reopen on the first welcome
   serverRooms: [],                       // last `rooms` answer: [{room, members}]
   welcomed: false,                       // this connection got its welcome

@@ -222,7 +222,7 @@ function unreadBadge(unread, mentions) {
 function roomButtonContent(name, unread, mentions = 0, topic = '') {
   const n = memberCount(name);
   const parts = [el('span', { class: 'room-name' }, `#${name}`,
-    topic ? el('span', { class: 'room-topic' }, el('span', { class: 'sr-only' }, ': '), topic) : null)];
+    topic ? el('span', { class: 'sr-only' }, ': ') : null, topic ? el('span', { class: 'room-topic' }, topic) : null)];
   if (unread) parts.push(unreadBadge(unread, mentions));
   // (parts never holds null: replaceChildren would show it as text)
   if (n !== null) {
