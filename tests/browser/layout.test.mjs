@@ -146,8 +146,8 @@ test('a conversation on desktop and phone, light and dark, with screenshots', as
   await waitMessage(sam, { text: 'yes, in five minutes. bringing the laptop with the UDP fix' });
   ada.send('/msg lin the patch is on the review board when you have a minute');
   await until('ada dm unread', async () => /1 unread/.test(await lin.textContent('#dms li[data-key="@ada"]')));
-  await type(sam, '👍');
-  await waitMessage(lin, { text: '👍' });
+  await type(sam, 'great, I will save you a seat');
+  await waitMessage(lin, { text: 'great, I will save you a seat' });
   await lin.fill('#composer-input', 'see you there');
   await pause(200);
   await lin.screenshot({ path: path.join(shots, 'desktop-dm.png') });

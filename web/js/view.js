@@ -70,7 +70,7 @@ export function renderTopic() {
   dom.roomSub.classList.toggle('dm', Boolean(room.dm));
   dom.topicBtn.hidden = Boolean(room.dm);
   if (room.dm) {
-    dom.roomTopic.textContent = `Only you and ${room.name} see this. The server does not keep it.`;
+    dom.roomTopic.textContent = `Only you and ${room.name} see this; the server keeps no copy.`;
     dom.roomTopic.title = '';
     dom.roomTopic.classList.add('none');
     return;
