@@ -140,6 +140,15 @@ test('/msg to a terminal arrives as *FROM* TEXT; its /msg back opens the convers
   await waitMessage(a, { from: nick, via: 'tcp', text: 'hi page, <img src=x onerror=alert(1)>' });
   assert.equal(await a.locator('#logs img, #logs b').count(), 0, 'text, never HTML');
 
+  // The terminal (in #lobby with the page) takes another nick: the conversation follows it.
+  const renamed = unique('term2-');
+  t.send(`/nick ${renamed}`);
+  await until('conversation renamed', async () => (await title(a)) === `@${renamed}`);
+  assert.equal(await dmItem(a, nick).count(), 0);
+  await waitNotice(a, new RegExp(`${nick} is now known as ${renamed}`));
+  await type(a, 'still you?');
+  await t.waitFor(`*${na}* still you?`);
+
   // The help lists the new commands.
   await type(a, '/help');
   const help = await a.locator('ol.log:not([hidden]) li.notice .items').last().textContent();
