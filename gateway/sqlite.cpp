@@ -31,6 +31,11 @@ statement& statement::bind(int i, std::string_view v) {
   return *this;
 }
 
+statement& statement::bind_static(int i, std::string_view v) {
+  sqlite3_bind_text(stmt_, i, v.data(), int(v.size()), SQLITE_STATIC);
+  return *this;
+}
+
 statement& statement::bind_null(int i) {
   sqlite3_bind_null(stmt_, i);
   return *this;

@@ -26,6 +26,8 @@ class statement {
 
   statement& bind(int i, std::int64_t v);
   statement& bind(int i, std::string_view v);
+  // `v` must stay valid until the statement is reset.
+  statement& bind_static(int i, std::string_view v);
   statement& bind_null(int i);
 
   // SQLITE_ROW, SQLITE_DONE or an error code.

@@ -291,13 +291,14 @@ def test_disk_full_refuses_as_unavailable_and_recovers(small_fs, chatgate):
     i, answer = refused
     assert answer["code"] == "unavailable", answer
     assert last_ok > 0
-    # A text client is told in its own words.
-    terminal.send("short one")
+    # A text client is told in its own words (a message as big: a small one
+    # may still fit in a page).
+    terminal.send("from the terminal " + text)
     assert terminal.expect(lambda l: l.startswith("!")) == "! unavailable, not sent"
     # Nobody saw the refused message; everyone is still connected and served.
     seen = [o for o in watcher.sync() if o["type"] == "message"]
     assert seen and seen[-1]["id"] == last_ok
-    assert not any(o["text"].startswith(f"{i} ") for o in seen)
+    assert not any(o["text"].startswith((f"{i} ", "from the terminal")) for o in seen)
     assert watcher.request({"type": "who", "room": "lobby"})["type"] == "who"
     assert s.get("/healthz")[0] == 200
     m = s.metrics()
