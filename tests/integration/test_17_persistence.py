@@ -310,3 +310,26 @@ def test_disk_full_refuses_as_unavailable_and_recovers(small_fs, chatgate):
     got = watcher.expect("message", text="space again")
     assert got["id"] == last_ok + 1
     assert s.proc.poll() is None
+
+
+def test_since_from_disk_comes_in_pages_that_fit_the_queue(chatgate, tmp_path):
+    db = tmp_path / "chat.db"
+    s = chatgate("--db", str(db), "--history", "10", *FAST)
+    a = s.ndjson()
+    text = "p" * 4000
+    for chunk in range(6):
+        say_and_ack(a, "lobby", [f"{chunk * 50 + i} {text}" for i in range(50)])
+    kill9(s)
+    s2 = chatgate("--db", str(db), "--history", "10", *FAST)
+    b = s2.ws()  # (an NDJSON client would first get the lobby's history as text)
+    got, since = [], 1  # (since 0 is a plain join: the last --history)
+    for _ in range(10):
+        h = b.join("lobby", since=since)
+        ids = [m["id"] for m in h["messages"]]
+        # Oldest first, at most half of --max-queue-bytes (1 MiB) of text.
+        assert sum(len(m["text"]) for m in h["messages"]) <= 512 * 1024 + 4096
+        if not ids:
+            break
+        got += ids
+        since = ids[-1]
+    assert got == list(range(2, 301))
