@@ -29,6 +29,9 @@ std::int64_t now_ms() {
 
 hub::hub(const config& cfg, metrics& m, std::unique_ptr<message_store> store)
     : cfg_(cfg), metrics_(m), store_(std::move(store)) {
+  // Another node's messages (cluster mode) fan out like our own, minus an
+  // acknowledgement: nobody here sent them.
+  store_->on_remote([this](protocol::message_ptr m) { on_published({}, std::move(m), 0, nullptr); });
   find_or_create(cfg_.default_room).permanent = true;
   if (!cfg_.echo_room.empty()) find_or_create(cfg_.echo_room).permanent = true;
 }
