@@ -2,6 +2,8 @@
 
 #include <algorithm>
 
+#include <spdlog/spdlog.h>
+
 #include "gateway/outbound.hpp"
 #include "protocol/names.hpp"
 #include "protocol/text_command.hpp"
@@ -27,6 +29,9 @@ std::int64_t now_ms() {
 
 hub::hub(const config& cfg, metrics& m, std::unique_ptr<message_store> store)
     : cfg_(cfg), metrics_(m), store_(std::move(store)) {
+  // Another node's messages (cluster mode) fan out like our own, minus an
+  // acknowledgement: nobody here sent them.
+  store_->on_remote([this](protocol::message_ptr m) { on_published({}, std::move(m), 0, nullptr); });
   find_or_create(cfg_.default_room).permanent = true;
   if (!cfg_.echo_room.empty()) find_or_create(cfg_.echo_room).permanent = true;
 }
@@ -250,16 +255,37 @@ void hub::on(client& c, protocol::req::topic& r, const ref_value& ref) {
     return error(c, error_code::bad_request, "topic is empty", ref);
   const std::int64_t ts = now_ms();
   // A cleared topic is stored as none; the event still says who cleared it.
-  t = text.empty() ? topic_state{} : topic_state{text, c.nick, ts};
-  ev::topic changed{target->name, std::move(text), c.nick, ts};
+  topic_state next = text.empty() ? topic_state{} : topic_state{text, c.nick, ts};
+  // Kept by the store first (SPEC 10), then shown: what anyone saw survives.
+  store_->set_topic(target->name, next,
+                    [this, id = c.id, name = target->name, next, ts, ref](std::error_code ec) {
+                      on_topic_stored(ec, id, name, next, ts, ref);
+                    });
+}
+
+void hub::on_topic_stored(std::error_code ec, client_id from, const std::string& name,
+                          const topic_state& next, std::int64_t ts, const ref_value& ref) {
+  auto it = clients_.find(from);
+  client* setter = it == clients_.end() ? nullptr : it->second.get();
+  if (ec) {
+    ++metrics_.store_errors;
+    if (setter) error(*setter, error_code::unavailable, "unavailable, topic not set", ref);
+    return;
+  }
+  room* target = find_room(name);
+  if (!target) return;
+  target->topic = next;
+  const std::string by = setter ? setter->nick : next.by;
+  ev::topic changed{name, next.text, by, ts};
   outbound ob(changed);
   for (client* m : target->members)
-    if (m != &c) send(*m, ob);
+    if (m != setter) send(*m, ob);
+  if (!setter) return;
   // The setter hears it too: its confirmation, with the ref.
   if (ref.is_null())
-    send(c, ob);
+    send(*setter, ob);
   else
-    send(c, std::move(changed), ref);
+    send(*setter, std::move(changed), ref);
 }
 
 void hub::on(client& c, protocol::req::help&, const ref_value& ref) {
@@ -307,13 +333,35 @@ void hub::broadcast(room& r, outbound& ob, const client* except) {
 }
 
 void hub::publish(room& r, protocol::chat_message msg, client* sender, const ref_value& ref) {
-  msg.id = store_->next_id(r.name);
+  msg.room = r.name;
   msg.ts = now_ms();
-  auto sealed = std::make_shared<const protocol::sealed_message>(std::move(msg));
-  store_->append(r.name, sealed);
+  const client_id from = sender ? sender->id : 0;
+  // The store may answer later (SQLite commits first, Redis assigns the id):
+  // look the room and the sender up again then.
+  store_->publish(std::move(msg), [this, from, ref](std::error_code ec, protocol::message_ptr sealed) {
+    on_published(ec, std::move(sealed), from, ref);
+  });
+}
+
+void hub::on_published(std::error_code ec, protocol::message_ptr sealed, client_id from,
+                       const ref_value& ref) {
+  auto it = from ? clients_.find(from) : clients_.end();
+  client* sender = it == clients_.end() ? nullptr : it->second.get();
+  if (ec) {
+    ++metrics_.store_errors;
+    if (!store_failing_) spdlog::error("store: {}: messages are refused as unavailable", ec.message());
+    store_failing_ = true;
+    if (sender) error(*sender, error_code::unavailable, "unavailable, not sent", ref);
+    return;
+  }
+  if (store_failing_) spdlog::info("store: writing again");
+  store_failing_ = false;
   ++metrics_.messages;
+  metrics_.history_bytes = store_->history_bytes();
+  room* r = find_room(sealed->msg->room);
+  if (!r) return;
   outbound ob(ev::message{sealed});
-  for (client* m : r.members) {
+  for (client* m : r->members) {
     if (m != sender) {
       send(*m, ob);
     } else if (m->json) {
@@ -356,7 +404,15 @@ void hub::send_topic(client& c, room& r, const ref_value& ref) {
 }
 
 void hub::send_history(client& c, room& r, std::uint64_t after, const ref_value& ref) {
-  send(c, ev::history{r.name, store_->since(r.name, after)}, ref);
+  // A reply bigger than half the client's queue would get it dropped.
+  store_->history(r.name, after, cfg_.max_queue_bytes / 2,
+                  [this, id = c.id, name = r.name, ref](std::error_code ec,
+                                                        std::vector<protocol::stored_ptr> messages) {
+                    auto it = clients_.find(id);
+                    if (it == clients_.end()) return;
+                    if (ec) return error(*it->second, error_code::unavailable, "history unavailable", ref);
+                    send(*it->second, ev::history{name, std::move(messages)}, ref);
+                  });
 }
 
 void hub::send_welcome(client& c) {
@@ -374,6 +430,12 @@ hub::room& hub::find_or_create(const std::string& name) {
     r.name = name;
     r.idle_pos = idle_rooms_.end();
     metrics_.rooms = rooms_.size();
+    // A topic kept from before (a restart, another node) comes back with the room.
+    store_->topic(name, [this, name](std::error_code ec, std::optional<topic_record> kept) {
+      room* still = find_room(name);
+      if (ec || !kept || !still || !still->topic.text.empty()) return;
+      still->topic = std::move(*kept);
+    });
   }
   return r;
 }
@@ -405,6 +467,7 @@ void hub::remove_member(room& r, client& c) {
   const std::string oldest = idle_rooms_.front()->name;
   idle_rooms_.pop_front();
   store_->forget(oldest);
+  metrics_.history_bytes = store_->history_bytes();
   rooms_.erase(oldest);
   metrics_.rooms = rooms_.size();
 }

@@ -77,11 +77,7 @@ class hub {
 
   // A room's topic (SPEC 12); empty text: none. The one place topic state
   // lives, so a store can load and save it.
-  struct topic_state {
-    std::string text;
-    std::string by;
-    std::int64_t ts = 0;
-  };
+  using topic_state = topic_record;
 
   struct room {
     std::string name;
@@ -130,6 +126,10 @@ class hub {
   // The client with this nick (any letter case), or null.
   client* find_client(const std::string& nick);
   void send_topic(client& c, room& r, const protocol::ref_value& ref);
+  void on_topic_stored(std::error_code ec, client_id from, const std::string& name,
+                       const topic_state& next, std::int64_t ts, const protocol::ref_value& ref);
+  void on_published(std::error_code ec, protocol::message_ptr sealed, client_id from,
+                    const protocol::ref_value& ref);
   void send_history(client& c, room& r, std::uint64_t after, const protocol::ref_value& ref);
   void send_welcome(client& c);
 
@@ -143,6 +143,7 @@ class hub {
   std::list<room*> idle_rooms_;  // empty rooms kept for their history, oldest first
   client_id next_id_ = 1;
   bool overloaded_ = false;
+  bool store_failing_ = false;  // log a failing store once per burst
   std::uint64_t next_mark_ = 1;
 };
 
