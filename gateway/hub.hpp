@@ -129,7 +129,7 @@ class hub {
                       const protocol::ref_value& ref);
   // The client with this nick (any letter case), or null.
   client* find_client(const std::string& nick);
-  void send_topic(client& c, room& r, const protocol::ref_value& ref);
+  void send_topic(client& c, room& r);
   void send_history(client& c, room& r, std::uint64_t after, const protocol::ref_value& ref);
   void send_welcome(client& c);
 
