@@ -49,7 +49,7 @@ client_id hub::connect(participant& sink, protocol::via source, bool json) {
   room& lobby = find_or_create(cfg_.default_room);
   enter(c, lobby, nullptr, /*announce_to_self=*/false);
   send_welcome(c);
-  send_topic(c, lobby, nullptr);
+  send_topic(c, lobby);
   send_history(c, lobby, 0, nullptr);
   return id;
 }
@@ -86,7 +86,7 @@ void hub::switch_to_json(client_id id) {
   c.format = c.sink->json_wire();
   send_welcome(c);
   for (room* r : c.rooms) {
-    send_topic(c, *r, nullptr);
+    send_topic(c, *r);
     send_history(c, *r, 0, nullptr);
   }
 }
@@ -116,7 +116,7 @@ void hub::on(client& c, protocol::req::join& r, const ref_value& ref) {
   if (!name) return error(c, error_code::bad_room, "bad room: " + protocol::sanitize_text(r.room), ref);
   room& target = find_or_create(*name);
   if (is_member(target, c)) {
-    send_topic(c, target, ref);
+    send_topic(c, target);
     return send_history(c, target, r.since.value_or(0), ref);
   }
   if (c.json && c.rooms.size() >= cfg_.max_rooms_per_client)
@@ -125,7 +125,7 @@ void hub::on(client& c, protocol::req::join& r, const ref_value& ref) {
   if (!c.json)
     while (!c.rooms.empty()) exit(c, *c.rooms.back(), nullptr, /*tell_self=*/false);
   enter(c, target, ref, /*announce_to_self=*/true);
-  send_topic(c, target, ref);
+  send_topic(c, target);
   send_history(c, target, r.since.value_or(0), ref);
 }
 
@@ -147,7 +147,7 @@ void hub::on(client& c, protocol::req::leave& r, const ref_value& ref) {
   exit(c, current, ref, /*tell_self=*/true);
   room& home = find_or_create(cfg_.default_room);
   enter(c, home, ref, /*announce_to_self=*/true);
-  send_topic(c, home, ref);
+  send_topic(c, home);
   send_history(c, home, 0, ref);
 }
 
@@ -397,10 +397,12 @@ hub::client* hub::find_client(const std::string& nick) {
   return it == by_nick_.end() ? nullptr : it->second;
 }
 
-void hub::send_topic(client& c, room& r, const ref_value& ref) {
+void hub::send_topic(client& c, room& r) {
   // After a join, the topic comes just before the history, when one is set.
+  // Without the join's ref: a join is still answered by joined + history,
+  // as clients that count on those two expect.
   if (r.topic.text.empty()) return;
-  send(c, ev::topic{r.name, r.topic.text, r.topic.by, r.topic.ts}, ref);
+  send(c, ev::topic{r.name, r.topic.text, r.topic.by, r.topic.ts});
 }
 
 void hub::send_history(client& c, room& r, std::uint64_t after, const ref_value& ref) {
