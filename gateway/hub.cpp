@@ -33,11 +33,13 @@ hub::hub(const config& cfg, metrics& m, std::unique_ptr<message_store> store)
 
 hub::~hub() = default;
 
-client_id hub::connect(participant& sink, protocol::via source, bool json) {
+client_id hub::connect(participant& sink, protocol::via source, bool json, bool counted) {
   const client_id id = next_id_++;
   auto owned = std::make_unique<client>(client{id, &sink, source, json, json ? sink.json_wire() : wire::text, nicks_.claim_guest(), {},
                                                rate_limiter(cfg_.burst, rate_limiter::clock::now())});
   client& c = *owned;
+  c.counted = counted;
+  counted_ += counted;
   clients_.emplace(id, std::move(owned));
   ++metrics_.clients[metrics::at(source)];
   room& lobby = find_or_create(cfg_.default_room);
@@ -53,6 +55,7 @@ void hub::disconnect(client_id id) {
   client& c = *it->second;
   while (!c.rooms.empty()) exit(c, *c.rooms.back(), nullptr, /*tell_self=*/false);
   nicks_.release(c.nick);
+  counted_ -= c.counted;
   --metrics_.clients[metrics::at(c.source)];
   clients_.erase(it);
 }
@@ -67,6 +70,18 @@ void hub::handle(client_id id, protocol::request request) {
     return;
   }
   std::visit([&](auto& body) { on(c, body, request.ref); }, request.body);
+}
+
+bool hub::validate(client_id id) {
+  auto it = clients_.find(id);
+  if (it == clients_.end()) return false;
+  client& c = *it->second;
+  if (c.counted) return true;
+  if (full()) return false;
+  c.counted = true;
+  ++counted_;
+  for (room* r : c.rooms) send_history(c, *r, 0, nullptr);
+  return true;
 }
 
 void hub::switch_to_json(client_id id) {
@@ -226,8 +241,9 @@ void hub::error(client& c, error_code code, std::string message, const ref_value
 }
 
 void hub::broadcast(room& r, outbound& ob, const client* except) {
+  // Unvalidated UDP peers get no notices: each would be a reflection (SPEC 9).
   for (client* m : r.members)
-    if (m != except) send(*m, ob);
+    if (m != except && m->counted) send(*m, ob);
 }
 
 void hub::publish(room& r, protocol::chat_message msg, client* sender, const ref_value& ref) {
@@ -251,6 +267,7 @@ void hub::publish(room& r, protocol::chat_message msg, client* sender, const ref
 }
 
 void hub::send_history(client& c, room& r, std::uint64_t after, const ref_value& ref) {
+  if (!c.counted) return;  // an unvalidated UDP peer: no replay (SPEC 9)
   send(c, ev::history{r.name, store_->since(r.name, after)}, ref);
 }
 

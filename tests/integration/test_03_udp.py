@@ -122,14 +122,18 @@ def test_invalid_utf8_over_udp_is_repaired(server):
     assert re.fullmatch("bad \ufffd+ byte", text), repr(text)
 
 
-def test_udp_peers_count_for_max_clients(chatgate):
+def test_validated_udp_peers_count_for_max_clients(chatgate):
+    # SPEC 9: a peer counts once it has validated with /ok; before, it is
+    # outside --max-clients (test_15_udp_abuse covers --max-udp-peers).
     server = chatgate("--max-clients", "2")
     a = server.text()
     u1 = server.udp_client()
     u1.hello()
+    u1.validate()
     u2 = server.udp_client()
-    u2.send("let me in")
-    assert u2.read_line() == "! server full"
+    u2.hello()
+    u2.send(f"/ok {u2.code}")
+    assert u2.expect(re.compile(r"^!")) == "! server full"
     b = cc.TextClient(server.tcp, read_welcome=False)
     assert b.read_line() == "! server full"
     assert b.wait_closed()
