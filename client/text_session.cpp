@@ -20,6 +20,9 @@ constexpr auto slow_down_pause = std::chrono::seconds(1);
 
 constexpr std::string_view welcome_head = "* welcome ";
 constexpr std::string_view welcome_mid = ", you are in #";
+// SPEC 9: a UDP peer proves its address by sending the code back.
+constexpr std::string_view ok_head = "* send /ok ";
+constexpr std::string_view ok_tail = " to receive everything";
 
 std::string trim(std::string_view s) {
   while (!s.empty() && (s.front() == ' ' || s.front() == '\t')) s.remove_prefix(1);
@@ -81,6 +84,16 @@ void text_session::on_data(std::string_view chunk) {
 
 void text_session::on_line(const std::string& line) {
   if (phase_ == phase::welcoming) return on_welcome(line);
+  if (opt_.to.kind == transport::udp && starts_with(line, ok_head) && line.size() > ok_head.size() + ok_tail.size() &&
+      line.compare(line.size() - ok_tail.size(), ok_tail.size(), ok_tail) == 0) {
+    // Validate at once, so this peer gets everything (history, notices).
+    return sender_.push("/ok " + line.substr(ok_head.size(), line.size() - ok_head.size() - ok_tail.size()));
+  }
+  // UDP: the answer to /ok when every slot is taken.
+  if (line == "! server full") {
+    console_.print(line);
+    return finish(1, "the server is full");
+  }
   if (line == "* server shutting down") {
     // UDP has no connection to lose: this line is all we get.
     console_.print(line);

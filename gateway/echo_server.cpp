@@ -122,6 +122,7 @@ void echo_server::on_receive(std::error_code ec, std::size_t n) {
 
 void echo_server::on_datagram(std::string_view data) {
   ++metrics_.received[metrics::at(protocol::via::echo)];
+  ++metrics_.udp_datagrams[1][0];
   // Echoing a service port (echo 7, chargen 19...) or our own chat port
   // would start a loop (SPEC 9).
   if (sender_.port() < 1024) return metrics_.count_udp_drop(udp_drop::low_port);
@@ -136,6 +137,7 @@ void echo_server::on_datagram(std::string_view data) {
   std::error_code send_ec;
   udp_.send_to(asio::buffer(data.data(), data.size()), sender_, 0, send_ec);
   if (send_ec) ++metrics_.udp_send_drops;
+  else ++metrics_.udp_datagrams[1][1];
   post(to_text(sender_), udp_limit_, data);
 }
 

@@ -86,6 +86,15 @@ std::string metrics::render() const {
   out.append("chatgate_udp_unvalidated_peers ").append(std::to_string(udp_unvalidated)).append("\n");
   family(out, "chatgate_udp_validations_total", "counter", "UDP chat peers that validated with /ok.");
   out.append("chatgate_udp_validations_total ").append(std::to_string(udp_validations)).append("\n");
+  family(out, "chatgate_udp_budget_sources", "gauge",
+         "Source addresses the UDP anti-amplification budget remembers (capped).");
+  out.append("chatgate_udp_budget_sources ").append(std::to_string(udp_budget_sources)).append("\n");
+  family(out, "chatgate_udp_datagrams_total", "counter", "Datagrams through the UDP chat and echo sockets.");
+  for (int l = 0; l < 2; ++l)
+    for (int d = 0; d < 2; ++d)
+      out.append("chatgate_udp_datagrams_total{listener=\"").append(l ? "echo" : "chat")
+          .append("\",direction=\"").append(d ? "out" : "in").append("\"} ")
+          .append(std::to_string(udp_datagrams[l][d])).append("\n");
   return out;
 }
 

@@ -37,6 +37,9 @@ struct metrics {
   std::uint64_t udp_budget_dropped_bytes = 0;
   std::uint64_t udp_unvalidated = 0;   // gauge: UDP peers that have not sent /ok
   std::uint64_t udp_validations = 0;   // UDP peers that sent the right /ok code
+  std::uint64_t udp_budget_sources = 0;  // gauge: source addresses the budget remembers
+  // Datagrams through the UDP chat and echo sockets: [chat, echo][in, out].
+  std::array<std::array<std::uint64_t, 2>, 2> udp_datagrams{};
 
   static std::size_t at(protocol::via v) { return static_cast<std::size_t>(v); }
   void count_drop(drop_reason r) { ++dropped[static_cast<std::size_t>(r)]; }

@@ -114,7 +114,11 @@ void udp_server::do_receive() {
 
 void udp_server::on_receive(std::error_code ec, std::size_t n) {
   if (stopped_ || ec == asio::error::operation_aborted) return;
-  if (!ec) on_datagram(sender_, std::string_view(buffer_.data(), n));
+  if (!ec) {
+    ++metrics_.udp_datagrams[0][0];
+    on_datagram(sender_, std::string_view(buffer_.data(), n));
+    metrics_.udp_budget_sources = budget_.sources();
+  }
   do_receive();
 }
 
@@ -226,6 +230,7 @@ void udp_server::send_to(const endpoint& to, std::string_view bytes) {
   std::error_code ec;
   socket_.send_to(asio::buffer(bytes.data(), bytes.size()), to, 0, ec);
   if (ec) ++metrics_.udp_send_drops;
+  else ++metrics_.udp_datagrams[0][1];
 }
 
 void udp_server::forget_later(const endpoint& who) {
@@ -258,6 +263,7 @@ void udp_server::do_sweep() {
     it = next;
   }
   budget_.sweep(now);
+  metrics_.udp_budget_sources = budget_.sources();
   // Check a few times per idle period, at least once a second.
   sweep_timer_.expires_after(std::min<std::chrono::milliseconds>(std::chrono::seconds(1), idle / 4));
   sweep_timer_.async_wait([this](std::error_code ec) {
