@@ -80,7 +80,11 @@ bool hub::validate(client_id id) {
   if (full()) return false;
   c.counted = true;
   ++counted_;
-  for (room* r : c.rooms) send_history(c, *r, 0, nullptr);
+  for (room* r : c.rooms) {
+    outbound joined(ev::joined{r->name, c.nick, c.source});
+    broadcast(*r, joined, &c);  // announced now, not when it first appeared
+    send_history(c, *r, 0, nullptr);
+  }
   return true;
 }
 
@@ -324,14 +328,15 @@ void hub::remove_member(room& r, client& c) {
 void hub::enter(client& c, room& r, const ref_value& ref, bool announce_to_self) {
   add_member(r, c);
   outbound joined(ev::joined{r.name, c.nick, c.source});
-  broadcast(r, joined, &c);
+  // Forged UDP sources come and go by the thousand: not announced (SPEC 9).
+  if (c.counted) broadcast(r, joined, &c);
   if (announce_to_self) send(c, ev::joined{r.name, c.nick, c.source}, ref);
 }
 
 void hub::exit(client& c, room& r, const ref_value& ref, bool tell_self) {
   const std::string name = r.name;
   remove_member(r, c);  // may forget the room: use `name` from here on
-  if (room* still = find_room(name)) {
+  if (room* still = find_room(name); still && c.counted) {
     outbound left(ev::left{name, c.nick, c.source});
     broadcast(*still, left);
   }

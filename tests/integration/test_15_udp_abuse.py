@@ -166,6 +166,19 @@ def test_notices_only_once_validated(server):
     assert u.read_line() == f"* {b.nick} left #lobby"
 
 
+def test_unvalidated_peers_come_and_go_unannounced(chatgate, source):
+    # A flood of throwaway source ports must not flood everyone with notices.
+    server = chatgate("--max-udp-peers", "10", "--udp-idle-s", "1")
+    a = server.text()
+    crowd = source(server)
+    for _ in range(30):
+        crowd.send(crowd.socket(), b"")
+    cc.wait_for(lambda: server.metrics()['chatgate_clients_dropped_total{reason="udp_evicted"}'] == 20,
+                timeout=10, what="20 evictions")
+    time.sleep(1.5)  # and the idle ones forgotten
+    assert not [l for l in a.sync() if "joined" in l or "left" in l]
+
+
 def test_unvalidated_join_gets_its_confirmation_but_no_history(server):
     ws = server.ws()
     ws.join("side")
