@@ -210,6 +210,7 @@ def test_empty_datagram_to_a_full_history(chatgate, source):
     assert cc.WELCOME_RE.match(lines[0]) and cc.OK_PROMPT_RE.match(lines[1]), lines
     assert out <= ALLOWANCE
     assert server.metrics()["chatgate_udp_budget_drops_total"] == 0  # history was never sent
+    print(f"empty datagram, full history: {out} bytes out")
 
 
 def test_65k_of_help_lines(chatgate, source):
