@@ -67,6 +67,7 @@ const char* const* help_lines() {
       "/who         list the members of this room and how they are connected",
       "/me TEXT     send an action",
       "/json        switch this connection to NDJSON (TCP only)",
+      "/ok CODE     UDP only: prove your address, with the code sent after the welcome",
       "/help        this list",
       "/quit        leave",
       "anything else is a message to your room; start it with // to send a leading /",
