@@ -20,6 +20,10 @@ constexpr auto slow_down_pause = std::chrono::seconds(1);
 
 constexpr std::string_view welcome_head = "* welcome ";
 constexpr std::string_view welcome_mid = ", you are in #";
+// SPEC 9: a UDP peer proves its address by sending the code back.
+constexpr std::string_view ok_head = "* send /ok ";
+constexpr std::string_view ok_tail = " to receive everything";
+constexpr std::string_view ok_confirmed = "* validated, you receive everything now";
 
 std::string trim(std::string_view s) {
   while (!s.empty() && (s.front() == ' ' || s.front() == '\t')) s.remove_prefix(1);
@@ -81,6 +85,20 @@ void text_session::on_data(std::string_view chunk) {
 
 void text_session::on_line(const std::string& line) {
   if (phase_ == phase::welcoming) return on_welcome(line);
+  if (opt_.to.kind == transport::udp && starts_with(line, ok_head) && line.size() > ok_head.size() + ok_tail.size() &&
+      line.compare(line.size() - ok_tail.size(), ok_tail.size(), ok_tail) == 0) {
+    // Validate at once, so this peer gets everything (history, notices);
+    // not after /quit, which would make the server a new peer.
+    if (phase_ == phase::quitting) return;
+    sender_.push("/ok " + line.substr(ok_head.size(), line.size() - ok_head.size() - ok_tail.size()));
+    if (phase_ == phase::setting_up && expected_ == ok_head) expected_ = std::string(ok_confirmed);
+    return;
+  }
+  // UDP: the answer to /ok when every slot is taken.
+  if (line == "! server full") {
+    console_.print(line);
+    return finish(1, "the server is full");
+  }
   if (line == "* server shutting down") {
     // UDP has no connection to lose: this line is all we get.
     console_.print(line);
@@ -120,6 +138,11 @@ void text_session::on_welcome(const std::string& line) {
   if (opt_.to.kind == transport::udp) schedule_udp_hello();
   if (!opt_.nick.empty()) setup_.push_back(step::nick);
   if (!opt_.room.empty()) setup_.push_back(step::room);
+  // UDP: the `/ok` line comes next; the setup goes on once it is answered.
+  if (opt_.to.kind == transport::udp) {
+    expected_ = std::string(ok_head);
+    return;
+  }
   next_setup_step();
 }
 
@@ -151,6 +174,7 @@ void text_session::next_setup_step() {
 
 void text_session::on_setup_answer(const std::string& line) {
   if (line == expected_) return next_setup_step();
+  if (expected_ == ok_head) return next_setup_step();  // a server without `/ok`
   if (!starts_with(line, "! ")) return;
   // Refused: a script stops here rather than post as someone else or elsewhere;
   // a person reads the error and carries on.

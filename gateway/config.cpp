@@ -88,6 +88,9 @@ std::optional<int> parse_config(int argc, char** argv, config& c) {
       ->check(CLI::Range(1u, 3600000u));
   option(app, "--udp-idle-s", c.udp_idle_s, "a silent UDP peer is forgotten after this")
       ->check(CLI::Range(1u, 86400u));
+  option(app, "--max-udp-peers", c.max_udp_peers,
+         "UDP peers that have not sent /ok yet, at once; the oldest is forgotten first")
+      ->check(CLI::Range(std::size_t{1}, std::size_t{1} << 24));
 
   try {
     app.parse(argc, argv);

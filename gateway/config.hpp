@@ -38,6 +38,7 @@ struct config {
   std::size_t max_rooms_per_client = 64;
   unsigned line_idle_ms = 250;
   unsigned udp_idle_s = 300;
+  std::size_t max_udp_peers = 1000;  // unvalidated UDP peers at once (SPEC 9)
 };
 
 // Fills `out` from argv and the environment (flags win). Returns an exit

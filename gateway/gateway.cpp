@@ -17,6 +17,8 @@ gateway::gateway(asio::io_context& io, const config& cfg, hub& h, metrics& m)
     udp_ = std::make_unique<udp_server>(io, cfg, h, m, pressure_, asio::ip::udp::endpoint(address, cfg.udp_port));
   if (!cfg.no_echo)
     echo_ = std::make_unique<echo_server>(io, cfg, h, m, asio::ip::tcp::endpoint(address, cfg.echo_port));
+  // The echo never answers this server's own UDP ports (SPEC 9).
+  if (echo_ && udp_) echo_->add_own_port(udp_->local_endpoint().port());
 }
 
 gateway::~gateway() = default;

@@ -38,11 +38,13 @@ hub::hub(const config& cfg, metrics& m, std::unique_ptr<message_store> store)
 
 hub::~hub() = default;
 
-client_id hub::connect(participant& sink, protocol::via source, bool json) {
+client_id hub::connect(participant& sink, protocol::via source, bool json, bool counted) {
   const client_id id = next_id_++;
   auto owned = std::make_unique<client>(client{id, &sink, source, json, json ? sink.json_wire() : wire::text, nicks_.claim_guest(), {},
                                                rate_limiter(cfg_.burst, rate_limiter::clock::now())});
   client& c = *owned;
+  c.counted = counted;
+  counted_ += counted;
   clients_.emplace(id, std::move(owned));
   by_nick_[protocol::fold_nick(c.nick)] = &c;
   ++metrics_.clients[metrics::at(source)];
@@ -61,6 +63,7 @@ void hub::disconnect(client_id id) {
   while (!c.rooms.empty()) exit(c, *c.rooms.back(), nullptr, /*tell_self=*/false);
   nicks_.release(c.nick);
   by_nick_.erase(protocol::fold_nick(c.nick));
+  counted_ -= c.counted;
   --metrics_.clients[metrics::at(c.source)];
   clients_.erase(it);
 }
@@ -75,6 +78,22 @@ void hub::handle(client_id id, protocol::request request) {
     return;
   }
   std::visit([&](auto& body) { on(c, body, request.ref); }, request.body);
+}
+
+bool hub::validate(client_id id) {
+  auto it = clients_.find(id);
+  if (it == clients_.end()) return false;
+  client& c = *it->second;
+  if (c.counted) return true;
+  if (full()) return false;
+  c.counted = true;
+  ++counted_;
+  for (room* r : c.rooms) {
+    outbound joined(ev::joined{r->name, c.nick, c.source});
+    broadcast(*r, joined, &c);  // announced now, not when it first appeared
+    send_history(c, *r, 0, nullptr);
+  }
+  return true;
 }
 
 void hub::switch_to_json(client_id id) {
@@ -328,8 +347,9 @@ void hub::error(client& c, error_code code, std::string message, const ref_value
 }
 
 void hub::broadcast(room& r, outbound& ob, const client* except) {
+  // Unvalidated UDP peers get no notices: each would be a reflection (SPEC 9).
   for (client* m : r.members)
-    if (m != except) send(*m, ob);
+    if (m != except && m->counted) send(*m, ob);
 }
 
 void hub::publish(room& r, protocol::chat_message msg, client* sender, const ref_value& ref) {
@@ -406,6 +426,7 @@ void hub::send_topic(client& c, room& r) {
 }
 
 void hub::send_history(client& c, room& r, std::uint64_t after, const ref_value& ref) {
+  if (!c.counted) return;  // an unvalidated UDP peer: no replay (SPEC 9)
   // A reply bigger than half the client's queue would get it dropped.
   store_->history(r.name, after, cfg_.max_queue_bytes / 2,
                   [this, id = c.id, name = r.name, ref](std::error_code ec,
@@ -477,14 +498,15 @@ void hub::remove_member(room& r, client& c) {
 void hub::enter(client& c, room& r, const ref_value& ref, bool announce_to_self) {
   add_member(r, c);
   outbound joined(ev::joined{r.name, c.nick, c.source});
-  broadcast(r, joined, &c);
+  // Forged UDP sources come and go by the thousand: not announced (SPEC 9).
+  if (c.counted) broadcast(r, joined, &c);
   if (announce_to_self) send(c, ev::joined{r.name, c.nick, c.source}, ref);
 }
 
 void hub::exit(client& c, room& r, const ref_value& ref, bool tell_self) {
   const std::string name = r.name;
   remove_member(r, c);  // may forget the room: use `name` from here on
-  if (room* still = find_room(name)) {
+  if (room* still = find_room(name); still && c.counted) {
     outbound left(ev::left{name, c.nick, c.source});
     broadcast(*still, left);
   }

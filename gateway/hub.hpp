@@ -35,13 +35,19 @@ class hub {
   hub(const hub&) = delete;
   hub& operator=(const hub&) = delete;
 
-  // --max-clients reached: transports refuse new clients.
-  bool full() const { return clients_.size() >= cfg_.max_clients; }
+  // --max-clients reached: transports refuse new clients. Uncounted
+  // clients (unvalidated UDP peers, SPEC 9) do not count.
+  bool full() const { return counted_ >= cfg_.max_clients; }
   std::size_t client_count() const { return clients_.size(); }
 
   // Registers a client, sends it its welcome and the default room's
-  // history, and tells the room. `json` picks the wire format.
-  client_id connect(participant& sink, protocol::via source, bool json);
+  // history, and tells the room. `json` picks the wire format. An
+  // uncounted client (an unvalidated UDP peer) is outside --max-clients
+  // and gets no history and no joined/left notices until validate().
+  client_id connect(participant& sink, protocol::via source, bool json, bool counted = true);
+  // The client proved its address: it counts from now on and gets its
+  // room's history. False (nothing changes) when the server is full.
+  bool validate(client_id id);
   // The connection is gone: leaves its rooms, frees its nick. Idempotent.
   void disconnect(client_id id);
 
@@ -73,6 +79,7 @@ class hub {
     std::vector<room*> rooms;  // text clients: exactly one
     rate_limiter rate;
     std::uint64_t mark = 0;  // fan-out dedupe (nick changes)
+    bool counted = true;     // toward --max-clients; false: an unvalidated UDP peer
   };
 
   // A room's topic (SPEC 12); empty text: none. The one place topic state
@@ -142,6 +149,7 @@ class hub {
   std::map<std::string, room> rooms_;
   std::list<room*> idle_rooms_;  // empty rooms kept for their history, oldest first
   client_id next_id_ = 1;
+  std::size_t counted_ = 0;  // clients that count toward --max-clients
   bool overloaded_ = false;
   bool store_failing_ = false;  // log a failing store once per burst
   std::uint64_t next_mark_ = 1;

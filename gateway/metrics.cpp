@@ -11,7 +11,22 @@ const char* to_string(drop_reason r) {
     case drop_reason::udp_idle: return "udp_idle";
     case drop_reason::server_full: return "server_full";
     case drop_reason::frame_too_big: return "frame_too_big";
+    case drop_reason::udp_evicted: return "udp_evicted";
     case drop_reason::count: break;
+  }
+  return "?";
+}
+
+const char* to_string(udp_drop r) {
+  switch (r) {
+    case udp_drop::budget: return "budget";
+    case udp_drop::error_rate: return "error_rate";
+    case udp_drop::reflection: return "reflection";
+    case udp_drop::low_port: return "low_port";
+    case udp_drop::own_port: return "own_port";
+    case udp_drop::echo_repeat: return "echo_repeat";
+    case udp_drop::echo_busy: return "echo_busy";
+    case udp_drop::count: break;
   }
   return "?";
 }
@@ -64,6 +79,33 @@ std::string metrics::render() const {
          "Messages refused as unavailable because the store could not keep them.");
   out.append("chatgate_store_errors_total ").append(std::to_string(store_errors)).append("\n");
   if (db) render_db(out);
+  family(out, "chatgate_udp_dropped_total", "counter",
+         "UDP datagrams dropped or not answered to resist abuse (SPEC 9), by reason.");
+  for (std::size_t i = 0; i < udp_dropped.size(); ++i) {
+    out.append("chatgate_udp_dropped_total{reason=\"");
+    out.append(to_string(static_cast<udp_drop>(i))).append("\"} ");
+    out.append(std::to_string(udp_dropped[i])).append("\n");
+  }
+  family(out, "chatgate_udp_budget_drops_total", "counter",
+         "UDP chat datagrams not sent because the address's anti-amplification budget was spent.");
+  out.append("chatgate_udp_budget_drops_total ")
+      .append(std::to_string(udp_dropped[static_cast<std::size_t>(udp_drop::budget)])).append("\n");
+  family(out, "chatgate_udp_budget_dropped_bytes_total", "counter",
+         "Bytes of UDP payload not sent because of the anti-amplification budget.");
+  out.append("chatgate_udp_budget_dropped_bytes_total ").append(std::to_string(udp_budget_dropped_bytes)).append("\n");
+  family(out, "chatgate_udp_unvalidated_peers", "gauge", "UDP chat peers that have not validated with /ok.");
+  out.append("chatgate_udp_unvalidated_peers ").append(std::to_string(udp_unvalidated)).append("\n");
+  family(out, "chatgate_udp_validations_total", "counter", "UDP chat peers that validated with /ok.");
+  out.append("chatgate_udp_validations_total ").append(std::to_string(udp_validations)).append("\n");
+  family(out, "chatgate_udp_budget_sources", "gauge",
+         "Source addresses the UDP anti-amplification budget remembers (capped).");
+  out.append("chatgate_udp_budget_sources ").append(std::to_string(udp_budget_sources)).append("\n");
+  family(out, "chatgate_udp_datagrams_total", "counter", "Datagrams through the UDP chat and echo sockets.");
+  for (int l = 0; l < 2; ++l)
+    for (int d = 0; d < 2; ++d)
+      out.append("chatgate_udp_datagrams_total{listener=\"").append(l ? "echo" : "chat")
+          .append("\",direction=\"").append(d ? "out" : "in").append("\"} ")
+          .append(std::to_string(udp_datagrams[l][d])).append("\n");
   return out;
 }
 

@@ -91,6 +91,7 @@ const char* const* help_lines() {
       "/rooms           list the rooms and their member counts",
       "/who             list the members of this room and how they are connected",
       "/me TEXT         send an action",
+      "/ok CODE         UDP only: prove your address, with the code sent after the welcome",
       "/json            switch this connection to NDJSON (TCP only)",
       "/help            this list",
       "/quit            leave",

@@ -174,3 +174,18 @@ def test_echo_clients_are_not_chat_clients(server):
     with pytest.raises(socket.timeout):
         s.recv(100)
     s.close()
+
+
+def test_each_line_of_a_chunk_is_its_own_message(server):
+    # SPEC 9: `printf 'ping\nhello\n' | nc HOST 7007` shows two messages.
+    ws = server.ws()
+    ws.join("echo")
+    out = subprocess.run(["nc", "-q", "2", "127.0.0.1", str(server.echo)], input=b"ping\nhello\n",
+                         capture_output=True, timeout=20).stdout
+    assert out == b"ping\nhello\n"
+    assert [ws.expect("message", room="echo")["text"] for _ in range(2)] == ["ping", "hello"]
+    u = cc.UdpClient(server.echo)
+    u.send(b"one\r\ntwo\n\nthree")
+    assert u.read_datagram() == b"one\r\ntwo\n\nthree"
+    assert [ws.expect("message", room="echo")["text"] for _ in range(3)] == ["one", "two", "three"]
+    u.close()
