@@ -157,28 +157,23 @@ request parse_json_request(std::string_view frame) {
   request out{req::invalid{error_code::bad_request, {}}, nullptr};
   top_level_reader reader;
   const bool parsed = json::sax_parse(frame.begin(), frame.end(), &reader);
+  // A ref read before the parse stopped is echoed on the error too.
+  const top_level& obj = reader.members;
+  const json* ref = obj.find("ref");
+  const bool ref_ok = ref == obj.end() || ref->is_string() || ref->is_number();
+  if (ref != obj.end() && ref_ok) out.ref = to_ref(*ref);
   if (reader.too_deep) {
     out.body = req::invalid{error_code::bad_request,
                             "JSON nested deeper than " + std::to_string(max_depth) + " levels"};
-    return out;
-  }
-  if (!parsed) {
+  } else if (!parsed) {
     out.body = req::invalid{error_code::bad_request, "not valid JSON"};
-    return out;
-  }
-  if (!reader.root_is_object) {
+  } else if (!reader.root_is_object) {
     out.body = req::invalid{error_code::bad_request, "a request must be a JSON object"};
-    return out;
+  } else if (!ref_ok) {
+    out.body = req::invalid{error_code::bad_request, "ref must be a string or a number"};
+  } else {
+    out.body = parse_body(obj);
   }
-  const top_level& obj = reader.members;
-  if (auto ref = obj.find("ref"); ref != obj.end()) {
-    if (!ref->is_string() && !ref->is_number()) {
-      out.body = req::invalid{error_code::bad_request, "ref must be a string or a number"};
-      return out;
-    }
-    out.ref = to_ref(*ref);
-  }
-  out.body = parse_body(obj);
   return out;
 }
 

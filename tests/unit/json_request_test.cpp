@@ -59,6 +59,13 @@ TEST(JsonRequest, RefIsKeptOnErrors) {
   auto r = parse_json_request(R"({"type":"dance","ref":"r9"})");
   EXPECT_TRUE(std::holds_alternative<req::invalid>(r.body));
   EXPECT_EQ(r.ref, "r9");
+  // Also when the parse stops after the ref was read.
+  r = parse_json_request(R"({"ref":"r10","type":"say","x":)" + std::string(40, '[') + std::string(40, ']') + "}");
+  EXPECT_EQ(std::get<req::invalid>(r.body).message, "JSON nested deeper than 32 levels");
+  EXPECT_EQ(r.ref, "r10");
+  r = parse_json_request(R"({"ref":11,"type":"say",)");
+  EXPECT_EQ(std::get<req::invalid>(r.body).message, "not valid JSON");
+  EXPECT_EQ(r.ref, 11);
 }
 
 TEST(JsonRequest, DeepNestingIsABadRequest) {
