@@ -23,16 +23,33 @@ tcp_session::tcp_session(asio::ip::tcp::socket socket, session_context& ctx)
 // --- input ------------------------------------------------------------------
 
 void tcp_session::on_bytes(char* data, std::size_t size) {
-  const std::string_view bytes(data, size);
+  telnet_.feed(
+      std::string_view(data, size), [this](std::string_view bytes) { return on_data(bytes); },
+      [this](std::string_view reply) { telnet_replies_.append(reply); });
+  // A read full of option requests gets one buffer of answers.
+  if (!telnet_replies_.empty()) on_data({});
+  last_byte_ = std::chrono::steady_clock::now();
+  if (framer_.has_partial()) arm_idle_timer();
+}
+
+bool tcp_session::on_data(std::string_view bytes) {
+  // Answers go out after whatever the lines before them caused, and before
+  // what the lines after them cause: telnet discards output from Ctrl-C
+  // until it sees WILL TIMING-MARK.
+  if (!telnet_replies_.empty()) {
+    deliver(std::make_shared<const std::string>(std::move(telnet_replies_)));
+    telnet_replies_.clear();
+  }
+  if (closing_) return false;
   if (!saw_first_byte_ && !bytes.empty()) {
     saw_first_byte_ = true;
     if (bytes.front() == '{') ctx_.chat.switch_to_json(id_);
   }
+  bool more = true;
   framer_.feed(
-      bytes, [this](std::string_view line) { return on_line(line); },
-      [this] { return on_too_long(); });
-  last_byte_ = std::chrono::steady_clock::now();
-  if (framer_.has_partial()) arm_idle_timer();
+      bytes, [&](std::string_view line) { return more = on_line(line); },
+      [&] { return more = on_too_long(); });
+  return more && !closing_;
 }
 
 void tcp_session::on_end_of_input() {
