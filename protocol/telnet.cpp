@@ -58,8 +58,13 @@ telnet_decoder::step_result telnet_decoder::step(unsigned char byte) {
         sb_bytes_ = 0;
         state_ = state::sb;
       } else if (byte < eof) {
-        // Not a command: the IAC was noise; the byte (maybe a newline) is data.
-        return data_byte(byte);
+        // Not a command: a stray 0xFF from a client that is no telnet (it
+        // is shown repaired, like any invalid UTF-8), then the byte.
+        byte_[0] = static_cast<char>(iac);
+        byte_[1] = static_cast<char>(byte);
+        const std::string_view out(byte_, 2);
+        track_utf8(out);
+        return {out, {}};
       } else if (utf8_due_ > 0 && stripped_key(byte) != 0) {
         // telnet took a UTF-8 continuation byte for a special key.
         return data_byte(0x80 | stripped_key(byte));

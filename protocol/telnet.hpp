@@ -34,7 +34,7 @@ constexpr std::size_t max_subnegotiation = 1024;
 //   IAC IP, AO, BRK, AYT, NOP, DM, EC, EL, GA, SE, EOF, SUSP, ABORT, EOR
 //                           nothing, except in the middle of a UTF-8
 //                           character (below)
-//   IAC and a byte that is no command (< 236)   the IAC is dropped
+//   IAC and a byte that is no command (< 236)   both are data
 //
 // Debian's telnet (inetutils) compares typed bytes with the terminal's
 // special characters after stripping the eighth bit, as a 7-bit NVT does
@@ -73,7 +73,7 @@ class telnet_decoder {
   std::size_t sb_bytes_ = 0;
   std::uint8_t utf8_due_ = 0;
   char reply_[3] = {};
-  char byte_[1] = {};
+  char byte_[2] = {};
 };
 
 template <class OnData, class OnReply>

@@ -84,10 +84,11 @@ TEST(Telnet, OtherCommandsDoNothing) {
   }
 }
 
-TEST(Telnet, IacBeforeANonCommandIsDropped) {
-  // The newline after a stray IAC still ends the line.
-  const decoded d = decode("a" + IAC + "\nb");
-  EXPECT_EQ(d.data, "a\nb");
+TEST(Telnet, IacBeforeANonCommandIsData) {
+  // A stray 0xFF (later repaired as invalid UTF-8), and the newline after
+  // it still ends the line.
+  EXPECT_EQ(decode("a" + IAC + "\nb").data, "a\xff\nb");
+  EXPECT_EQ(decode("x" + IAC + " ok", 1).data, "x\xff ok");
 }
 
 TEST(Telnet, SubnegotiationIsSkipped) {
