@@ -43,7 +43,8 @@ bool tcp_session::on_data(std::string_view bytes) {
   if (closing_) return false;
   if (!saw_first_byte_ && !bytes.empty()) {
     saw_first_byte_ = true;
-    if (bytes.front() == '{') ctx_.chat.switch_to_json(id_);
+    // With --trust-proxy the first line is the PROXY header, checked first.
+    if (bytes.front() == '{' && !ctx_.cfg.trust_proxy) ctx_.chat.switch_to_json(id_);
   }
   bool more = true;
   framer_.feed(
@@ -64,11 +65,11 @@ bool tcp_session::on_line(std::string_view line) {
   hub& h = ctx_.chat;
   if (ctx_.cfg.trust_proxy && !proxy_checked_) {
     proxy_checked_ = true;
-    if (auto source = protocol::parse_proxy_v1(line)) {
-      spdlog::info("tcp {} is {} (PROXY header, client {})", peer_, *source, id_);
-      peer_ = *source;
-      return true;
-    }
+    auto source = protocol::parse_proxy_v1(line);
+    if (!source) return reject_proxy_header(line);
+    spdlog::info("tcp {} is {} (PROXY header, client {})", peer_, *source, id_);
+    peer_ = *source;
+    return true;
   }
   if (!saw_first_line_) {
     proxy_checked_ = saw_first_line_ = true;
@@ -84,7 +85,21 @@ bool tcp_session::on_line(std::string_view line) {
   return !closing_;
 }
 
+bool tcp_session::reject_proxy_header(std::string_view line) {
+  // Behind a trusted proxy every connection starts with its header: one
+  // that does not came around the proxy, or from a proxy speaking another
+  // version; either way its address is unknown, so it is not served.
+  spdlog::warn("tcp {} closed: first line is not a PROXY v1 header: \"{}\" (client {})", peer_,
+               protocol::escape_for_log(line), id_);
+  close();
+  return false;
+}
+
 bool tcp_session::on_too_long() {
+  if (ctx_.cfg.trust_proxy && !proxy_checked_) {
+    proxy_checked_ = true;
+    return reject_proxy_header("(a line over the length cap)");
+  }
   ctx_.chat.handle(
       id_, protocol::request{protocol::req::invalid{protocol::error_code::too_long, "message too long"},
                              nullptr});

@@ -27,6 +27,7 @@ class tcp_session final : public stream_session {
   void on_end_of_input() override;
   bool on_line(std::string_view line);
   bool on_too_long();
+  bool reject_proxy_header(std::string_view line);
   void arm_idle_timer();
   void on_idle(std::error_code ec);
 
