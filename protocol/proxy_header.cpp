@@ -3,12 +3,16 @@
 #include <arpa/inet.h>
 
 #include <array>
+#include <cctype>
 
 namespace chatgate::protocol {
 namespace {
 
 bool is_address(std::string_view s, bool v4) {
   if (s.empty() || s.size() > 45) return false;
+  // inet_pton stops at a NUL: "1.2.3.4\0junk" must not pass as 1.2.3.4.
+  for (char c : s)
+    if (!std::isxdigit(static_cast<unsigned char>(c)) && c != ':' && c != '.') return false;
   const std::string text(s);
   unsigned char parsed[16];
   return inet_pton(v4 ? AF_INET : AF_INET6, text.c_str(), parsed) == 1;

@@ -32,6 +32,9 @@ TEST(ProxyHeader, RejectsWhatTheIssueFound) {
                           "proxy TCP4 1.2.3.4 5.6.7.8 1 2"})
     EXPECT_EQ(parse_proxy_v1(bad), std::nullopt) << bad;
   EXPECT_EQ(parse_proxy_v1(std::string_view("\r\n\r\n\0\r\nQUIT", 11)), std::nullopt);
+  // Found by the fuzzer: inet_pton stops at a NUL.
+  EXPECT_EQ(parse_proxy_v1(std::string_view("PROXY TCP4 1.2.3.4\0x 5.6.7.8 1 2", 32)), std::nullopt);
+  EXPECT_EQ(parse_forwarded_for(std::string_view("::\0[;", 5)), std::nullopt);
 }
 
 TEST(ProxyHeader, LengthCap) {
