@@ -132,38 +132,38 @@ struct shape {
   std::string frame;
 };
 
-std::vector<shape> big_frames() {
+std::vector<shape> big_frames(std::size_t size = frame_size) {
   const std::string say = R"({"type":"say","room":"x","text":"t")";
   std::vector<shape> out;
   std::string s = say;
-  for (int i = 0; s.size() < frame_size - 20; ++i) s += ",\"k" + std::to_string(i) + "\":1";
+  for (int i = 0; s.size() < size - 20; ++i) s += ",\"k" + std::to_string(i) + "\":1";
   out.push_back({"8000 distinct keys", s + "}"});
   s = say;
-  while (s.size() < frame_size - 20) s += R"(,"k":1)";
+  while (s.size() < size - 20) s += R"(,"k":1)";
   out.push_back({"duplicate keys", s + "}"});
   s = R"({"type":"say","room":"x","text":")";
-  out.push_back({"64 KiB string", s + std::string(frame_size - s.size() - 2, 'a') + "\"}"});
+  out.push_back({"64 KiB string", s + std::string(size - s.size() - 2, 'a') + "\"}"});
   s = say + R"(,"a":[)";
-  while (s.size() < frame_size - 10) s += "[],";
+  while (s.size() < size - 10) s += "[],";
   out.push_back({"30000 tiny arrays", s + "[]]}"});
   s = say + R"(,"a":[)";
-  for (int i = 0; s.size() < frame_size - 20; ++i) s += "{\"a" + std::to_string(i) + "\":{}},";
+  for (int i = 0; s.size() < size - 20; ++i) s += "{\"a" + std::to_string(i) + "\":{}},";
   out.push_back({"small objects", s + "{}]}"});
   s = say + R"(,"n":)";
-  out.push_back({"long integer", s + std::string(frame_size - s.size() - 1, '7') + "}"});
+  out.push_back({"long integer", s + std::string(size - s.size() - 1, '7') + "}"});
   s = say + R"(,"n":0.)";
-  out.push_back({"long fraction", s + std::string(frame_size - s.size() - 1, '7') + "}"});
+  out.push_back({"long fraction", s + std::string(size - s.size() - 1, '7') + "}"});
   s = say + R"(,"n":[)";
-  while (s.size() < frame_size - 30) s += "1.2345678901234567e-300,";
+  while (s.size() < size - 30) s += "1.2345678901234567e-300,";
   out.push_back({"many numbers", s + "1]}"});
   s = R"({"type":"say","room":"x","text":")";
-  while (s.size() < frame_size - 10) s += "\\u00e9";
+  while (s.size() < size - 10) s += "\\u00e9";
   out.push_back({"escapes", s + "\"}"});
   s = say + R"(,"a":)";
-  const std::size_t half = (frame_size - s.size() - 1) / 2;
+  const std::size_t half = (size - s.size() - 1) / 2;
   out.push_back({"deep nesting", s + std::string(half, '[') + std::string(half, ']') + "}"});
   s = say + R"(,"a":[)";
-  while (s.size() < frame_size - 80) s += std::string(30, '[') + std::string(30, ']') + ",";
+  while (s.size() < size - 80) s += std::string(30, '[') + std::string(30, ']') + ",";
   out.push_back({"32 levels, many times", s + "1]}"});
   return out;
 }
@@ -191,19 +191,39 @@ TEST(JsonRequest, BigFramesOfEveryShapeParse) {
   }
 }
 
-// The SPEC's budget is 5 ms for a 64 KiB frame; this allows 10x for a debug
-// or sanitizer build on a busy machine and still fails the quadratic parse
-// (130 ms for 8000 keys in a release build).
+double best_cpu_ms(const std::string& frame) {
+  double best = 1e9;
+  for (int i = 0; i < 5; ++i) {
+    const double start = thread_cpu_ms();
+    (void)parse_json_request(frame);
+    best = std::min(best, thread_cpu_ms() - start);
+  }
+  return best;
+}
+
+#if defined(__SANITIZE_ADDRESS__) || !defined(NDEBUG)
+constexpr bool optimized_build = false;
+#else
+constexpr bool optimized_build = true;
+#endif
+
+// Four times the bytes cost about four times the CPU, in any build: a
+// quadratic parse (the old ordered_json with 8000 keys) costs sixteen.
+// Allowed: ten.
 TEST(JsonRequest, BigFramesCostLinearTime) {
-  for (const shape& s : big_frames()) {
-    double best = 1e9;
-    for (int i = 0; i < 3; ++i) {
-      const double start = thread_cpu_ms();
-      (void)parse_json_request(s.frame);
-      best = std::min(best, thread_cpu_ms() - start);
+  const auto quarter = big_frames(frame_size / 4);
+  const auto full = big_frames();
+  for (std::size_t i = 0; i < full.size(); ++i) {
+    const double small = best_cpu_ms(quarter[i].frame), big = best_cpu_ms(full[i].frame);
+    std::printf("  %-22s 16 KiB %.2f ms, 64 KiB %.2f ms CPU\n", full[i].name, small, big);
+    if (big > 0.5) {
+      EXPECT_LT(big, 10 * std::max(small, 0.05)) << full[i].name;
     }
-    EXPECT_LT(best, 50.0) << s.name;
-    std::printf("  %-20s %6zu bytes  %.2f ms CPU\n", s.name, s.frame.size(), best);
+    // SPEC 9 budgets 5 ms; 10x allows for a busy machine and still fails
+    // the quadratic parse (130 ms for 8000 keys).
+    if (optimized_build) {
+      EXPECT_LT(big, 50.0) << full[i].name;
+    }
   }
 }
 
