@@ -47,8 +47,8 @@ class top_level_reader final : public nlohmann::json_sax<json> {
   bool number_float(number_float_t v, const string_t&) override { return value(v); }
   bool string(string_t& v) override { return value(std::move(v)); }
   bool binary(binary_t&) override { return value(nullptr); }
-  bool start_object(std::size_t) override { return open(json::object()); }
-  bool start_array(std::size_t) override { return open(json::array()); }
+  bool start_object(std::size_t) override { return open(json::value_t::object); }
+  bool start_array(std::size_t) override { return open(json::value_t::array); }
   bool end_object() override { return close(); }
   bool end_array() override { return close(); }
   bool key(string_t& k) override {
@@ -65,10 +65,11 @@ class top_level_reader final : public nlohmann::json_sax<json> {
     if (depth_ == 1) members.add(std::move(key_), std::forward<V>(v));
     return true;
   }
-  bool open(json empty) {
-    if (depth_ == 0) root_is_object = empty.is_object();
+  bool open(json::value_t kind) {
+    if (depth_ == 0) root_is_object = kind == json::value_t::object;
     if (++depth_ > max_depth) return too_deep = true, false;
-    if (depth_ == 2) members.add(std::move(key_), std::move(empty));
+    // Only a member's own container is kept (empty); nothing is built below.
+    if (depth_ == 2) members.add(std::move(key_), json(kind));
     return true;
   }
   bool close() {
