@@ -13,12 +13,27 @@ namespace {
 // Room for the command in front of a text message (`/me `), so that the
 // message cap applies to the text itself.
 constexpr std::size_t command_slack = 64;
+// With --trust-proxy, how long a connection may stay silent before its
+// PROXY header. A proxy sends it at once; bytes that stop in the middle of
+// it are ended by the line idle timer like any partial line.
+constexpr std::chrono::seconds proxy_header_deadline{5};
 
 }  // namespace
 
 tcp_session::tcp_session(asio::ip::tcp::socket socket, session_context& ctx)
     : stream_session(std::move(socket), ctx, peer_text(socket), "tcp"),
       framer_(ctx.cfg.max_message_bytes + command_slack) {}
+
+void tcp_session::start() {
+  begin(protocol::via::tcp, /*json=*/false);
+  if (!ctx_.cfg.trust_proxy) return;
+  timer().expires_after(proxy_header_deadline);
+  timer().async_wait([self = shared_from_this(), this](std::error_code ec) {
+    // Any byte re-arms the timer for the line idle time instead (aborted).
+    if (ec || stopped_ || closing_ || saw_first_byte_) return;
+    reject_proxy_header("(nothing within 5 s)");
+  });
+}
 
 // --- input ------------------------------------------------------------------
 

@@ -16,7 +16,7 @@ class tcp_session final : public stream_session {
  public:
   tcp_session(asio::ip::tcp::socket socket, session_context& ctx);
 
-  void start() { begin(protocol::via::tcp, /*json=*/false); }
+  void start();
 
   void close() override { finish(); }
   void use_json() override;

@@ -116,6 +116,15 @@ def test_partial_proxy_header_is_closed_after_the_line_idle_time(chatgate):
     assert c.wait_closed(timeout=5)
 
 
+def test_silent_connection_is_closed_without_a_proxy_header(chatgate):
+    server = chatgate("--trust-proxy")
+    c = server.text(read_welcome=False)
+    started = time.monotonic()
+    assert c.wait_closed(timeout=15)
+    assert time.monotonic() - started >= 4.5
+    wait_for_log(server, r"not a PROXY v1 header: \"\(nothing within 5 s\)\"")
+
+
 def test_proxy_header_bytes_are_escaped_in_the_log(chatgate):
     server = chatgate("--trust-proxy")
     c = server.text(read_welcome=False)
