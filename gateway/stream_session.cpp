@@ -58,7 +58,10 @@ void stream_session::on_readable(std::error_code ec) {
   for (int i = 0; i < reads_per_turn && !closing_; ++i) {
     const std::size_t n = socket_.read_some(asio::buffer(buf), ec);
     if (ec == asio::error::would_block) return do_read();
-    if (ec == asio::error::eof) return on_end_of_input();
+    // A program that sends a line and closes before reading our welcome
+    // makes its kernel answer the welcome with a reset: what it sent before
+    // is still its input, as at an orderly end.
+    if (ec == asio::error::eof || ec == asio::error::connection_reset) return on_end_of_input();
     if (ec) return stop("read failed");
     on_bytes(buf.data(), n);
   }

@@ -9,6 +9,7 @@
 #include "gateway/static_files.hpp"
 #include "gateway/ws_config.hpp"
 #include "gateway/ws_session.hpp"
+#include "protocol/proxy_header.hpp"
 
 namespace chatgate {
 namespace {
@@ -24,12 +25,10 @@ std::string peer_address(connection& con, bool trust_proxy) {
   // proxy saw; earlier ones come from the client and may be forged.
   if (trust_proxy) {
     const std::string& xff = con.get_request_header("X-Forwarded-For");
-    if (!xff.empty()) {
-      std::string last = xff.substr(xff.rfind(',') == std::string::npos ? 0 : xff.rfind(',') + 1);
-      last.erase(0, last.find_first_not_of(" \t"));
-      last.erase(last.find_last_not_of(" \t") + 1);
-      if (!last.empty() && last.size() <= 64) return last;
-    }
+    if (auto address = protocol::parse_forwarded_for(xff)) return *address;
+    if (!xff.empty())
+      spdlog::warn("ws {}: X-Forwarded-For ignored, not an IP address: \"{}\"",
+                   peer_text(con.get_raw_socket()), protocol::escape_for_log(xff));
   }
   return peer_text(con.get_raw_socket());
 }
