@@ -54,7 +54,7 @@ class udp_server::peer final : public participant {
 udp_server::udp_server(asio::io_context& io, const config& cfg, hub& h, metrics& m,
                        backpressure& bp, const asio::ip::udp::endpoint& at)
     : socket_(io), sweep_timer_(io), cfg_(cfg), hub_(h), metrics_(m), pressure_(bp), buffer_(max_datagram, '\0') {
-  open_datagram(socket_, at);
+  open_datagram(socket_, at, "udp chat (--udp-port)");
 }
 
 udp_server::~udp_server() = default;

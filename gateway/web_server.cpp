@@ -112,7 +112,7 @@ struct web_server::impl {
     }
     if (path == "/healthz") return reply(websocketpp::http::status_code::ok, R"({"status":"ok"})", "application/json");
     if (path == "/readyz") {
-      if (stopping)
+      if (stopping || draining)
         return reply(websocketpp::http::status_code::service_unavailable,
                      R"({"status":"shutting down"})", "application/json");
       return reply(websocketpp::http::status_code::ok, R"({"status":"ready"})", "application/json");
@@ -140,12 +140,16 @@ struct web_server::impl {
   accept_backoff backoff;
   ws_endpoint ws;
   bool stopping = false;
+  bool draining = false;  // SIGTERM with --shutdown-delay-s: not ready, still serving
 };
 
 web_server::web_server(asio::io_context& io, const config& cfg, hub& h, metrics& m,
                        backpressure& bp, const asio::ip::tcp::endpoint& at)
     : impl_(std::make_unique<impl>(io, cfg, h, m, bp)) {
-  impl_->ws.listen(at);
+  // The non-throwing overload: websocketpp's exception would abort start-up.
+  std::error_code ec;
+  impl_->ws.listen(at, ec);
+  if (ec) fail_to_listen("http+ws (--http-port)", at, ec);
 }
 
 web_server::~web_server() = default;
@@ -156,6 +160,8 @@ asio::ip::tcp::endpoint web_server::local_endpoint() const {
 }
 
 void web_server::start() { impl_->do_accept(); }
+
+void web_server::drain() { impl_->draining = true; }
 
 void web_server::stop() {
   impl_->stopping = true;
