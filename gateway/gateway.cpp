@@ -95,17 +95,30 @@ void gateway::log_listeners() const {
   }
 }
 
-bool write_file_atomically(const std::string& path, const std::string& text) {
+bool stage_file(const std::string& path, const std::string& text) {
   const std::string tmp = path + ".tmp";
   std::FILE* f = std::fopen(tmp.c_str(), "wb");
   if (!f) return false;
   const bool written = std::fwrite(text.data(), 1, text.size(), f) == text.size();
   const bool closed = std::fclose(f) == 0;
-  if (written && closed && std::rename(tmp.c_str(), path.c_str()) == 0) return true;
+  if (written && closed) return true;
   const int error = errno;  // what the caller reports, not remove()'s
   std::remove(tmp.c_str());
   errno = error;
   return false;
+}
+
+bool commit_file(const std::string& path) {
+  const std::string tmp = path + ".tmp";
+  if (std::rename(tmp.c_str(), path.c_str()) == 0) return true;
+  const int error = errno;
+  std::remove(tmp.c_str());
+  errno = error;
+  return false;
+}
+
+bool write_file_atomically(const std::string& path, const std::string& text) {
+  return stage_file(path, text) && commit_file(path);
 }
 
 }  // namespace chatgate

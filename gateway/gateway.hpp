@@ -59,5 +59,8 @@ class gateway {
 // Writes `text` to `path` atomically (a temporary file, then rename). On
 // failure returns false with errno saying why.
 bool write_file_atomically(const std::string& path, const std::string& text);
+// The two halves: `path`.tmp written, then renamed to `path`.
+bool stage_file(const std::string& path, const std::string& text);
+bool commit_file(const std::string& path);
 
 }  // namespace chatgate

@@ -71,9 +71,14 @@ int main(int argc, char** argv) try {
   // SIGTERM right after start-up still gets the clean shutdown.
   asio::signal_set signals(io, SIGINT, SIGTERM);
   auto gw = std::make_unique<gateway>(io, cfg, h, stats);
-  if (!cfg.ports_file.empty() && !write_file_atomically(cfg.ports_file, gw->ports_json()))
-    throw startup_error("--ports-file: cannot write " + cfg.ports_file + ": " + std::strerror(errno));
+  // The ports file appears after the listening lines (tests read them
+  // then), but a ports file that cannot be written is found before them.
+  auto ports_file_error = [&] {
+    return startup_error("--ports-file: cannot write " + cfg.ports_file + ": " + std::strerror(errno));
+  };
+  if (!cfg.ports_file.empty() && !stage_file(cfg.ports_file, gw->ports_json())) throw ports_file_error();
   gw->log_listeners();
+  if (!cfg.ports_file.empty() && !commit_file(cfg.ports_file)) throw ports_file_error();
   gw->start();
   spdlog::info("{} ready", protocol::server_name);
 

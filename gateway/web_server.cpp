@@ -10,6 +10,33 @@
 #include "gateway/ws_config.hpp"
 #include "gateway/ws_session.hpp"
 
+// websocketpp takes a handshake without Sec-WebSocket-Version for hybi00
+// (Hixie-76), waits for 8 key bytes that never come, and answers 500. No
+// client of ours speaks hybi00 and ws_session frames RFC 6455 only: give
+// such a handshake the RFC 6455 processor, and on_validate refuses it with
+// 426 and the version we speak (RFC 6455 4.2.2).
+namespace websocketpp {
+template <>
+connection<chatgate::ws_config>::processor_ptr connection<chatgate::ws_config>::get_processor(
+    int version) const {
+  const bool secure = transport_con_type::is_secure();
+  switch (version) {
+    case 0:
+    case 13:
+      return std::make_shared<processor::hybi13<chatgate::ws_config>>(secure, m_is_server, m_msg_manager,
+                                                                       std::ref(m_rng));
+    case 7:
+      return std::make_shared<processor::hybi07<chatgate::ws_config>>(secure, m_is_server, m_msg_manager,
+                                                                       std::ref(m_rng));
+    case 8:
+      return std::make_shared<processor::hybi08<chatgate::ws_config>>(secure, m_is_server, m_msg_manager,
+                                                                       std::ref(m_rng));
+    default:
+      return nullptr;  // websocketpp answers 400 with the versions it knows
+  }
+}
+}  // namespace websocketpp
+
 namespace chatgate {
 namespace {
 
@@ -72,6 +99,12 @@ struct web_server::impl {
     const std::string& resource = con->get_resource();
     if (resource.substr(0, resource.find('?')) != "/ws") {
       con->set_status(websocketpp::http::status_code::not_found);
+      return false;
+    }
+    if (con->get_request_header("Sec-WebSocket-Version").empty()) {
+      con->set_status(websocketpp::http::status_code::upgrade_required);
+      con->replace_header("Sec-WebSocket-Version", "13");
+      con->set_body("Sec-WebSocket-Version missing: this server speaks 13 (RFC 6455)\n");
       return false;
     }
     if (stopping || hub_.full()) {

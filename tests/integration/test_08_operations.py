@@ -210,3 +210,41 @@ def test_without_a_delay_sigterm_stops_at_once(chatgate):
     rc, elapsed = server.stop(signal.SIGTERM)
     assert rc == 0 and elapsed <= 2.5
     assert t.expect("* server shutting down")
+
+
+# --------------------------------------------------------------------------
+# --web-root: files only, never a folder, never outside the root.
+
+
+def raw_get(port, target):
+    """GET with the target sent as is (http.client would normalise it)."""
+    sock = socket.create_connection(("127.0.0.1", port), timeout=cc.TIMEOUT)
+    sock.sendall(f"GET {target} HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n".encode())
+    data = b""
+    while True:
+        chunk = sock.recv(65536)
+        if not chunk:
+            break
+        data += chunk
+    sock.close()
+    head, _, body = data.partition(b"\r\n\r\n")
+    return int(head.split()[1]), body
+
+
+def test_web_root_serves_files_but_not_folders(chatgate, tmp_path):
+    root = tmp_path / "www"
+    (root / "sub" / "deeper").mkdir(parents=True)
+    (root / "index.html").write_text("<p>home</p>")
+    (root / "sub" / "page.txt").write_text("in a folder")
+    (tmp_path / "secret.txt").write_text("outside the root")
+    server = chatgate("--web-root", str(root))
+    assert raw_get(server.http, "/") == (200, b"<p>home</p>")
+    assert raw_get(server.http, "/sub/page.txt") == (200, b"in a folder")
+    for folder in ("/sub", "/sub/", "/sub/deeper", "/sub/deeper/"):
+        status, body = raw_get(server.http, folder)
+        assert status == 404, (folder, status, body)
+    for escape in ("/../secret.txt", "/sub/../../secret.txt", "/..", "/sub/..",
+                   "/%2e%2e/secret.txt", "/..%2fsecret.txt"):
+        status, body = raw_get(server.http, escape)
+        assert status == 404 and b"outside" not in body, (escape, status, body)
+    assert server.get("/healthz")[0] == 200
