@@ -11,7 +11,13 @@
 
 namespace chatgate {
 gateway::gateway(asio::io_context& io, const config& cfg, hub& h, metrics& m)
-    : io_(io), cfg_(cfg), hub_(h), metrics_(m), pressure_(io, h, cfg.max_queue_bytes), drain_timer_(io), delay_timer_(io) {
+    : io_(io),
+      cfg_(cfg),
+      hub_(h),
+      metrics_(m),
+      pressure_(io, h, cfg.max_queue_bytes),
+      drain_timer_(io),
+      delay_timer_(io) {
   std::error_code ec;
   const auto address = asio::ip::make_address(cfg.bind, ec);
   if (ec) throw startup_error("--bind: not an IP address: '" + cfg.bind + "'");
