@@ -39,10 +39,12 @@ struct config {
   unsigned line_idle_ms = 250;
   unsigned udp_idle_s = 300;
   std::size_t max_udp_peers = 1000;  // unvalidated UDP peers at once (SPEC 9)
+  unsigned shutdown_delay_s = 0;  // SIGTERM: /readyz says 503 this long first
 };
 
 // Fills `out` from argv and the environment (flags win). Returns an exit
-// status when the process should stop now (--help, --version, bad input).
+// status when the process should stop now (--help, --version); throws
+// startup_error naming the flag and the value for bad input.
 std::optional<int> parse_config(int argc, char** argv, config& out);
 
 }  // namespace chatgate

@@ -77,10 +77,10 @@ echo_server::echo_server(asio::io_context& io, const config& cfg, hub& h, metric
       datagram_(65536, '\0'),
       udp_limit_(cfg.burst, rate_limiter::clock::now()),
       recent_(max_remembered, std::chrono::seconds(1)) {
-  open_listener(acceptor_, tcp_at);
+  open_listener(acceptor_, tcp_at, "echo tcp (--echo-port)");
   // UDP echo shares the TCP echo port number (SPEC 1), even when it was 0.
   const asio::ip::udp::endpoint udp_at(tcp_at.address(), acceptor_.local_endpoint().port());
-  open_datagram(udp_, udp_at);
+  open_datagram(udp_, udp_at, "echo udp (--echo-port)");
   own_ports_.insert(udp_.local_endpoint().port());
 }
 

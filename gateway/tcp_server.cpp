@@ -10,7 +10,7 @@ namespace chatgate {
 tcp_server::tcp_server(asio::io_context& io, const config& cfg, hub& h, metrics& m,
                        backpressure& bp, const asio::ip::tcp::endpoint& at)
     : acceptor_(io), backoff_(io.get_executor(), "tcp chat"), ctx_{cfg, h, m, bp} {
-  open_listener(acceptor_, at);
+  open_listener(acceptor_, at, "tcp chat (--tcp-port)");
 }
 
 void tcp_server::stop() {

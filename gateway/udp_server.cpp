@@ -85,7 +85,7 @@ udp_server::udp_server(asio::io_context& io, const config& cfg, hub& h, metrics&
       buffer_(max_datagram, '\0'),
       budget_(std::max<std::size_t>(1024, 2 * cfg.max_udp_peers)),
       sent_(max_remembered_lines, reflection_period) {
-  open_datagram(socket_, at);
+  open_datagram(socket_, at, "udp chat (--udp-port)");
 }
 
 udp_server::~udp_server() = default;

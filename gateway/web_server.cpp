@@ -11,6 +11,33 @@
 #include "gateway/ws_session.hpp"
 #include "protocol/proxy_header.hpp"
 
+// websocketpp takes a handshake without Sec-WebSocket-Version for hybi00
+// (Hixie-76), waits for 8 key bytes that never come, and answers 500. No
+// client of ours speaks hybi00 and ws_session frames RFC 6455 only: give
+// such a handshake the RFC 6455 processor, and on_validate refuses it with
+// 426 and the version we speak (RFC 6455 4.2.2).
+namespace websocketpp {
+template <>
+connection<chatgate::ws_config>::processor_ptr connection<chatgate::ws_config>::get_processor(
+    int version) const {
+  const bool secure = transport_con_type::is_secure();
+  switch (version) {
+    case 0:
+    case 13:
+      return std::make_shared<processor::hybi13<chatgate::ws_config>>(secure, m_is_server, m_msg_manager,
+                                                                       std::ref(m_rng));
+    case 7:
+      return std::make_shared<processor::hybi07<chatgate::ws_config>>(secure, m_is_server, m_msg_manager,
+                                                                       std::ref(m_rng));
+    case 8:
+      return std::make_shared<processor::hybi08<chatgate::ws_config>>(secure, m_is_server, m_msg_manager,
+                                                                       std::ref(m_rng));
+    default:
+      return nullptr;  // websocketpp answers 400 with the versions it knows
+  }
+}
+}  // namespace websocketpp
+
 namespace chatgate {
 namespace {
 
@@ -73,6 +100,12 @@ struct web_server::impl {
       con->set_status(websocketpp::http::status_code::not_found);
       return false;
     }
+    if (con->get_request_header("Sec-WebSocket-Version").empty()) {
+      con->set_status(websocketpp::http::status_code::upgrade_required);
+      con->replace_header("Sec-WebSocket-Version", "13");
+      con->set_body("Sec-WebSocket-Version missing: this server speaks 13 (RFC 6455)\n");
+      return false;
+    }
     if (stopping || hub_.full()) {
       metrics_.count_drop(drop_reason::server_full);
       con->set_status(websocketpp::http::status_code::service_unavailable);
@@ -111,7 +144,7 @@ struct web_server::impl {
     }
     if (path == "/healthz") return reply(websocketpp::http::status_code::ok, R"({"status":"ok"})", "application/json");
     if (path == "/readyz") {
-      if (stopping)
+      if (stopping || draining)
         return reply(websocketpp::http::status_code::service_unavailable,
                      R"({"status":"shutting down"})", "application/json");
       return reply(websocketpp::http::status_code::ok, R"({"status":"ready"})", "application/json");
@@ -139,12 +172,16 @@ struct web_server::impl {
   accept_backoff backoff;
   ws_endpoint ws;
   bool stopping = false;
+  bool draining = false;  // SIGTERM with --shutdown-delay-s: not ready, still serving
 };
 
 web_server::web_server(asio::io_context& io, const config& cfg, hub& h, metrics& m,
                        backpressure& bp, const asio::ip::tcp::endpoint& at)
     : impl_(std::make_unique<impl>(io, cfg, h, m, bp)) {
-  impl_->ws.listen(at);
+  // The non-throwing overload: websocketpp's exception would abort start-up.
+  std::error_code ec;
+  impl_->ws.listen(at, ec);
+  if (ec) fail_to_listen("http+ws (--http-port)", at, ec);
 }
 
 web_server::~web_server() = default;
@@ -155,6 +192,8 @@ asio::ip::tcp::endpoint web_server::local_endpoint() const {
 }
 
 void web_server::start() { impl_->do_accept(); }
+
+void web_server::drain() { impl_->draining = true; }
 
 void web_server::stop() {
   impl_->stopping = true;
