@@ -22,12 +22,16 @@ class text_session final : public session {
   void on_open() override;
   void on_data(std::string_view chunk) override;
   void on_link_closed(const std::string& why) override;
+  void on_offline() override;
 
   void on_line(const std::string& line);
   void on_welcome(const std::string& line);
   void on_setup_answer(const std::string& line);
   void next_setup_step();
+  void setup_done();
+  bool quiet(const std::string& line) const;
   void on_input(std::string line);
+  void send_line(std::string line);
   void end_input();
   void maybe_quit();
   void on_drained();
@@ -46,7 +50,16 @@ class text_session final : public session {
   std::string expected_;  // the line that confirms the setup step in flight
   std::string nick_;
   std::string room_;
+  // What the setup asks for: --nick and --room, or after a reconnect the
+  // nick and room the session had.
+  std::string wanted_nick_;
+  std::string wanted_room_;
+  // The room the server put us in, whose lines are not shown while the
+  // setup takes us to wanted_room_ (its history is not what was asked for).
+  std::string quiet_room_;
+  std::deque<std::string> held_;  // typed while there was no connection
   std::size_t refused_ = 0;
+  bool chat_started_ = false;
   bool input_ended_ = false;
 };
 
