@@ -50,6 +50,7 @@ class ClientProcess:
         os.set_blocking(self.proc.stdout.fileno(), False)
         self.buf = b""
         self.lines = []
+        self.err = b""  # stderr read so far by wait_stderr
 
     def send(self, line):
         self.proc.stdin.write(line.encode() + b"\n")
@@ -83,6 +84,23 @@ class ClientProcess:
                 return line
         raise AssertionError(f"no output line matching {pred!r}; got {self.lines!r}")
 
+    def wait_stderr(self, text, timeout=TIMEOUT):
+        """Waits until stderr holds `text`; returns all of stderr so far."""
+        os.set_blocking(self.proc.stderr.fileno(), False)
+        deadline = time.monotonic() + timeout
+        while True:
+            try:
+                chunk = self.proc.stderr.read()
+            except BlockingIOError:
+                chunk = None
+            if chunk:
+                self.err += chunk
+            if text in self.err.decode(errors="replace"):
+                return self.err.decode(errors="replace")
+            if time.monotonic() > deadline or (self.proc.poll() is not None and not chunk):
+                raise AssertionError(f"stderr never said {text!r}; got {self.err.decode()!r}")
+            time.sleep(0.02)
+
     def finish(self, timeout=TIMEOUT):
         """Closes stdin; returns (exit status, stdout lines, stderr)."""
         self.proc.stdin.close()
@@ -91,7 +109,8 @@ class ClientProcess:
         if self.buf:
             self.lines.append(self.buf.decode())
             self.buf = b""
-        return status, self.lines, self.proc.stderr.read().decode()
+        rest = self.proc.stderr.read() or b""
+        return status, self.lines, (self.err + rest).decode()
 
     def kill(self):
         if self.proc.poll() is None:
