@@ -65,6 +65,9 @@ json_session::json_session(asio::io_context& io, console& con, std::shared_ptr<l
 }
 
 void json_session::on_open() {
+  // A new link starts with no partial line (not reset when the last one was
+  // lost: that may happen in the middle of decoding its bytes).
+  framing_ = framing(opt_.to.kind);
   phase_ = phase::welcoming;
   arm_deadline("no welcome from " + opt_.to.describe() + " within " + describe_seconds(opt_.timeout_s) +
                " (is it a chatgate chat port?)");
@@ -216,7 +219,7 @@ void json_session::setup_done() {
   phase_ = phase::chatting;
   disarm_deadline();
   update_prompt();
-  connected();
+  connected(nick_ + " in #" + room_);
   if (chat_started_) {
     // Back after a reconnect: what was typed meanwhile goes out now.
     next_line();
@@ -388,7 +391,6 @@ void json_session::on_offline() {
   }
   pending_.clear();
   sender_.take_queue();
-  framing_ = framing(opt_.to.kind);
   muted_.clear();
   waiting_for_answers_ = false;
   if (!nick_.empty()) wanted_nick_ = nick_;

@@ -118,12 +118,12 @@ void session::notice(const std::string& text) {
     std::cerr << "chatgate-client: " << text << std::endl;
 }
 
-void session::connected() {
+void session::connected(const std::string& who) {
   ever_connected_ = true;
   attempt_ = 0;
   if (!reconnecting_) return;
   reconnecting_ = false;
-  notice("reconnected to " + opt_.to.describe());
+  notice("reconnected to " + opt_.to.describe() + " as " + who);
 }
 
 void session::input_finished() {

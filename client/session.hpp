@@ -56,8 +56,9 @@ class session {
   void disarm_deadline();
 
   // The server has said welcome and the session is set up as the user
-  // wants it: from now on a lost link is reconnected (if allowed).
-  void connected();
+  // wants it: from now on a lost link is reconnected (if allowed). `who`
+  // ("alice in #ops") completes the "reconnected" notice.
+  void connected(const std::string& who);
   // The link is lost: reconnect when allowed, else finish(1, why).
   void connection_lost(const std::string& why);
   // Between losing a link and being set up again on a new one.

@@ -59,6 +59,9 @@ text_session::text_session(asio::io_context& io, console& con, std::shared_ptr<l
 }
 
 void text_session::on_open() {
+  // A new link starts with no partial line (not reset when the last one was
+  // lost: that may happen in the middle of decoding its bytes).
+  framing_ = framing(opt_.to.kind);
   phase_ = phase::welcoming;
   arm_deadline("no welcome from " + opt_.to.describe() + " within " + describe_seconds(opt_.timeout_s) +
                " (is it a chatgate chat port?)");
@@ -171,7 +174,7 @@ void text_session::setup_done() {
   quiet_room_.clear();
   disarm_deadline();
   update_prompt();
-  connected();
+  connected(nick_ + " in #" + room_);
   if (chat_started_) {
     // Back after a reconnect: what was typed meanwhile goes out now.
     while (!held_.empty()) {
@@ -280,7 +283,6 @@ void text_session::on_offline() {
     for (auto it = unsent.rbegin(); it != unsent.rend(); ++it)
       if (*it != "/quit") held_.push_front(std::move(*it));
   }
-  framing_ = framing(opt_.to.kind);
   hello_timer_.cancel();
   retry_timer_.cancel();
   setup_.clear();
