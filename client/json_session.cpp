@@ -60,7 +60,8 @@ json_session::json_session(asio::io_context& io, console& con, std::shared_ptr<l
       framing_(opt.to.kind),
       sender_(io, opt.rate, [this](std::string frame) { link_->send(framing_.encode(std::move(frame))); }),
       wanted_nick_(opt.nick),
-      wanted_room_(protocol::normalize_room(opt.room).value_or("")) {
+      wanted_room_(protocol::normalize_room(opt.room).value_or("")),
+      nick_timer_(io) {
   sender_.on_drained([this] { maybe_end(); });
 }
 
@@ -164,6 +165,11 @@ bool json_session::on_answer(const json& event, const std::string& key) {
       return false;
     }
     const bool setup = r.setup;
+    if (setup && reconnecting() && field(event, "code") == "nick_taken" && nick_retries_ < max_nick_retries) {
+      pending_.erase(it);
+      retry_nick();
+      return true;
+    }
     pending_.erase(it);
     ++refused_;
     // A script stops rather than post as someone else or elsewhere.
@@ -211,12 +217,29 @@ bool json_session::on_history_answer(const request& done, const json& event) {
   return true;
 }
 
+// After a reconnect our old connection may still hold the nick: ask again
+// in a moment, and stay in the setup meanwhile.
+void json_session::retry_nick() {
+  ++nick_retries_;
+  nick_retry_waiting_ = true;
+  notice("the nick " + wanted_nick_ + " is still taken (by our old connection?); asking again in " +
+         describe_seconds(nick_retry_every.count()));
+  nick_timer_.expires_after(nick_retry_every);
+  nick_timer_.async_wait([this](std::error_code ec) {
+    if (ec || finished() || phase_ != phase::setting_up) return;
+    nick_retry_waiting_ = false;
+    send(req::nick{wanted_nick_}, kind::other, true);
+  });
+}
+
 bool json_session::setup_pending() const {
+  if (nick_retry_waiting_) return true;
   return std::any_of(pending_.begin(), pending_.end(), [](const auto& p) { return p.second.setup; });
 }
 
 void json_session::setup_done() {
   phase_ = phase::chatting;
+  nick_retries_ = 0;
   disarm_deadline();
   update_prompt();
   connected(nick_ + " in #" + room_);
@@ -391,6 +414,9 @@ void json_session::on_offline() {
   }
   pending_.clear();
   sender_.take_queue();
+  nick_timer_.cancel();
+  nick_retry_waiting_ = false;
+  nick_retries_ = 0;
   muted_.clear();
   waiting_for_answers_ = false;
   if (!nick_.empty()) wanted_nick_ = nick_;

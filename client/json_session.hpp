@@ -89,6 +89,7 @@ class json_session final : public session {
   void maybe_end();
   void finish_done();
   bool setup_pending() const;
+  void retry_nick();
 
   bool record(const json& message);
   bool proves_continuity(const json& history) const;
@@ -112,6 +113,9 @@ class json_session final : public session {
   // Rooms we are on our way out of: their events are not shown.
   std::set<std::string> muted_;
   seen_log seen_;
+  asio::steady_timer nick_timer_;
+  int nick_retries_ = 0;
+  bool nick_retry_waiting_ = false;
   std::deque<std::string> typed_;  // lines waiting for the answer to the one before
   std::size_t refused_ = 0;
   bool chat_started_ = false;

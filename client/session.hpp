@@ -18,6 +18,11 @@
 
 namespace chatgate::client {
 
+// After a reconnect the old connection may still hold our nick for a
+// moment (the server has not noticed it is gone): ask again this often.
+constexpr int max_nick_retries = 3;
+constexpr auto nick_retry_every = std::chrono::seconds(2);
+
 // "10 s", "0.5 s"
 std::string describe_seconds(double s);
 

@@ -20,6 +20,10 @@ constexpr std::size_t max_waiting_lines = 64;
 constexpr auto slow_down_pause = std::chrono::seconds(1);
 // Lines typed while there is no connection, kept for the next one.
 constexpr std::size_t max_held_lines = 100;
+// Room lines remembered to recognise a history replayed after a reconnect,
+// and how long after the rejoin such a replay is expected.
+constexpr std::size_t max_shown_lines = 200;
+constexpr auto replay_window = std::chrono::milliseconds(1500);
 
 constexpr std::string_view welcome_head = "* welcome ";
 constexpr std::string_view welcome_mid = ", you are in #";
@@ -53,6 +57,8 @@ text_session::text_session(asio::io_context& io, console& con, std::shared_ptr<l
       sender_(io, opt.rate, [this](std::string line) { link_->send(framing_.encode(std::move(line))); }),
       hello_timer_(io),
       retry_timer_(io),
+      nick_timer_(io),
+      replay_timer_(io),
       wanted_nick_(opt.nick),
       wanted_room_(protocol::normalize_room(opt.room).value_or("")) {
   sender_.on_drained([this] { on_drained(); });
@@ -101,8 +107,9 @@ void text_session::on_line(const std::string& line) {
       return finish(1, "the server refused " + std::to_string(refused) + " line(s)");
     return finish(0);
   }
-  if (quiet(line)) return;
+  if (quiet(line) || replayed(line)) return;
   console_.print(line);
+  remember(line);
   track(line);
   if (phase_ == phase::setting_up) return on_setup_answer(line);
   if (starts_with(line, "! ")) ++refused_;
@@ -127,6 +134,26 @@ bool text_session::quiet(const std::string& line) const {
   return ends_with(joined) || ends_with(left);
 }
 
+// After a reconnect the server replays the room's recent lines: those
+// shown before are skipped, up to the first one that is new (a history is
+// oldest first, so everything after it is new too).
+bool text_session::replayed(const std::string& line) {
+  if (!replaying_ || !starts_with(line, "[" + wanted_room_ + "] ")) return false;
+  if (auto it = replay_.find(line); it != replay_.end()) {
+    replay_.erase(it);
+    return true;
+  }
+  replaying_ = false;
+  replay_.clear();
+  return false;
+}
+
+void text_session::remember(std::string line) {
+  if (room_.empty() || !starts_with(line, "[" + room_ + "] ")) return;
+  shown_.push_back(std::move(line));
+  if (shown_.size() > max_shown_lines) shown_.pop_front();
+}
+
 // Our pacing is faster than the server allows: give it a rest. The refused
 // line is lost (text has no way to tell which one it was), but /quit must
 // get through.
@@ -140,8 +167,13 @@ void text_session::on_slow_down() {
 }
 
 void text_session::on_welcome(const std::string& line) {
-  // After a reconnect the session says so itself.
+  // After a reconnect the session says so itself, and the room's history
+  // that follows may repeat what was shown.
   if (!reconnecting()) console_.print(line);
+  if (reconnecting()) {
+    replay_ = std::unordered_multiset<std::string>(shown_.begin(), shown_.end());
+    replaying_ = true;
+  }
   if (line == "! server full") return connection_lost("the server is full");
   if (!parse_welcome(line, nick_, room_)) return;
   phase_ = phase::setting_up;
@@ -171,11 +203,18 @@ void text_session::next_setup_step() {
 
 void text_session::setup_done() {
   phase_ = phase::chatting;
+  nick_retries_ = 0;
   quiet_room_.clear();
   disarm_deadline();
   update_prompt();
   connected(nick_ + " in #" + room_);
   if (chat_started_) {
+    replay_timer_.expires_after(replay_window);
+    replay_timer_.async_wait([this](std::error_code ec) {
+      if (ec) return;
+      replaying_ = false;
+      replay_.clear();
+    });
     // Back after a reconnect: what was typed meanwhile goes out now.
     while (!held_.empty()) {
       send_line(std::move(held_.front()));
@@ -195,6 +234,18 @@ void text_session::setup_done() {
 void text_session::on_setup_answer(const std::string& line) {
   if (line == expected_) return next_setup_step();
   if (!starts_with(line, "! ")) return;
+  if (starts_with(line, "! nick taken: ") && reconnecting() && nick_retries_ < max_nick_retries) {
+    ++nick_retries_;
+    expected_.clear();
+    setup_.push_front(step::nick);
+    notice("the nick " + wanted_nick_ + " is still taken (by our old connection?); asking again in " +
+           describe_seconds(nick_retry_every.count()));
+    nick_timer_.expires_after(nick_retry_every);
+    nick_timer_.async_wait([this](std::error_code ec) {
+      if (!ec && !finished() && phase_ == phase::setting_up) next_setup_step();
+    });
+    return;
+  }
   // Refused: a script stops here rather than post as someone else or elsewhere;
   // a person reads the error and carries on.
   if (!console_.interactive()) return finish(1, "the server refused the start: " + line.substr(2));
@@ -232,9 +283,15 @@ void text_session::on_input(std::string line) {
 // The server sends a text sender no copy of a direct message: show it as
 // sent ("-> *bob* hi"); a refusal ("! no such nick: bob") follows it.
 void text_session::send_line(std::string line) {
-  if (auto c = parse_conversation_command(line);
-      c && c->what == conversation_command::kind::msg && c->usage_error.empty())
+  const auto c = parse_conversation_command(line);
+  if (c && c->what == conversation_command::kind::msg && c->usage_error.empty())
     console_.print(protocol::sanitize_text("-> *" + c->nick + "* " + c->text));
+  // Our own messages come back in a replayed history as others see them.
+  auto request = c ? std::nullopt : protocol::parse_text_line(line);
+  if (request)
+    if (auto* say = std::get_if<protocol::req::say>(&request->body); say && !room_.empty())
+      remember(protocol::sanitize_text(say->me ? "[" + room_ + "] * " + nick_ + " " + say->text
+                                               : "[" + room_ + "] " + nick_ + ": " + say->text));
   sender_.push(std::move(line));
 }
 
@@ -285,6 +342,11 @@ void text_session::on_offline() {
   }
   hello_timer_.cancel();
   retry_timer_.cancel();
+  nick_timer_.cancel();
+  nick_retries_ = 0;
+  replay_timer_.cancel();
+  replaying_ = false;
+  replay_.clear();
   setup_.clear();
   expected_.clear();
   quiet_room_.clear();
@@ -300,7 +362,9 @@ void text_session::track(const std::string& line) {
   if (starts_with(line, self + " is now known as ")) {
     nick_ = line.substr(self.size() + std::string_view(" is now known as ").size());
   } else if (starts_with(line, self + " joined #")) {
-    room_ = line.substr(self.size() + std::string_view(" joined #").size());
+    std::string room = line.substr(self.size() + std::string_view(" joined #").size());
+    if (room != room_) shown_.clear();
+    room_ = std::move(room);
   } else {
     return;
   }

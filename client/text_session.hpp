@@ -3,6 +3,7 @@
 #pragma once
 
 #include <deque>
+#include <unordered_set>
 
 #include "client/framing.hpp"
 #include "client/paced_sender.hpp"
@@ -30,6 +31,8 @@ class text_session final : public session {
   void next_setup_step();
   void setup_done();
   bool quiet(const std::string& line) const;
+  bool replayed(const std::string& line);
+  void remember(std::string line);
   void on_input(std::string line);
   void send_line(std::string line);
   void end_input();
@@ -45,6 +48,14 @@ class text_session final : public session {
   paced_sender sender_;
   asio::steady_timer hello_timer_;
   asio::steady_timer retry_timer_;
+  asio::steady_timer nick_timer_;
+  int nick_retries_ = 0;
+  // Text lines carry no ids: the room's lines shown last, and while a
+  // reconnect replays the room's history, those of them not met again.
+  std::deque<std::string> shown_;
+  std::unordered_multiset<std::string> replay_;
+  bool replaying_ = false;
+  asio::steady_timer replay_timer_;
   phase phase_ = phase::connecting;
   std::deque<step> setup_;
   std::string expected_;  // the line that confirms the setup step in flight

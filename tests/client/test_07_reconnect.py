@@ -154,3 +154,92 @@ def test_reconnect_options_exclude_each_other():
     result = run_client("chat", "--reconnect", "--no-reconnect")
     assert result.returncode == 2
     assert b"--no-reconnect" in result.stderr or b"--reconnect" in result.stderr
+
+
+@pytest.mark.parametrize("via", ["tcp", "ws"])
+def test_a_nick_still_taken_after_the_reconnect_is_asked_for_again(chatgate, background, via):
+    first = chatgate()
+    client = background("chat", *TRANSPORTS[via](first), "--nick", "claimed", "--reconnect")
+    client.wait_line(lambda l: l.endswith("is now known as claimed"))
+    # While the client is held, someone else has the nick on the new server.
+    os.kill(client.proc.pid, signal.SIGSTOP)
+    try:
+        second = restart(chatgate, first)
+        squatter = second.ws()
+        squatter.rename("claimed")
+    finally:
+        os.kill(client.proc.pid, signal.SIGCONT)
+    client.wait_stderr("the nick claimed is still taken")
+    squatter.close()
+    err = client.wait_stderr("reconnected to")
+    assert " as claimed in #lobby" in err, err
+    browser = second.ws()
+    client.send("mine again")
+    assert browser.expect("message", text="mine again")["from"] == "claimed"
+    status, _, err = client.finish()
+    assert status == 0, err
+
+
+@pytest.fixture
+def proxy():
+    from client_helpers import TcpProxy
+    made = []
+
+    def start(port):
+        p = TcpProxy(port)
+        made.append(p)
+        return p
+
+    yield start
+    for p in made:
+        p.close()
+
+
+def test_websocket_resumes_with_since_when_the_server_kept_its_history(server, background, proxy):
+    """The link breaks, the server stays: the rejoin's history repeats the
+    last message seen, so only what came after is shown."""
+    link = proxy(server.http)
+    client = background("chat", "--ws", f"ws://127.0.0.1:{link.port}/ws", "--nick", "roamer",
+                        "--room", "ops", "--reconnect")
+    poster = server.ws()
+    poster.rename("poster")
+    poster.join("ops")
+    poster.expect("joined", room="ops", nick="roamer")
+    for text in ("one", "two"):
+        poster.say(text, room="ops")
+    client.wait_line("[ops] poster (ws): two")
+    link.cut()
+    poster.expect("left", room="ops", nick="roamer")
+    poster.say("three", room="ops")  # while the client is away
+    client.wait_stderr("reconnected to")
+    client.wait_line("[ops] poster (ws): three")
+    poster.say("four", room="ops")
+    client.wait_line("[ops] poster (ws): four")
+    status, lines, err = client.finish()
+    assert status == 0, err
+    shown = [l for l in lines if l.startswith("[ops] ")]
+    assert shown == [f"[ops] poster (ws): {t}" for t in ("one", "two", "three", "four")], lines
+
+
+def test_text_skips_the_replayed_lines_it_showed_before(server, background, proxy):
+    link = proxy(server.tcp)
+    client = background("chat", "--tcp", f"127.0.0.1:{link.port}", "--nick", "textroamer",
+                        "--room", "ops", "--reconnect")
+    poster = server.ws()
+    poster.rename("poster")
+    poster.join("ops")
+    poster.expect("joined", room="ops", nick="textroamer")
+    for text in ("one", "two"):
+        poster.say(text, room="ops")
+    client.wait_line("[ops] poster: two")
+    client.send("mine")
+    poster.expect("message", text="mine")
+    link.cut()
+    poster.expect("left", room="ops", nick="textroamer")
+    poster.say("three", room="ops")
+    client.wait_stderr("reconnected to")
+    client.wait_line("[ops] poster: three")
+    status, lines, err = client.finish()
+    assert status == 0, err
+    shown = [l for l in lines if l.startswith("[ops] ")]
+    assert shown == ["[ops] poster: one", "[ops] poster: two", "[ops] poster: three"], lines
