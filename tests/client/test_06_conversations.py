@@ -51,8 +51,8 @@ def test_direct_message_to_the_client(server, background, via):
 
 
 def test_direct_messages_between_two_clients_on_different_transports(server, background):
-    over_udp = background("chat", *udp(server), "--nick", "udpuser")
     watcher = server.ws()
+    over_udp = background("chat", *udp(server), "--nick", "udpuser")
     watcher.expect("nick", nick="udpuser")
     result = run_client("chat", *tcp(server), "--nick", "tcpuser", input="/msg udpuser hello over udp\n")
     assert result.returncode == 0, result.stderr

@@ -94,9 +94,9 @@ def test_websocket_shows_each_message_once_across_a_restart(chatgate, background
 
 def test_websocket_in_the_default_room_shows_each_message_once(chatgate, background):
     first = chatgate()
-    client = background("chat", *ws(first), "--nick", "homebody", "--reconnect")
     poster = first.ws()
     poster.rename("poster")
+    client = background("chat", *ws(first), "--nick", "homebody", "--reconnect")
     poster.expect("nick", nick="homebody")
     poster.say("old news")
     client.wait_line("[lobby] poster (ws): old news")
@@ -114,8 +114,8 @@ def test_websocket_in_the_default_room_shows_each_message_once(chatgate, backgro
 
 def test_lines_piped_while_offline_are_sent_after_the_reconnect(chatgate, background):
     first = chatgate()
-    client = background("chat", *ws(first), "--nick", "patient", "--reconnect")
     watcher = first.ws()
+    client = background("chat", *ws(first), "--nick", "patient", "--reconnect")
     watcher.expect("nick", nick="patient")
     assert first.stop(signal.SIGTERM)[0] == 0
     client.wait_stderr("connection lost")
@@ -199,11 +199,11 @@ def test_websocket_resumes_with_since_when_the_server_kept_its_history(server, b
     """The link breaks, the server stays: the rejoin's history repeats the
     last message seen, so only what came after is shown."""
     link = proxy(server.http)
-    client = background("chat", "--ws", f"ws://127.0.0.1:{link.port}/ws", "--nick", "roamer",
-                        "--room", "ops", "--reconnect")
     poster = server.ws()
     poster.rename("poster")
     poster.join("ops")
+    client = background("chat", "--ws", f"ws://127.0.0.1:{link.port}/ws", "--nick", "roamer",
+                        "--room", "ops", "--reconnect")
     poster.expect("joined", room="ops", nick="roamer")
     for text in ("one", "two"):
         poster.say(text, room="ops")
@@ -223,11 +223,11 @@ def test_websocket_resumes_with_since_when_the_server_kept_its_history(server, b
 
 def test_text_skips_the_replayed_lines_it_showed_before(server, background, proxy):
     link = proxy(server.tcp)
-    client = background("chat", "--tcp", f"127.0.0.1:{link.port}", "--nick", "textroamer",
-                        "--room", "ops", "--reconnect")
     poster = server.ws()
     poster.rename("poster")
     poster.join("ops")
+    client = background("chat", "--tcp", f"127.0.0.1:{link.port}", "--nick", "textroamer",
+                        "--room", "ops", "--reconnect")
     poster.expect("joined", room="ops", nick="textroamer")
     for text in ("one", "two"):
         poster.say(text, room="ops")
