@@ -25,6 +25,7 @@ class top_level {
     return nullptr;
   }
   const json* end() const { return nullptr; }
+  bool contains(std::string_view name) const { return find(name) != nullptr; }
 
  private:
   std::vector<std::pair<std::string, json>> members_;
