@@ -62,6 +62,12 @@ std::optional<int> parse_config(int argc, char** argv, config& c) {
   option(app, "--default-room", c.default_room, "the room every client starts in");
   option(app, "--echo-room", c.echo_room, "room that echo traffic is posted to (empty: none)");
   option(app, "--history", c.history, "messages each room keeps and replays on join");
+  option(app, "--history-bytes", c.history_bytes,
+         "bytes all rooms' history may hold in memory; the rooms idle longest lose theirs first")
+      ->check(CLI::Range(std::size_t{0}, std::size_t{1} << 40));
+  option(app, "--db", c.db, "keep history, ids and topics in this SQLite file (empty: memory only)");
+  option(app, "--db-retain", c.db_retain, "messages kept per room in the database")
+      ->check(CLI::Range(std::size_t{1}, std::size_t{1} << 32));
   option(app, "--max-message-bytes", c.max_message_bytes, "longest message text")
       ->check(CLI::Range(std::size_t{1}, std::size_t{1} << 24));
   option(app, "--max-frame-bytes", c.max_frame_bytes, "longest WebSocket frame or NDJSON line")

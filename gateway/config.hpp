@@ -25,6 +25,9 @@ struct config {
   std::string default_room = "lobby";
   std::string echo_room = "echo";  // empty: echo traffic is not posted
   std::size_t history = 100;
+  std::size_t history_bytes = std::size_t{64} << 20;  // all rooms' in-memory history (SPEC 9)
+  std::string db;                // --db: SQLite file (SPEC 10); empty: nothing on disk
+  std::size_t db_retain = 10000;  // messages kept per room on disk
 
   std::size_t max_message_bytes = 4096;
   std::size_t max_frame_bytes = 65536;

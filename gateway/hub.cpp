@@ -2,6 +2,8 @@
 
 #include <algorithm>
 
+#include <spdlog/spdlog.h>
+
 #include "gateway/outbound.hpp"
 #include "protocol/names.hpp"
 #include "protocol/text_command.hpp"
@@ -231,13 +233,35 @@ void hub::broadcast(room& r, outbound& ob, const client* except) {
 }
 
 void hub::publish(room& r, protocol::chat_message msg, client* sender, const ref_value& ref) {
-  msg.id = store_->next_id(r.name);
+  msg.room = r.name;
   msg.ts = now_ms();
-  auto sealed = std::make_shared<const protocol::sealed_message>(std::move(msg));
-  store_->append(r.name, sealed);
+  const client_id from = sender ? sender->id : 0;
+  // The store may answer later (SQLite commits first, Redis assigns the id):
+  // look the room and the sender up again then.
+  store_->publish(std::move(msg), [this, from, ref](std::error_code ec, protocol::message_ptr sealed) {
+    on_published(ec, std::move(sealed), from, ref);
+  });
+}
+
+void hub::on_published(std::error_code ec, protocol::message_ptr sealed, client_id from,
+                       const ref_value& ref) {
+  auto it = from ? clients_.find(from) : clients_.end();
+  client* sender = it == clients_.end() ? nullptr : it->second.get();
+  if (ec) {
+    ++metrics_.store_errors;
+    if (!store_failing_) spdlog::error("store: {}: messages are refused as unavailable", ec.message());
+    store_failing_ = true;
+    if (sender) error(*sender, error_code::unavailable, "unavailable, not sent", ref);
+    return;
+  }
+  if (store_failing_) spdlog::info("store: writing again");
+  store_failing_ = false;
   ++metrics_.messages;
+  metrics_.history_bytes = store_->history_bytes();
+  room* r = find_room(sealed->msg->room);
+  if (!r) return;
   outbound ob(ev::message{sealed});
-  for (client* m : r.members) {
+  for (client* m : r->members) {
     if (m != sender) {
       send(*m, ob);
     } else if (m->json) {
@@ -251,7 +275,15 @@ void hub::publish(room& r, protocol::chat_message msg, client* sender, const ref
 }
 
 void hub::send_history(client& c, room& r, std::uint64_t after, const ref_value& ref) {
-  send(c, ev::history{r.name, store_->since(r.name, after)}, ref);
+  // A reply bigger than half the client's queue would get it dropped.
+  store_->history(r.name, after, cfg_.max_queue_bytes / 2,
+                  [this, id = c.id, name = r.name, ref](std::error_code ec,
+                                                        std::vector<protocol::stored_ptr> messages) {
+                    auto it = clients_.find(id);
+                    if (it == clients_.end()) return;
+                    if (ec) return error(*it->second, error_code::unavailable, "history unavailable", ref);
+                    send(*it->second, ev::history{name, std::move(messages)}, ref);
+                  });
 }
 
 void hub::send_welcome(client& c) {
@@ -300,6 +332,7 @@ void hub::remove_member(room& r, client& c) {
   const std::string oldest = idle_rooms_.front()->name;
   idle_rooms_.pop_front();
   store_->forget(oldest);
+  metrics_.history_bytes = store_->history_bytes();
   rooms_.erase(oldest);
   metrics_.rooms = rooms_.size();
 }

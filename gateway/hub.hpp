@@ -114,6 +114,8 @@ class hub {
 
   void publish(room& r, protocol::chat_message msg, client* sender,
                const protocol::ref_value& ref);
+  void on_published(std::error_code ec, protocol::message_ptr sealed, client_id from,
+                    const protocol::ref_value& ref);
   void send_history(client& c, room& r, std::uint64_t after, const protocol::ref_value& ref);
   void send_welcome(client& c);
 
@@ -126,6 +128,7 @@ class hub {
   std::list<room*> idle_rooms_;  // empty rooms kept for their history, oldest first
   client_id next_id_ = 1;
   bool overloaded_ = false;
+  bool store_failing_ = false;  // log a failing store once per burst
   std::uint64_t next_mark_ = 1;
 };
 

@@ -2,6 +2,7 @@
 #include <sys/resource.h>
 
 #include <csignal>
+#include <cstdio>
 
 #include <asio.hpp>
 #include <spdlog/sinks/stdout_color_sinks.h>
@@ -12,6 +13,8 @@
 #include "gateway/hub.hpp"
 #include "gateway/message_store.hpp"
 #include "gateway/metrics.hpp"
+#include "gateway/sqlite_store.hpp"
+#include "gateway/startup_error.hpp"
 #include "protocol/event.hpp"
 
 namespace {
@@ -48,12 +51,20 @@ int main(int argc, char** argv) {
   // The hub and the metrics outlive the loop: handlers still pending when
   // the loop is destroyed may touch them, never a listener.
   metrics stats;
-  hub h(cfg, stats, make_memory_store(cfg.history));
+  std::unique_ptr<hub> h;
   asio::io_context io(1);
 
   std::unique_ptr<gateway> gw;
+  message_store* store = nullptr;
   try {
-    gw = std::make_unique<gateway>(io, cfg, h, stats);
+    auto s = cfg.db.empty() ? make_memory_store(cfg.history, cfg.history_bytes)
+                            : make_sqlite_store(io, cfg, stats);
+    store = s.get();
+    h = std::make_unique<hub>(cfg, stats, std::move(s));
+    gw = std::make_unique<gateway>(io, cfg, *h, stats);
+  } catch (const startup_error& e) {
+    std::fprintf(stderr, "%s\n", e.what());
+    return 2;
   } catch (const std::system_error& e) {
     spdlog::error("cannot listen on {}: {}", cfg.bind, e.what());
     return 1;
@@ -75,6 +86,7 @@ int main(int argc, char** argv) {
 
   io.run();
   gw.reset();
+  store->close();  // commits what the loop did not get to
   spdlog::info("stopped");
   return 0;
 }

@@ -1,5 +1,7 @@
 #include "gateway/metrics.hpp"
 
+#include <cstdio>
+
 namespace chatgate {
 namespace {
 
@@ -53,7 +55,46 @@ std::string metrics::render() const {
   family(out, "chatgate_udp_send_drops_total", "counter",
          "UDP datagrams not sent because the socket buffer was full.");
   out.append("chatgate_udp_send_drops_total ").append(std::to_string(udp_send_drops)).append("\n");
+  family(out, "chatgate_history_bytes", "gauge",
+         "Bytes the in-memory history of all rooms holds (capped by --history-bytes).");
+  out.append("chatgate_history_bytes ").append(std::to_string(history_bytes)).append("\n");
+  family(out, "chatgate_store_errors_total", "counter",
+         "Messages refused as unavailable because the store could not keep them.");
+  out.append("chatgate_store_errors_total ").append(std::to_string(store_errors)).append("\n");
+  if (db) render_db(out);
   return out;
+}
+
+void metrics::observe_commit(double seconds) {
+  ++commits;
+  commit_seconds += seconds;
+  for (std::size_t i = 0; i < commit_buckets.size(); ++i)
+    if (seconds <= commit_buckets[i]) {
+      ++commit_counts[i];
+      break;
+    }
+}
+
+void metrics::render_db(std::string& out) const {
+  family(out, "chatgate_store_persisted_total", "counter", "Messages committed to the database.");
+  out.append("chatgate_store_persisted_total ").append(std::to_string(persisted)).append("\n");
+  family(out, "chatgate_store_db_bytes", "gauge", "Size of the database file and its WAL.");
+  out.append("chatgate_store_db_bytes ").append(std::to_string(db_bytes)).append("\n");
+  family(out, "chatgate_store_commit_seconds", "histogram",
+         "Time from a batch's first message reaching the store to its commit.");
+  std::uint64_t cumulative = 0;
+  for (std::size_t i = 0; i < commit_buckets.size(); ++i) {
+    cumulative += commit_counts[i];
+    char le[32];
+    std::snprintf(le, sizeof le, "%g", commit_buckets[i]);
+    out.append("chatgate_store_commit_seconds_bucket{le=\"").append(le).append("\"} ");
+    out.append(std::to_string(cumulative)).append("\n");
+  }
+  out.append("chatgate_store_commit_seconds_bucket{le=\"+Inf\"} ").append(std::to_string(commits)).append("\n");
+  char sum[64];
+  std::snprintf(sum, sizeof sum, "%.6f", commit_seconds);
+  out.append("chatgate_store_commit_seconds_sum ").append(sum).append("\n");
+  out.append("chatgate_store_commit_seconds_count ").append(std::to_string(commits)).append("\n");
 }
 
 }  // namespace chatgate

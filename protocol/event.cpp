@@ -31,7 +31,7 @@ struct json_encoder {
   json operator()(const ev::welcome& e) const {
     return {{"type", "welcome"}, {"nick", e.nick}, {"rooms", e.rooms}, {"server", server_name}};
   }
-  json operator()(const ev::message& e) const { return message_object(e.msg->msg); }
+  json operator()(const ev::message& e) const { return message_object(*e.msg->msg); }
   json operator()(const ev::history&) const { return nullptr; }  // spliced, see encode_json
   json operator()(const ev::joined& e) const {
     return {{"type", "joined"}, {"room", e.room}, {"nick", e.nick}, {"via", to_string(e.source)}};
@@ -60,10 +60,11 @@ struct json_encoder {
   json operator()(const ev::bye& e) const { return {{"type", "bye"}, {"message", e.message}}; }
 };
 
-// History reuses each message's stored encoding instead of re-encoding it.
+// History keeps no encodings (they would triple its memory): each message is
+// encoded again, once per replay.
 std::string encode_history(const ev::history& e, const ref_value& ref) {
   std::size_t size = 64 + e.room.size();
-  for (const auto& m : e.messages) size += m->json.size() + 1;
+  for (const auto& m : e.messages) size += m->text.size() + m->from.size() + m->room.size() + 96;
   std::string out;
   out.reserve(size);
   out.append(R"({"type":"history","room":)").append(dump(e.room));
@@ -71,9 +72,7 @@ std::string encode_history(const ev::history& e, const ref_value& ref) {
   out.append(R"(,"messages":[)");
   for (std::size_t i = 0; i < e.messages.size(); ++i) {
     if (i) out.push_back(',');
-    const std::string& json = e.messages[i]->json;
-    out.append(json, 0, json.size() - 1);  // without its '\n'
-
+    out.append(dump(message_object(*e.messages[i])));
   }
   return out.append("]}\n");
 }
@@ -86,7 +85,7 @@ struct text_encoder {
   std::string operator()(const ev::message& e) const { return e.msg->text; }
   std::string operator()(const ev::history& e) const {
     std::string out;
-    for (const auto& m : e.messages) out.append(m->text);
+    for (const auto& m : e.messages) out.append(text_message(*m));
     return out;
   }
   std::string operator()(const ev::joined& e) const {
@@ -149,7 +148,10 @@ const char* to_string(error_code code) {
 }
 
 sealed_message::sealed_message(chat_message m)
-    : msg(std::move(m)), json(dump(message_object(msg)) + "\n"), text(text_message(msg)) {}
+    : sealed_message(std::make_shared<const chat_message>(std::move(m))) {}
+
+sealed_message::sealed_message(stored_ptr m)
+    : msg(std::move(m)), json(dump(message_object(*msg)) + "\n"), text(text_message(*msg)) {}
 
 std::string encode_json(const event& e, const ref_value& ref) {
   if (const auto* h = std::get_if<ev::history>(&e)) return encode_history(*h, ref);

@@ -26,11 +26,17 @@ struct chat_message {
   bool me = false;
 };
 
+// What a room's history keeps: the message alone, no encodings (SPEC 9: a
+// stored message costs at most its text plus 512 bytes).
+using stored_ptr = std::shared_ptr<const chat_message>;
+
 // A chat message with its wire encodings, made once and shared by every
-// recipient and by the room's history.
+// recipient while it is in flight. History shares `msg` and drops the
+// encodings; a replay encodes again.
 struct sealed_message {
   explicit sealed_message(chat_message m);
-  chat_message msg;
+  explicit sealed_message(stored_ptr m);
+  stored_ptr msg;
   std::string json;  // {"type":"message",...} and its '\n'
   std::string text;  // "[room] nick: text\n"
 };
@@ -39,7 +45,7 @@ using message_ptr = std::shared_ptr<const sealed_message>;
 namespace ev {
 struct welcome { std::string nick; std::vector<std::string> rooms; };
 struct message { message_ptr msg; };
-struct history { std::string room; std::vector<message_ptr> messages; };
+struct history { std::string room; std::vector<stored_ptr> messages; };
 struct joined { std::string room; std::string nick; via source; };
 struct left { std::string room; std::string nick; via source; };
 struct nick { std::string old_nick; std::string nick; };

@@ -33,14 +33,15 @@ TEST(Event, RefIsAddedToDirectAnswers) {
   EXPECT_EQ(encode_text(ev::error{error_code::rate_limited, "slow down"}), "! slow down\n");
 }
 
-TEST(Event, HistoryReusesMessageEncodings) {
-  ev::history h{"lobby", {sample(), sample(true)}};
+TEST(Event, HistoryEncodesLikeLiveMessages) {
+  ev::history h{"lobby", {sample()->msg, sample(true)->msg}};
   const json j = json::parse(encode_json(h, 5));
   EXPECT_EQ(j["type"], "history");
   EXPECT_EQ(j["ref"], 5);
   ASSERT_EQ(j["messages"].size(), 2u);
   EXPECT_EQ(j["messages"][1]["me"], true);
   EXPECT_EQ(encode_text(h), sample()->text + sample(true)->text);
+  EXPECT_EQ(j["messages"][0], json::parse(sample()->json));
   EXPECT_EQ(json::parse(encode_json(ev::history{"x", {}}))["messages"], json::array());
 }
 
