@@ -502,6 +502,12 @@ void subscriber::handle_push(redisAsyncContext* ac, void* r) {
   }
   // A confirmation of (p)(un)subscribe.
   c->reply_arrived();
+  if (c->owner != this) return;
+  if (kind == "subscribe" || kind == "psubscribe") {
+    const std::string name = str(rep->element[1]);
+    const bool wanted = kind == "subscribe" ? channels_.count(name) : patterns_.count(name);
+    if (wanted && on_subscribed_) on_subscribed_(name);
+  }
   if (c->owner == this && !up() && awaiting_ > 0 && --awaiting_ == 0) ready();
 }
 

@@ -177,6 +177,10 @@ class subscriber final : public link {
   ~subscriber() override;
 
   void on_message(message_handler h) { on_message_ = std::move(h); }
+  // Redis confirmed a SUBSCRIBE (or PSUBSCRIBE) of this channel (pattern),
+  // after a subscribe() or a reconnect: from now on nothing sent there is
+  // missed until the connection goes down.
+  void on_subscribed(std::function<void(const std::string& name)> h) { on_subscribed_ = std::move(h); }
   // Kept across reconnects; a no-op for what is already (un)subscribed.
   void subscribe(const std::string& channel);
   void unsubscribe(const std::string& channel);
@@ -200,6 +204,7 @@ class subscriber final : public link {
   std::set<std::string> patterns_;
   std::size_t awaiting_ = 0;  // confirmations before the resubscribe is complete
   message_handler on_message_;
+  std::function<void(const std::string&)> on_subscribed_;
 };
 
 }  // namespace chatgate::redis
