@@ -435,11 +435,18 @@ void link::on_deadline() {
 
 // ---------------------------------------------------------------- client
 
-client::~client() { stop(); }
+// Destruction is not a state change anyone is told about.
+client::~client() {
+  on_state({});
+  stop();
+}
 
 // ---------------------------------------------------------------- subscriber
 
-subscriber::~subscriber() { stop(); }
+subscriber::~subscriber() {
+  on_state({});
+  stop();
+}
 
 void subscriber::on_push(redisAsyncContext* ac, void* r, void* privdata) {
   static_cast<subscriber*>(privdata)->handle_push(ac, r);

@@ -88,7 +88,12 @@ redis_store::redis_store(asio::io_context& io, store_options opts)
   subscription_.on_state([this](bool) { on_connection_state(); });
 }
 
-redis_store::~redis_store() { close(); }
+redis_store::~redis_store() {
+  on_state_ = nullptr;
+  commands_.on_state({});
+  subscription_.on_state({});
+  close();
+}
 
 void redis_store::start() {
   commands_.start();
