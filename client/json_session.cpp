@@ -18,21 +18,33 @@ namespace req = protocol::req;
 
 constexpr int max_retries = 10;
 constexpr auto slow_down_pause = std::chrono::seconds(1);
+// Lines typed while there is no connection, kept for the next one.
+constexpr std::size_t max_typed_offline = 100;
 
 const char* const help_text[] = {
     "* commands:",
-    "* /nick NAME   change your nick",
-    "* /join ROOM   go to ROOM (its recent messages follow)",
-    "* /rooms       list the rooms and their member counts",
-    "* /who         list the members of this room and how they are connected",
-    "* /me TEXT     send an action",
-    "* /quit        leave (so do exit, bye and Ctrl-D)",
+    "* /nick NAME       change your nick",
+    "* /join ROOM       go to ROOM (its topic and recent messages follow)",
+    "* /leave           go back to the default room (also /part)",
+    "* /msg NICK TEXT   send TEXT to NICK alone",
+    "* /topic           show the topic of this room",
+    "* /topic TEXT      set the topic of this room",
+    "* /rooms           list the rooms and their member counts",
+    "* /who             list the members of this room and how they are connected",
+    "* /me TEXT         send an action",
+    "* /quit            leave (so do exit, bye and Ctrl-D)",
     "* anything else is a message to your room; start it with // to send a leading /",
 };
 
 std::string field(const nlohmann::json& j, const char* name) {
   auto it = j.find(name);
   return it != j.end() && it->is_string() ? it->get<std::string>() : std::string();
+}
+
+template <class T>
+T number(const nlohmann::json& j, const char* name) {
+  auto it = j.find(name);
+  return it != j.end() && it->is_number_integer() ? it->get<T>() : T{};
 }
 
 std::string trim(std::string_view s) {
@@ -46,11 +58,17 @@ std::string trim(std::string_view s) {
 json_session::json_session(asio::io_context& io, console& con, std::shared_ptr<link> l, const options& opt)
     : session(io, con, std::move(l), opt),
       framing_(opt.to.kind),
-      sender_(io, opt.rate, [this](std::string frame) { link_->send(framing_.encode(std::move(frame))); }) {
+      sender_(io, opt.rate, [this](std::string frame) { link_->send(framing_.encode(std::move(frame))); }),
+      wanted_nick_(opt.nick),
+      wanted_room_(protocol::normalize_room(opt.room).value_or("")),
+      nick_timer_(io) {
   sender_.on_drained([this] { maybe_end(); });
 }
 
 void json_session::on_open() {
+  // A new link starts with no partial line (not reset when the last one was
+  // lost: that may happen in the middle of decoding its bytes).
+  framing_ = framing(opt_.to.kind);
   phase_ = phase::welcoming;
   arm_deadline("no welcome from " + opt_.to.describe() + " within " + describe_seconds(opt_.timeout_s) +
                " (is it a chatgate chat port?)");
@@ -60,7 +78,7 @@ void json_session::on_open() {
 
 void json_session::on_data(std::string_view chunk) {
   framing_.decode(chunk, [this](std::string_view frame) {
-    if (!finished()) on_frame(frame);
+    if (!finished() && phase_ != phase::connecting) on_frame(frame);
   });
 }
 
@@ -81,7 +99,7 @@ void json_session::on_event(const json& event) {
   if (type == "welcome" && phase_ == phase::welcoming) return on_welcome(event);
   if (type == "bye") {
     show(event);
-    return finish(1, "the server is shutting down");
+    return connection_lost("the server is shutting down");
   }
   if (type == "nick" && field(event, "old") == nick_) nick_ = field(event, "nick");
   bool visible = true;
@@ -91,8 +109,11 @@ void json_session::on_event(const json& event) {
     answered = true;
   }
   if (finished()) return;
-  if (visible) show(event);
-  if (phase_ == phase::setting_up && !setup_pending()) begin_chat();
+  if (visible)
+    show(event);
+  else if (type == "message")
+    record(event);  // our own message: known, so a later history does not show it again
+  if (phase_ == phase::setting_up && !setup_pending()) setup_done();
   // After the answer has been printed, the next typed line.
   if (answered && pending_.empty()) asio::post(io_, [this] { next_line(); });
   maybe_end();
@@ -100,25 +121,42 @@ void json_session::on_event(const json& event) {
 
 void json_session::on_welcome(const json& event) {
   nick_ = field(event, "nick");
+  room_.clear();
   auto rooms = event.find("rooms");
   if (rooms != event.end() && rooms->is_array() && !rooms->empty() && rooms->front().is_string())
     room_ = rooms->front().get<std::string>();
-  show(event);
+  default_room_ = room_;
+  // After a reconnect the session says so itself.
+  if (!reconnecting()) show(event);
+  if (seen_.room.empty()) seen_.room = room_;
   phase_ = phase::setting_up;
-  if (!opt_.nick.empty() && opt_.nick != nick_) send(req::nick{opt_.nick}, kind::other, true);
-  if (!opt_.room.empty() && protocol::normalize_room(opt_.room).value_or("") != room_)
-    send(req::join{opt_.room, std::nullopt}, kind::join, true);
-  if (!setup_pending()) begin_chat();
+  if (!wanted_nick_.empty() && wanted_nick_ != nick_) send(req::nick{wanted_nick_}, kind::other, true);
+  if (!wanted_room_.empty() && wanted_room_ != room_) {
+    // What the server says about the room it put us in is not what was asked for.
+    muted_.insert(room_);
+    json join = {{"type", "join"}, {"room", wanted_room_}};
+    kind what = kind::join;
+    if (seen_.any && seen_.room == wanted_room_) {
+      // Back after a reconnect: one before the last id seen, so that the
+      // answer proves the server still has what we saw (docs/web.md).
+      join["since"] = seen_.last_id - 1;
+      what = kind::rejoin;
+    }
+    send_json(std::move(join), what, true);
+  }
+  if (!setup_pending()) setup_done();
 }
 
 // Acts on the direct answer to one of our requests; says whether a text
 // user would see it.
 bool json_session::on_answer(const json& event, const std::string& key) {
   const std::string type = field(event, "type");
-  if (type == "joined") return true;  // the history follows and ends the join
   auto it = pending_.find(key);
+  request& r = it->second;
+  const bool back_in_room = r.what == kind::rejoin || r.what == kind::resync;
+  // A join is answered by joined, the topic, then the history that ends it.
+  if ((r.what == kind::join || back_in_room) && (type == "joined" || type == "topic")) return !back_in_room;
   if (type == "error") {
-    request& r = it->second;
     if (field(event, "code") == "rate_limited" && r.retries < max_retries) {
       // Dropped by the server's rate limit: send it again a little later.
       ++r.retries;
@@ -127,6 +165,11 @@ bool json_session::on_answer(const json& event, const std::string& key) {
       return false;
     }
     const bool setup = r.setup;
+    if (setup && reconnecting() && field(event, "code") == "nick_taken" && nick_retries_ < max_nick_retries) {
+      pending_.erase(it);
+      retry_nick();
+      return true;
+    }
     pending_.erase(it);
     ++refused_;
     // A script stops rather than post as someone else or elsewhere.
@@ -136,26 +179,76 @@ bool json_session::on_answer(const json& event, const std::string& key) {
   }
   const request done = std::move(it->second);
   pending_.erase(it);
-  if (done.what == kind::join && type == "history") {
-    // Like a text client: one room at a time, so leave the one before.
-    const std::string before = std::exchange(room_, field(event, "room"));
-    update_prompt();
-    if (!before.empty() && before != room_) send(req::leave{before}, kind::leave_old);
+  if (type == "history") return on_history_answer(done, event);
+  if (done.what == kind::leave && type == "left") {
+    // Like a text client: /leave goes back to the default room.
+    room_.clear();
+    send(req::join{default_room_, std::nullopt}, kind::join);
+    return true;
   }
   // A text sender does not see its own message, nor leaving its old room.
   if (done.what == kind::say && type == "message") return false;
-  if (done.what == kind::leave_old && type == "left") return false;
+  if (done.what == kind::leave_old && type == "left") {
+    muted_.erase(field(event, "room"));
+    return false;
+  }
   return true;
 }
 
+bool json_session::on_history_answer(const request& done, const json& event) {
+  const std::string room = field(event, "room");
+  if (done.what == kind::rejoin && !proves_continuity(event)) {
+    // The last message we saw is not there: the server restarted and
+    // numbers from 1 again. Ask for all it has; what we showed is dropped.
+    send_json({{"type", "join"}, {"room", room}}, kind::resync, true);
+    return false;
+  }
+  const std::string before = std::exchange(room_, room);
+  if (done.what == kind::join && seen_.room != room) {
+    seen_ = seen_log{};
+    seen_.room = room;
+  }
+  update_prompt();
+  // Like a text client: one room at a time, so leave the one before.
+  if (!before.empty() && before != room_) {
+    muted_.insert(before);
+    send(req::leave{before}, kind::leave_old);
+  }
+  return true;
+}
+
+// After a reconnect our old connection may still hold the nick: ask again
+// in a moment, and stay in the setup meanwhile.
+void json_session::retry_nick() {
+  ++nick_retries_;
+  nick_retry_waiting_ = true;
+  notice("the nick " + wanted_nick_ + " is still taken (by our old connection?); asking again in " +
+         describe_seconds(nick_retry_every.count()));
+  nick_timer_.expires_after(nick_retry_every);
+  nick_timer_.async_wait([this](std::error_code ec) {
+    if (ec || finished() || phase_ != phase::setting_up) return;
+    nick_retry_waiting_ = false;
+    send(req::nick{wanted_nick_}, kind::other, true);
+  });
+}
+
 bool json_session::setup_pending() const {
+  if (nick_retry_waiting_) return true;
   return std::any_of(pending_.begin(), pending_.end(), [](const auto& p) { return p.second.setup; });
 }
 
-void json_session::begin_chat() {
+void json_session::setup_done() {
   phase_ = phase::chatting;
+  nick_retries_ = 0;
   disarm_deadline();
   update_prompt();
+  connected(nick_ + " in #" + room_);
+  if (chat_started_) {
+    // Back after a reconnect: what was typed meanwhile goes out now.
+    next_line();
+    return maybe_end();
+  }
+  chat_started_ = true;
   if (input_ended_) {
     // Interrupted while setting up: end now.
     input_ended_ = false;
@@ -165,7 +258,12 @@ void json_session::begin_chat() {
 }
 
 void json_session::on_input(std::string line) {
-  if (phase_ != phase::chatting || input_ended_) return;
+  if (input_ended_) return;
+  if (phase_ != phase::chatting && typed_.size() >= max_typed_offline) {
+    ++refused_;
+    return console_.print("! not connected; " + std::to_string(max_typed_offline) +
+                          " lines wait already, this one is dropped");
+  }
   typed_.push_back(std::move(line));
   // A pipe waits while lines are queued; a terminal keeps reading keys.
   console_.pause();
@@ -177,9 +275,9 @@ void json_session::on_input_end() {
   next_line();
 }
 
-// Handles typed lines while nothing is waiting for an answer.
+// Handles typed lines while connected and nothing is waiting for an answer.
 void json_session::next_line() {
-  while (pending_.empty() && !typed_.empty() && !input_ended_ && !finished()) {
+  while (phase_ == phase::chatting && pending_.empty() && !typed_.empty() && !input_ended_ && !finished()) {
     const std::string line = std::move(typed_.front());
     typed_.pop_front();
     handle_line(line);
@@ -194,6 +292,7 @@ void json_session::handle_line(const std::string& line) {
   if (word == "exit" || word == "bye") return end_input();
   if (line.empty()) return;
   if (opt_.json && word.front() == '{') return send_raw(word);
+  if (handle_conversation(line)) return;
   auto parsed = protocol::parse_text_line(line);
   if (!parsed) return;
   auto& body = parsed->body;
@@ -204,15 +303,50 @@ void json_session::handle_line(const std::string& line) {
     return show_local_error("this connection speaks JSON already");
   const kind what = std::holds_alternative<req::say>(body) ? kind::say
                     : std::holds_alternative<req::join>(body) ? kind::join : kind::other;
-  send(body, what);
+  send(body, what, false, line);
 }
 
-void json_session::send(const protocol::request_body& body, kind what, bool setup) {
+// /msg, /topic and /leave as JSON requests; false when the line is none of them.
+bool json_session::handle_conversation(const std::string& line) {
+  auto c = parse_conversation_command(line);
+  if (!c) return false;
+  if (!c->usage_error.empty()) {
+    show_local_error(c->usage_error);
+    return true;
+  }
+  using k = conversation_command::kind;
+  if (c->what == k::msg) {
+    send_json({{"type", "say"}, {"to", c->nick}, {"text", c->text}}, kind::direct, false, line);
+  } else if (c->what == k::topic) {
+    json topic = {{"type", "topic"}, {"room", room_}};
+    if (c->set) topic["topic"] = c->text;
+    send_json(std::move(topic), kind::other, false, line);
+  } else if (!c->room.empty() && protocol::normalize_room(c->room).value_or("") != room_) {
+    // The same answers a text client gets from the server.
+    const auto name = protocol::normalize_room(c->room);
+    show_local_error(name ? "not in room: " + *name : "bad room: " + c->room);
+  } else if (room_ == default_room_) {
+    show_local_error("you are in the default room #" + room_);
+  } else {
+    send_json({{"type", "leave"}, {"room", room_}}, kind::leave, false, line);
+  }
+  return true;
+}
+
+void json_session::send(const protocol::request_body& body, kind what, bool setup, std::string line) {
   const std::uint64_t ref = next_ref_++;
   auto frame = encode_request(body, room_, ref);
   if (!frame) return;
-  pending_[std::to_string(ref)] = request{*frame, what, setup, 0};
+  pending_[std::to_string(ref)] = request{*frame, what, setup, 0, std::move(line)};
   sender_.push(std::move(*frame));
+}
+
+void json_session::send_json(json request_object, kind what, bool setup, std::string line) {
+  const std::uint64_t ref = next_ref_++;
+  request_object["ref"] = ref;
+  std::string frame = request_object.dump(-1, ' ', false, json::error_handler_t::replace);
+  pending_[std::to_string(ref)] = request{frame, what, setup, 0, std::move(line)};
+  sender_.push(std::move(frame));
 }
 
 // --json: a typed JSON object goes out as it is, with a ref to wait for.
@@ -226,7 +360,7 @@ void json_session::send_raw(const std::string& line) {
   else if (!ref->is_string() && !ref->is_number())
     return show_local_error("ref must be a string or a number");
   std::string frame = request_object.dump(-1, ' ', false, json::error_handler_t::replace);
-  pending_[request_object["ref"].dump()] = request{frame, kind::other, false, 0};
+  pending_[request_object["ref"].dump()] = request{frame, kind::other, false, 0, line};
   sender_.push(std::move(frame));
 }
 
@@ -234,8 +368,14 @@ void json_session::end_input() {
   if (input_ended_ || finished()) return;
   input_ended_ = true;
   typed_.clear();
-  if (phase_ == phase::setting_up) return;  // ends once the setup is through
-  if (phase_ != phase::chatting) return finish(1, "interrupted before the server said welcome");
+  input_finished();
+  if (!chat_started_) {
+    if (phase_ == phase::setting_up) return;  // ends once the setup is through
+    return finish(1, "interrupted before the server said welcome");
+  }
+  // No connection, and nothing of ours waits for an answer (a lost link
+  // forgets its requests): done.
+  if (phase_ != phase::chatting) return finish_done();
   maybe_end();
 }
 
@@ -249,6 +389,10 @@ void json_session::maybe_end() {
     waiting_for_answers_ = true;
     return;
   }
+  finish_done();
+}
+
+void json_session::finish_done() {
   const std::size_t refused = refused_ + console_.dropped_lines();
   if (refused > 0 && !console_.interactive())
     return finish(1, "the server refused " + std::to_string(refused) + " line(s)");
@@ -256,12 +400,81 @@ void json_session::maybe_end() {
 }
 
 void json_session::on_link_closed(const std::string& why) {
-  finish(1, why.empty() ? "the server closed the connection" : why);
+  connection_lost(why.empty() ? "the server closed the connection" : why);
+}
+
+// The link is gone and a new one is on its way: requests in flight are
+// forgotten (a line that was not confirmed says so), typed lines wait, and
+// the setup will bring back this nick and room.
+void json_session::on_offline() {
+  for (const auto& [ref, r] : pending_) {
+    if (r.setup || r.line.empty()) continue;
+    ++refused_;
+    console_.print(protocol::sanitize_text("! connection lost before the server answered: " + r.line));
+  }
+  pending_.clear();
+  sender_.take_queue();
+  nick_timer_.cancel();
+  nick_retry_waiting_ = false;
+  nick_retries_ = 0;
+  muted_.clear();
+  waiting_for_answers_ = false;
+  if (!nick_.empty()) wanted_nick_ = nick_;
+  if (!room_.empty()) wanted_room_ = room_;
+  phase_ = phase::connecting;
+  if (!room_.empty()) console_.set_prompt("(offline) #" + room_ + "> ");
+}
+
+// Notes a message of our room; false when it was known already.
+bool json_session::record(const json& message) {
+  if (field(message, "room") != seen_.room || seen_.room.empty()) return true;
+  const auto id = number<std::uint64_t>(message, "id");
+  const auto ts = number<std::int64_t>(message, "ts");
+  // Histories and live messages come oldest first: the last one noted is
+  // the newest.
+  seen_.last_id = id;
+  seen_.last_ts = ts;
+  seen_.any = true;
+  std::string key = std::to_string(id) + "@" + std::to_string(ts);
+  if (!seen_.keys.insert(key).second) return false;
+  seen_.order.push_back(std::move(key));
+  if (seen_.order.size() > seen_log::max_keys) {
+    seen_.keys.erase(seen_.order.front());
+    seen_.order.pop_front();
+  }
+  return true;
+}
+
+// The answer to a rejoin holds the last message we saw (same id, same ts).
+bool json_session::proves_continuity(const json& history) const {
+  auto messages = history.find("messages");
+  if (messages == history.end() || !messages->is_array()) return false;
+  return std::any_of(messages->begin(), messages->end(), [this](const json& m) {
+    return m.is_object() && number<std::uint64_t>(m, "id") == seen_.last_id &&
+           number<std::int64_t>(m, "ts") == seen_.last_ts;
+  });
 }
 
 void json_session::show(const json& event) {
+  const std::string type = field(event, "type");
+  const bool about_a_room = type == "message" || type == "history" || type == "joined" ||
+                            type == "left" || type == "topic";
+  if (about_a_room && muted_.count(field(event, "room"))) return;
+  if (type == "message" && !record(event)) return;
+  if (type == "history") {
+    // Only what was not shown before (all of it, unless we reconnected).
+    json fresh = event;
+    json kept = json::array();
+    if (auto messages = event.find("messages"); messages != event.end() && messages->is_array())
+      for (const json& m : *messages)
+        if (m.is_object() && record(m)) kept.push_back(m);
+    fresh["messages"] = std::move(kept);
+    if (opt_.json) return;
+    for (const std::string& line : render_event(fresh, nick_)) console_.print(line);
+    return;
+  }
   if (opt_.json) return;  // printed as it came
-  for (const std::string& line : render_event(event)) console_.print(line);
+  for (const std::string& line : render_event(event, nick_)) console_.print(line);
 }
 
 void json_session::show_local_error(const std::string& message) {

@@ -15,17 +15,23 @@ bool is_continuation(char c) { return (static_cast<unsigned char>(c) & 0xC0) == 
 }  // namespace
 
 line_editor::action line_editor::feed(char c) {
-  // Swallow ESC [ ... final, ESC O x and ESC x.
+  // ESC [ A / ESC O A (up) and B (down) recall; swallow the rest of
+  // ESC [ ... final, ESC O x and ESC x.
   switch (escape_) {
     case escape::started:
       escape_ = c == '[' ? escape::csi : c == 'O' ? escape::ss3 : escape::none;
+      csi_params_ = false;
       return action::none;
     case escape::csi:
-      if (c >= 0x40 && c <= 0x7e) escape_ = escape::none;
-      return action::none;
+      if (c < 0x40 || c > 0x7e) {
+        csi_params_ = true;
+        return action::none;
+      }
+      escape_ = escape::none;
+      return csi_params_ ? action::none : on_escape(c);
     case escape::ss3:
       escape_ = escape::none;
-      return action::none;
+      return on_escape(c);
     case escape::none:
       break;
   }
@@ -60,9 +66,32 @@ line_editor::action line_editor::feed(char c) {
   return action::redraw;
 }
 
+line_editor::action line_editor::on_escape(char final_byte) {
+  if (final_byte == 'A') return recall(-1);
+  if (final_byte == 'B') return recall(+1);
+  return action::none;
+}
+
+// Up (-1) or down (+1) one line; the line being typed is kept aside and
+// comes back below the newest.
+line_editor::action line_editor::recall(int step) {
+  if (step < 0 && at_ == 0) return action::none;
+  if (step > 0 && at_ >= history_.size()) return action::none;
+  if (at_ == history_.size()) draft_ = text_;
+  at_ = step < 0 ? at_ - 1 : at_ + 1;
+  text_ = at_ == history_.size() ? draft_ : history_[at_];
+  return action::redraw;
+}
+
 std::string line_editor::take() {
   std::string line;
   line.swap(text_);
+  draft_.clear();
+  if (!line.empty() && (history_.empty() || history_.back() != line)) {
+    history_.push_back(line);
+    if (history_.size() > max_history) history_.pop_front();
+  }
+  at_ = history_.size();
   return line;
 }
 

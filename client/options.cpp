@@ -107,6 +107,16 @@ std::string check_echo(const options& o) {
   return {};
 }
 
+// CLI11 reports a mistyped subcommand ("chta") as "A subcommand is
+// required", which hides the typo: name it instead.
+std::optional<int> check_subcommand(int argc, char** argv) {
+  if (argc < 2) return std::nullopt;
+  const std::string first = argv[1];
+  if (first.empty() || first.front() == '-' || first == "chat" || first == "echo") return std::nullopt;
+  std::cerr << "chatgate-client: unknown command \"" << first << "\" (expected chat or echo; try --help)\n";
+  return usage_status;
+}
+
 }  // namespace
 
 const char* to_string(transport t) {
@@ -170,6 +180,7 @@ std::optional<target> parse_ws_url(const std::string& text, std::string& error) 
 }
 
 std::optional<int> parse_options(int argc, char** argv, options& out) {
+  if (auto status = check_subcommand(argc, argv)) return status;
   CLI::App app{"chatgate-client: chat with a chatgate server from a terminal, or probe its echo port"};
   app.set_version_flag("--version", std::string("chatgate-client ") + CHATGATE_VERSION);
   app.require_subcommand(1);
@@ -190,6 +201,11 @@ std::optional<int> parse_options(int argc, char** argv, options& out) {
   chat->add_flag("--json", out.json, "print the server's JSON events as they are (TCP: NDJSON)");
   chat->add_option("--rate", out.rate, "send at most N lines a second, bursts of 2N (0: no pacing)")
       ->type_name("N")->capture_default_str();
+  bool reconnect = false, no_reconnect = false;
+  auto* reconnect_flag = chat->add_flag(
+      "--reconnect", reconnect, "reconnect when the server goes away, also with piped input (a terminal always does)");
+  chat->add_flag("--no-reconnect", no_reconnect, "end when the server goes away, also in a terminal")
+      ->excludes(reconnect_flag);
   chat->add_option("--timeout", out.timeout_s, "seconds to wait for the server to answer")
       ->type_name("SECONDS")->capture_default_str()->check(CLI::PositiveNumber);
 
@@ -210,6 +226,8 @@ std::optional<int> parse_options(int argc, char** argv, options& out) {
   }
 
   const bool is_chat = chat->parsed();
+  if (reconnect) out.reconnect = reconnect_policy::always;
+  if (no_reconnect) out.reconnect = reconnect_policy::never;
   out.what = is_chat ? mode::chat : mode::echo;
   std::string error = is_chat ? resolve_target(chat_raw, "127.0.0.1:7000", out.to)
                               : resolve_target(echo_raw, "127.0.0.1:7007", out.to);

@@ -24,6 +24,10 @@ struct target {
 
 enum class mode { chat, echo };
 
+// When the server goes away: reconnect in a terminal, end a script
+// (automatic), or always, or never.
+enum class reconnect_policy { automatic, always, never };
+
 struct options {
   mode what = mode::chat;
   target to;
@@ -32,6 +36,7 @@ struct options {
   bool json = false;  // chat: print raw JSON events (TCP switches to NDJSON)
   double timeout_s = 10;  // how long to wait for the server at start and at the end
   double rate = 15;       // chat: lines sent per second at most, bursts of twice that
+  reconnect_policy reconnect = reconnect_policy::automatic;  // chat
   std::size_t count = 0;  // echo: round trips of the probe (0: read lines instead)
   std::size_t size = 64;  // echo: bytes per probe
 };

@@ -33,6 +33,12 @@ void paced_sender::stop() {
   timer_.cancel();
 }
 
+std::deque<std::string> paced_sender::take_queue() {
+  std::deque<std::string> taken;
+  taken.swap(queue_);
+  return taken;
+}
+
 void paced_sender::refill(clock::time_point now) {
   const double elapsed = std::chrono::duration<double>(now - last_).count();
   tokens_ = std::min(burst_, tokens_ + elapsed * rate_);

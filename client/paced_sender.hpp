@@ -28,6 +28,8 @@ class paced_sender {
   // Called whenever the queue becomes empty.
   void on_drained(std::function<void()> f) { on_drained_ = std::move(f); }
   void stop();
+  // Takes back what has not been sent yet (the link is gone).
+  std::deque<std::string> take_queue();
 
  private:
   void refill(clock::time_point now);

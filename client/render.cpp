@@ -1,5 +1,7 @@
 #include "client/render.hpp"
 
+#include <cctype>
+
 #include "protocol/text_sanitizer.hpp"
 
 namespace chatgate::client {
@@ -37,22 +39,51 @@ void render_list(const json& event, std::vector<std::string>& out) {
   }
 }
 
+// Nicks compare case-insensitively (SPEC 2).
+bool same_nick(const std::string& a, const std::string& b) {
+  if (a.size() != b.size()) return false;
+  for (std::size_t i = 0; i < a.size(); ++i)
+    if (std::tolower(static_cast<unsigned char>(a[i])) != std::tolower(static_cast<unsigned char>(b[i])))
+      return false;
+  return true;
+}
+
+// As a text client sees it: "*alice* hi" (an action: "*alice* * alice
+// waves"); our own copy: "-> *bob* hi".
+std::string render_direct(const json& m, bool me, const std::string& self) {
+  const std::string from = field(m, "from");
+  const std::string body = me ? "* " + from + " " + field(m, "text") : field(m, "text");
+  if (!self.empty() && same_nick(from, self)) return safe("-> *" + field(m, "to") + "* " + body);
+  return safe("*" + from + "* " + body);
+}
+
+// Like the text protocol's topic lines.
+std::string render_topic(const json& e) {
+  const std::string room = field(e, "room"), topic = field(e, "topic"), by = field(e, "by");
+  if (!topic.empty()) return safe("* topic of #" + room + ": " + topic + " (set by " + by + ")");
+  if (!by.empty()) return safe("* topic of #" + room + " cleared by " + by);
+  return safe("* no topic in #" + room);
+}
+
 }  // namespace
 
-std::string render_message(const json& m) {
-  const std::string who = field(m, "from") + " (" + field(m, "via") + ")";
+std::string render_message(const json& m, const std::string& self) {
   auto flag = m.find("me");
   const bool me = flag != m.end() && flag->is_boolean() && flag->get<bool>();
+  if (m.contains("to") && !m.contains("room")) return render_direct(m, me, self);
+  const std::string who = field(m, "from") + " (" + field(m, "via") + ")";
   const std::string head = "[" + field(m, "room") + "] ";
   return safe(me ? head + "* " + who + " " + field(m, "text") : head + who + ": " + field(m, "text"));
 }
 
-std::vector<std::string> render_event(const json& event) {
+std::vector<std::string> render_event(const json& event, const std::string& self) {
   std::vector<std::string> out;
   if (!event.is_object()) return {safe(event.dump())};
   const std::string type = field(event, "type");
   if (type == "message") {
-    out.push_back(render_message(event));
+    out.push_back(render_message(event, self));
+  } else if (type == "topic") {
+    out.push_back(render_topic(event));
   } else if (type == "history") {
     for (const json& m : array(event, "messages"))
       if (m.is_object()) out.push_back(render_message(m));

@@ -10,10 +10,11 @@
 namespace chatgate::client {
 
 // Zero or more lines, each safe to print (no control characters). An event
-// of an unknown type is shown as its JSON.
-std::vector<std::string> render_event(const nlohmann::json& event);
+// of an unknown type is shown as its JSON. `self` is our nick: a direct
+// message we sent shows as "-> *bob* hi", one we got as "*alice* hi".
+std::vector<std::string> render_event(const nlohmann::json& event, const std::string& self = {});
 
 // One `message` object (also an element of a history).
-std::string render_message(const nlohmann::json& message);
+std::string render_message(const nlohmann::json& message, const std::string& self = {});
 
 }  // namespace chatgate::client

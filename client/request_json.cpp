@@ -10,7 +10,9 @@ struct encoder {
   const std::string& room;
 
   json operator()(const req::say& r) const {
-    json j = {{"type", "say"}, {"room", r.room.empty() ? room : r.room}, {"text", r.text}};
+    json j = r.to.empty()
+                 ? json{{"type", "say"}, {"room", r.room.empty() ? room : r.room}, {"text", r.text}}
+                 : json{{"type", "say"}, {"to", r.to}, {"text", r.text}};
     if (r.me) j["me"] = true;
     return j;
   }
@@ -19,10 +21,17 @@ struct encoder {
     if (r.since) j["since"] = *r.since;
     return j;
   }
-  json operator()(const req::leave& r) const { return {{"type", "leave"}, {"room", r.room}}; }
+  json operator()(const req::leave& r) const {
+    return {{"type", "leave"}, {"room", r.room.empty() ? room : r.room}};
+  }
   json operator()(const req::nick& r) const { return {{"type", "nick"}, {"nick", r.nick}}; }
   json operator()(const req::rooms&) const { return {{"type", "rooms"}}; }
   json operator()(const req::who& r) const { return {{"type", "who"}, {"room", r.room.empty() ? room : r.room}}; }
+  json operator()(const req::topic& r) const {
+    json j = {{"type", "topic"}, {"room", r.room.empty() ? room : r.room}};
+    if (r.topic) j["topic"] = *r.topic;
+    return j;
+  }
   json operator()(const req::help&) const { return nullptr; }
   json operator()(const req::quit&) const { return nullptr; }
   json operator()(const req::json_mode&) const { return nullptr; }

@@ -2,6 +2,7 @@
 
 #include <chrono>
 
+#include "client/conversation.hpp"
 #include "protocol/names.hpp"
 #include "protocol/text_command.hpp"
 #include "protocol/text_sanitizer.hpp"
@@ -17,9 +18,19 @@ constexpr auto udp_keepalive_every = std::chrono::seconds(60);
 // Stop reading a pipe while this many lines wait for the rate limit.
 constexpr std::size_t max_waiting_lines = 64;
 constexpr auto slow_down_pause = std::chrono::seconds(1);
+// Lines typed while there is no connection, kept for the next one.
+constexpr std::size_t max_held_lines = 100;
+// Room lines remembered to recognise a history replayed after a reconnect,
+// and how long after the rejoin such a replay is expected.
+constexpr std::size_t max_shown_lines = 200;
+constexpr auto replay_window = std::chrono::milliseconds(1500);
 
 constexpr std::string_view welcome_head = "* welcome ";
 constexpr std::string_view welcome_mid = ", you are in #";
+// SPEC 9: a UDP peer proves its address by sending the code back.
+constexpr std::string_view ok_head = "* send /ok ";
+constexpr std::string_view ok_tail = " to receive everything";
+constexpr std::string_view ok_confirmed = "* validated, you receive everything now";
 
 std::string trim(std::string_view s) {
   while (!s.empty() && (s.front() == ' ' || s.front() == '\t')) s.remove_prefix(1);
@@ -49,11 +60,18 @@ text_session::text_session(asio::io_context& io, console& con, std::shared_ptr<l
       framing_(opt.to.kind),
       sender_(io, opt.rate, [this](std::string line) { link_->send(framing_.encode(std::move(line))); }),
       hello_timer_(io),
-      retry_timer_(io) {
+      retry_timer_(io),
+      nick_timer_(io),
+      replay_timer_(io),
+      wanted_nick_(opt.nick),
+      wanted_room_(protocol::normalize_room(opt.room).value_or("")) {
   sender_.on_drained([this] { on_drained(); });
 }
 
 void text_session::on_open() {
+  // A new link starts with no partial line (not reset when the last one was
+  // lost: that may happen in the middle of decoding its bytes).
+  framing_ = framing(opt_.to.kind);
   phase_ = phase::welcoming;
   arm_deadline("no welcome from " + opt_.to.describe() + " within " + describe_seconds(opt_.timeout_s) +
                " (is it a chatgate chat port?)");
@@ -75,16 +93,30 @@ void text_session::schedule_udp_hello() {
 
 void text_session::on_data(std::string_view chunk) {
   framing_.decode(chunk, [this](std::string_view raw) {
-    if (!finished()) on_line(protocol::sanitize_text(raw));
+    if (!finished() && phase_ != phase::connecting) on_line(protocol::sanitize_text(raw));
   });
 }
 
 void text_session::on_line(const std::string& line) {
   if (phase_ == phase::welcoming) return on_welcome(line);
+  if (opt_.to.kind == transport::udp && starts_with(line, ok_head) && line.size() > ok_head.size() + ok_tail.size() &&
+      line.compare(line.size() - ok_tail.size(), ok_tail.size(), ok_tail) == 0) {
+    // Validate at once, so this peer gets everything (history, notices);
+    // not after /quit, which would make the server a new peer.
+    if (phase_ == phase::quitting) return;
+    sender_.push("/ok " + line.substr(ok_head.size(), line.size() - ok_head.size() - ok_tail.size()));
+    if (phase_ == phase::setting_up && expected_ == ok_head) expected_ = std::string(ok_confirmed);
+    return;
+  }
+  // UDP: the answer to /ok when every slot is taken.
+  if (line == "! server full") {
+    console_.print(line);
+    return finish(1, "the server is full");
+  }
   if (line == "* server shutting down") {
     // UDP has no connection to lose: this line is all we get.
     console_.print(line);
-    return finish(1, "the server is shutting down");
+    return connection_lost("the server is shutting down");
   }
   if (phase_ == phase::quitting && line == "* bye") {
     console_.print(line);
@@ -93,11 +125,51 @@ void text_session::on_line(const std::string& line) {
       return finish(1, "the server refused " + std::to_string(refused) + " line(s)");
     return finish(0);
   }
+  if (quiet(line) || replayed(line)) return;
   console_.print(line);
+  remember(line);
   track(line);
   if (phase_ == phase::setting_up) return on_setup_answer(line);
   if (starts_with(line, "! ")) ++refused_;
   if (line == "! slow down") on_slow_down();
+}
+
+// While --room (or a reconnect) takes us out of the room the server put us
+// in, that room's history and notices are not what the user asked for.
+bool text_session::quiet(const std::string& line) const {
+  if (quiet_room_.empty()) return false;
+  if (starts_with(line, "[" + quiet_room_ + "] ")) return true;
+  if (!starts_with(line, "* ")) return false;
+  if (starts_with(line, "* topic of #" + quiet_room_ + ":") ||
+      starts_with(line, "* topic of #" + quiet_room_ + " cleared") || line == "* no topic in #" + quiet_room_)
+    return true;
+  if (starts_with(line, "* " + nick_ + " ")) return false;  // our own (a setup answer)
+  const std::string joined = " joined #" + quiet_room_;
+  const std::string left = " left #" + quiet_room_;
+  auto ends_with = [&](const std::string& tail) {
+    return line.size() >= tail.size() && line.compare(line.size() - tail.size(), tail.size(), tail) == 0;
+  };
+  return ends_with(joined) || ends_with(left);
+}
+
+// After a reconnect the server replays the room's recent lines: those
+// shown before are skipped, up to the first one that is new (a history is
+// oldest first, so everything after it is new too).
+bool text_session::replayed(const std::string& line) {
+  if (!replaying_ || !starts_with(line, "[" + wanted_room_ + "] ")) return false;
+  if (auto it = replay_.find(line); it != replay_.end()) {
+    replay_.erase(it);
+    return true;
+  }
+  replaying_ = false;
+  replay_.clear();
+  return false;
+}
+
+void text_session::remember(std::string line) {
+  if (room_.empty() || !starts_with(line, "[" + room_ + "] ")) return;
+  shown_.push_back(std::move(line));
+  if (shown_.size() > max_shown_lines) shown_.pop_front();
 }
 
 // Our pacing is faster than the server allows: give it a rest. The refused
@@ -113,13 +185,25 @@ void text_session::on_slow_down() {
 }
 
 void text_session::on_welcome(const std::string& line) {
-  console_.print(line);
-  if (line == "! server full") return finish(1, "the server is full");
+  // After a reconnect the session says so itself, and the room's history
+  // that follows may repeat what was shown.
+  if (!reconnecting()) console_.print(line);
+  if (reconnecting()) {
+    replay_ = std::unordered_multiset<std::string>(shown_.begin(), shown_.end());
+    replaying_ = true;
+  }
+  if (line == "! server full") return connection_lost("the server is full");
   if (!parse_welcome(line, nick_, room_)) return;
   phase_ = phase::setting_up;
   if (opt_.to.kind == transport::udp) schedule_udp_hello();
-  if (!opt_.nick.empty()) setup_.push_back(step::nick);
-  if (!opt_.room.empty()) setup_.push_back(step::room);
+  if (!wanted_nick_.empty()) setup_.push_back(step::nick);
+  if (!wanted_room_.empty()) setup_.push_back(step::room);
+  if (!wanted_room_.empty() && wanted_room_ != room_) quiet_room_ = room_;
+  // UDP: the `/ok` line comes next; the setup goes on once it is answered.
+  if (opt_.to.kind == transport::udp) {
+    expected_ = std::string(ok_head);
+    return;
+  }
   next_setup_step();
 }
 
@@ -129,18 +213,39 @@ void text_session::next_setup_step() {
     const step s = setup_.front();
     setup_.pop_front();
     // Ask only for a change: the server confirms changes, not no-ops.
-    if (s == step::nick && opt_.nick != nick_) {
-      expected_ = "* " + nick_ + " is now known as " + opt_.nick;
-      sender_.push("/nick " + opt_.nick);
-    } else if (s == step::room && protocol::normalize_room(opt_.room).value_or("") != room_) {
-      expected_ = "* " + nick_ + " joined #" + protocol::normalize_room(opt_.room).value_or("");
-      sender_.push("/join " + opt_.room);
+    if (s == step::nick && wanted_nick_ != nick_) {
+      expected_ = "* " + nick_ + " is now known as " + wanted_nick_;
+      sender_.push("/nick " + wanted_nick_);
+    } else if (s == step::room && wanted_room_ != room_) {
+      expected_ = "* " + nick_ + " joined #" + wanted_room_;
+      sender_.push("/join " + wanted_room_);
     }
   }
-  if (!expected_.empty()) return;
+  if (expected_.empty()) setup_done();
+}
+
+void text_session::setup_done() {
   phase_ = phase::chatting;
+  nick_retries_ = 0;
+  quiet_room_.clear();
   disarm_deadline();
   update_prompt();
+  connected(nick_ + " in #" + room_);
+  if (chat_started_) {
+    replay_timer_.expires_after(replay_window);
+    replay_timer_.async_wait([this](std::error_code ec) {
+      if (ec) return;
+      replaying_ = false;
+      replay_.clear();
+    });
+    // Back after a reconnect: what was typed meanwhile goes out now.
+    while (!held_.empty()) {
+      send_line(std::move(held_.front()));
+      held_.pop_front();
+    }
+    return maybe_quit();
+  }
+  chat_started_ = true;
   if (input_ended_) {
     // Interrupted while setting up: quit now.
     input_ended_ = false;
@@ -151,7 +256,20 @@ void text_session::next_setup_step() {
 
 void text_session::on_setup_answer(const std::string& line) {
   if (line == expected_) return next_setup_step();
+  if (expected_ == ok_head) return next_setup_step();  // a server without `/ok`
   if (!starts_with(line, "! ")) return;
+  if (starts_with(line, "! nick taken: ") && reconnecting() && nick_retries_ < max_nick_retries) {
+    ++nick_retries_;
+    expected_.clear();
+    setup_.push_front(step::nick);
+    notice("the nick " + wanted_nick_ + " is still taken (by our old connection?); asking again in " +
+           describe_seconds(nick_retry_every.count()));
+    nick_timer_.expires_after(nick_retry_every);
+    nick_timer_.async_wait([this](std::error_code ec) {
+      if (!ec && !finished() && phase_ == phase::setting_up) next_setup_step();
+    });
+    return;
+  }
   // Refused: a script stops here rather than post as someone else or elsewhere;
   // a person reads the error and carries on.
   if (!console_.interactive()) return finish(1, "the server refused the start: " + line.substr(2));
@@ -159,7 +277,7 @@ void text_session::on_setup_answer(const std::string& line) {
 }
 
 void text_session::on_input(std::string line) {
-  if (phase_ != phase::chatting || input_ended_) return;
+  if (input_ended_) return;
   const std::string word = trim(line);
   if (word == "exit" || word == "bye") return end_input();
   if (line.empty()) return;
@@ -171,15 +289,51 @@ void text_session::on_input(std::string line) {
       return console_.print("! start chatgate-client with --json to speak JSON");
     }
   }
-  sender_.push(std::move(line));
+  if (phase_ != phase::chatting) {
+    // No connection: the line waits for the next one.
+    if (held_.size() >= max_held_lines) {
+      ++refused_;
+      return console_.print("! not connected; " + std::to_string(max_held_lines) +
+                            " lines wait already, this one is dropped");
+    }
+    held_.push_back(std::move(line));
+    if (held_.size() >= max_waiting_lines) console_.pause();
+    return;
+  }
+  send_line(std::move(line));
   if (sender_.pending() >= max_waiting_lines) console_.pause();
+}
+
+// The server sends a text sender no copy of a direct message: show it as
+// sent ("-> *bob* hi"); a refusal ("! no such nick: bob") follows it.
+void text_session::send_line(std::string line) {
+  const auto c = parse_conversation_command(line);
+  if (c && c->what == conversation_command::kind::msg && c->usage_error.empty())
+    console_.print(protocol::sanitize_text("-> *" + c->nick + "* " + c->text));
+  // Our own messages come back in a replayed history as others see them.
+  auto request = c ? std::nullopt : protocol::parse_text_line(line);
+  if (request)
+    if (auto* say = std::get_if<protocol::req::say>(&request->body); say && !room_.empty())
+      remember(protocol::sanitize_text(say->me ? "[" + room_ + "] * " + nick_ + " " + say->text
+                                               : "[" + room_ + "] " + nick_ + ": " + say->text));
+  sender_.push(std::move(line));
 }
 
 void text_session::end_input() {
   if (input_ended_ || finished()) return;
   input_ended_ = true;
-  if (phase_ == phase::setting_up) return;  // quits once the setup is through
-  if (phase_ != phase::chatting) return finish(1, "interrupted before the server said welcome");
+  input_finished();
+  if (!chat_started_) {
+    if (phase_ == phase::setting_up) return;  // quits once the setup is through
+    return finish(1, "interrupted before the server said welcome");
+  }
+  if (phase_ != phase::chatting && phase_ != phase::quitting) {
+    // No connection. A person leaves now; a script waits for a reconnect
+    // (within --timeout) to deliver what it typed.
+    if (!console_.interactive()) return;
+    if (held_.empty()) return finish(0);
+    return finish(1, std::to_string(held_.size()) + " line(s) not sent: no connection");
+  }
   maybe_quit();
 }
 
@@ -198,7 +352,32 @@ void text_session::maybe_quit() {
 }
 
 void text_session::on_link_closed(const std::string& why) {
-  finish(1, why.empty() ? "the server closed the connection" : why);
+  connection_lost(why.empty() ? "the server closed the connection" : why);
+}
+
+// The link is gone and a new one is on its way: lines not sent yet wait
+// for it, and the setup will bring back this nick and room.
+void text_session::on_offline() {
+  const bool was_chatting = phase_ == phase::chatting || phase_ == phase::quitting;
+  std::deque<std::string> unsent = sender_.take_queue();
+  if (was_chatting) {
+    for (auto it = unsent.rbegin(); it != unsent.rend(); ++it)
+      if (*it != "/quit") held_.push_front(std::move(*it));
+  }
+  hello_timer_.cancel();
+  retry_timer_.cancel();
+  nick_timer_.cancel();
+  nick_retries_ = 0;
+  replay_timer_.cancel();
+  replaying_ = false;
+  replay_.clear();
+  setup_.clear();
+  expected_.clear();
+  quiet_room_.clear();
+  if (!nick_.empty()) wanted_nick_ = nick_;
+  if (!room_.empty()) wanted_room_ = room_;
+  phase_ = phase::connecting;
+  if (!room_.empty()) console_.set_prompt("(offline) #" + room_ + "> ");
 }
 
 // Follows our own nick and room in what the server says.
@@ -207,7 +386,9 @@ void text_session::track(const std::string& line) {
   if (starts_with(line, self + " is now known as ")) {
     nick_ = line.substr(self.size() + std::string_view(" is now known as ").size());
   } else if (starts_with(line, self + " joined #")) {
-    room_ = line.substr(self.size() + std::string_view(" joined #").size());
+    std::string room = line.substr(self.size() + std::string_view(" joined #").size());
+    if (room != room_) shown_.clear();
+    room_ = std::move(room);
   } else {
     return;
   }

@@ -9,7 +9,8 @@
 # to the Dockerfile as BASE_IMAGE. Settings (environment):
 #   CHATGATE_BASE_IMAGE   local base image name   (localhost/chatgate-debian:bookworm-slim)
 #   CHATGATE_IMAGE        image to build and test (localhost/chatgate:test)
-#   CHATGATE_DEBIAN_MIRROR                        (http://deb.debian.org/debian)
+#   CHATGATE_DEBIAN_MIRROR  Debian archive for debootstrap (default: the one
+#                         this machine's apt sources use; else deb.debian.org)
 #   CHATGATE_BUILD_JOBS   compile jobs in the build stage (2)
 #   CHATGATE_REBUILD_BASE=1   remake the base image even if it exists
 set -euo pipefail
@@ -17,7 +18,42 @@ cd "$(dirname "$0")/.."
 
 BASE_IMAGE=${CHATGATE_BASE_IMAGE:-localhost/chatgate-debian:bookworm-slim}
 IMAGE=${CHATGATE_IMAGE:-localhost/chatgate:test}
-MIRROR=${CHATGATE_DEBIAN_MIRROR:-http://deb.debian.org/debian}
+# The Debian archive this machine itself uses (deb822 .sources files first,
+# then sources.list): the one mirror known to be reachable from here.
+# $1: "main" for the archive, "security" for debian-security.
+host_mirror() {
+  local want=$1 f
+  for f in /etc/apt/sources.list.d/*.sources; do
+    [ -r "$f" ] || continue
+    # One stanza per blank-line-separated block: print its first URI when
+    # its Suites have bookworm (main) or bookworm-security (security).
+    awk -v want="$want" '
+      function flush() {
+        if (uri != "" && types ~ /(^| )deb( |$)/ &&
+            ((want == "security" && suites ~ /-security/) ||
+             (want == "main" && suites ~ /(^| )bookworm( |$)/))) { print uri; found = 1; exit }
+        uri = ""; suites = ""; types = ""
+      }
+      /^[ \t]*$/ { flush(); next }
+      /^URIs:/   { uri = $2 }
+      /^Suites:/ { sub(/^Suites:[ \t]*/, ""); suites = $0 }
+      /^Types:/  { sub(/^Types:[ \t]*/, ""); types = $0 }
+      END { if (!found) flush() }' "$f" | head -1
+  done | head -1 | grep . && return 0
+  for f in /etc/apt/sources.list /etc/apt/sources.list.d/*.list; do
+    [ -r "$f" ] || continue
+    if [ "$want" = security ]; then
+      awk '$1 == "deb" && $0 ~ /-security/ { for (i = 2; i <= NF; i++) if ($i ~ /:\/\//) { print $i; exit } }' "$f"
+    else
+      awk '$1 == "deb" && $0 ~ / bookworm( |$)/ { for (i = 2; i <= NF; i++) if ($i ~ /:\/\//) { print $i; exit } }' "$f"
+    fi
+  done | head -1 | grep .
+}
+
+MIRROR=${CHATGATE_DEBIAN_MIRROR:-$(host_mirror main || echo http://deb.debian.org/debian)}
+MIRROR=${MIRROR%/}
+SECURITY_MIRROR=$(host_mirror security || echo "${MIRROR%/debian}/debian-security")
+[ -n "${CHATGATE_DEBIAN_MIRROR:-}" ] && SECURITY_MIRROR="${MIRROR%/debian}/debian-security"
 JOBS=${CHATGATE_BUILD_JOBS:-2}
 PY=/usr/bin/python3
 NAME=chatgate-test-$$
@@ -87,7 +123,7 @@ Components: main
 Signed-By: /usr/share/keyrings/debian-archive-keyring.gpg
 
 Types: deb
-URIs: ${MIRROR%/debian}/debian-security
+URIs: $SECURITY_MIRROR
 Suites: bookworm-security
 Components: main
 Signed-By: /usr/share/keyrings/debian-archive-keyring.gpg

@@ -25,6 +25,9 @@ struct config {
   std::string default_room = "lobby";
   std::string echo_room = "echo";  // empty: echo traffic is not posted
   std::size_t history = 100;
+  std::size_t history_bytes = std::size_t{64} << 20;  // all rooms' in-memory history (SPEC 9)
+  std::string db;                // --db: SQLite file (SPEC 10); empty: nothing on disk
+  std::size_t db_retain = 10000;  // messages kept per room on disk
 
   std::size_t max_message_bytes = 4096;
   std::size_t max_frame_bytes = 65536;
@@ -35,6 +38,8 @@ struct config {
   std::size_t max_rooms_per_client = 64;
   unsigned line_idle_ms = 250;
   unsigned udp_idle_s = 300;
+  std::size_t max_udp_peers = 1000;  // unvalidated UDP peers at once (SPEC 9)
+  unsigned shutdown_delay_s = 0;  // SIGTERM: /readyz says 503 this long first
 
   // TLS (SPEC 13): with both, the HTTP port speaks HTTPS and WSS only and
   // the TLS TCP chat port opens.
@@ -52,7 +57,8 @@ struct config {
 };
 
 // Fills `out` from argv and the environment (flags win). Returns an exit
-// status when the process should stop now (--help, --version, bad input).
+// status when the process should stop now (--help, --version); throws
+// startup_error naming the flag and the value for bad input.
 std::optional<int> parse_config(int argc, char** argv, config& out);
 
 }  // namespace chatgate

@@ -7,6 +7,14 @@
 #include "gateway/sockets.hpp"
 
 namespace chatgate {
+namespace {
+
+// Distinct datagrams remembered a second; beyond, new ones are not echoed
+// until the next second (a loop could hide among them otherwise).
+constexpr std::size_t max_remembered = 65536;
+
+}  // namespace
+
 // One TCP echo connection: read a chunk, write it back, then read again.
 class echo_session : public std::enable_shared_from_this<echo_session> {
  public:
@@ -67,11 +75,13 @@ echo_server::echo_server(asio::io_context& io, const config& cfg, hub& h, metric
       hub_(h),
       metrics_(m),
       datagram_(65536, '\0'),
-      udp_limit_(cfg.burst, rate_limiter::clock::now()) {
-  open_listener(acceptor_, tcp_at);
+      udp_limit_(cfg.burst, rate_limiter::clock::now()),
+      recent_(max_remembered, std::chrono::seconds(1)) {
+  open_listener(acceptor_, tcp_at, "echo tcp (--echo-port)");
   // UDP echo shares the TCP echo port number (SPEC 1), even when it was 0.
   const asio::ip::udp::endpoint udp_at(tcp_at.address(), acceptor_.local_endpoint().port());
-  open_datagram(udp_, udp_at);
+  open_datagram(udp_, udp_at, "echo udp (--echo-port)");
+  own_ports_.insert(udp_.local_endpoint().port());
 }
 
 void echo_server::start() {
@@ -106,19 +116,43 @@ void echo_server::do_receive() {
 
 void echo_server::on_receive(std::error_code ec, std::size_t n) {
   if (stopped_ || ec == asio::error::operation_aborted) return;
-  if (!ec) {
-    ++metrics_.received[metrics::at(protocol::via::echo)];
-    std::error_code send_ec;
-    udp_.send_to(asio::buffer(datagram_.data(), n), sender_, 0, send_ec);
-    if (send_ec) ++metrics_.udp_send_drops;
-    post(to_text(sender_), udp_limit_, std::string_view(datagram_.data(), n));
-  }
+  if (!ec) on_datagram(std::string_view(datagram_.data(), n));
   do_receive();
 }
 
+void echo_server::on_datagram(std::string_view data) {
+  ++metrics_.received[metrics::at(protocol::via::echo)];
+  ++metrics_.udp_datagrams[1][0];
+  // Echoing a service port (echo 7, chargen 19...) or our own chat port
+  // would start a loop (SPEC 9).
+  if (sender_.port() < 1024) return metrics_.count_udp_drop(udp_drop::low_port);
+  if (own_ports_.count(sender_.port())) return metrics_.count_udp_drop(udp_drop::own_port);
+  // The same bytes from the same source again and again within a second:
+  // another echo (or our chat's twin) bouncing them back. A real client
+  // changes its payloads or slows down.
+  const auto now = datagram_memory::clock::now();
+  const std::uint64_t key = hash_(sender_, data);
+  if (recent_.count(key, now) >= max_repeats) return metrics_.count_udp_drop(udp_drop::echo_repeat);
+  if (!recent_.record(key, now)) return metrics_.count_udp_drop(udp_drop::echo_busy);
+  std::error_code send_ec;
+  udp_.send_to(asio::buffer(data.data(), data.size()), sender_, 0, send_ec);
+  if (send_ec) ++metrics_.udp_send_drops;
+  else ++metrics_.udp_datagrams[1][1];
+  post(to_text(sender_), udp_limit_, data);
+}
+
 void echo_server::post(const std::string& from, rate_limiter& limit, std::string_view chunk) {
-  // Echo itself is never limited; only what reaches the room is.
-  if (limit.allow(cfg_.rate, cfg_.burst, rate_limiter::clock::now())) hub_.post_echo(from, chunk);
+  // Echo itself is never limited; only what reaches the room is: each line
+  // of the chunk is a message of its own (SPEC 9) and takes one token.
+  while (!chunk.empty()) {
+    const std::size_t nl = chunk.find('\n');
+    std::string_view line = chunk.substr(0, nl);
+    chunk.remove_prefix(nl == std::string_view::npos ? chunk.size() : nl + 1);
+    if (!line.empty() && line.back() == '\r') line.remove_suffix(1);
+    if (line.empty()) continue;
+    if (!limit.allow(cfg_.rate, cfg_.burst, rate_limiter::clock::now())) return;
+    hub_.post_echo(from, line);
+  }
 }
 
 }  // namespace chatgate

@@ -1,16 +1,27 @@
 #include "gateway/gateway.hpp"
 
+#include <cerrno>
+#include <csignal>
 #include <cstdio>
 
 #include <spdlog/spdlog.h>
 
 #include "gateway/sockets.hpp"
+#include "gateway/startup_error.hpp"
 
 namespace chatgate {
 gateway::gateway(asio::io_context& io, const config& cfg, hub& h, metrics& m)
-    : io_(io), cfg_(cfg), hub_(h), metrics_(m), pressure_(io, h, cfg.max_queue_bytes), drain_timer_(io),
+    : io_(io),
+      cfg_(cfg),
+      hub_(h),
+      metrics_(m),
+      pressure_(io, h, cfg.max_queue_bytes),
+      drain_timer_(io),
+      delay_timer_(io),
       auth_timer_(io) {
-  const auto address = asio::ip::make_address(cfg.bind);
+  std::error_code ec;
+  const auto address = asio::ip::make_address(cfg.bind, ec);
+  if (ec) throw startup_error("--bind: not an IP address: '" + cfg.bind + "'");
   if (cfg.tls()) tls_ = std::make_unique<tls_context>(cfg.tls_cert, cfg.tls_key);
   web_ = std::make_unique<web_server>(io, cfg, h, m, pressure_, asio::ip::tcp::endpoint(address, cfg.http_port),
                                       tls_.get());
@@ -23,6 +34,8 @@ gateway::gateway(asio::io_context& io, const config& cfg, hub& h, metrics& m)
     udp_ = std::make_unique<udp_server>(io, cfg, h, m, pressure_, asio::ip::udp::endpoint(address, cfg.udp_port));
   if (!cfg.no_echo)
     echo_ = std::make_unique<echo_server>(io, cfg, h, m, asio::ip::tcp::endpoint(address, cfg.echo_port));
+  // The echo never answers this server's own UDP ports (SPEC 9).
+  if (echo_ && udp_) echo_->add_own_port(udp_->local_endpoint().port());
 }
 
 gateway::~gateway() = default;
@@ -52,7 +65,29 @@ void gateway::reload_tls() {
   tls_->reload();
 }
 
+void gateway::on_signal(int signo, std::chrono::milliseconds grace) {
+  if (shutting_down_) return;
+  const bool delay = signo == SIGTERM && !draining_ && cfg_.shutdown_delay_s > 0;
+  if (!delay) {
+    spdlog::info("signal {}: shutting down", signo);
+    return shutdown(grace);
+  }
+  draining_ = true;
+  web_->drain();
+  spdlog::info("signal {}: /readyz answers 503; shutting down in {} s (another signal: now)", signo,
+               cfg_.shutdown_delay_s);
+  delay_timer_.expires_after(std::chrono::seconds(cfg_.shutdown_delay_s));
+  delay_timer_.async_wait([this, grace](std::error_code ec) {
+    if (ec || shutting_down_) return;
+    spdlog::info("shutdown delay over: shutting down");
+    shutdown(grace);
+  });
+}
+
 void gateway::shutdown(std::chrono::milliseconds grace) {
+  if (shutting_down_) return;
+  shutting_down_ = true;
+  delay_timer_.cancel();
   web_->stop();
   if (tcp_) tcp_->stop();
   if (tls_tcp_) tls_tcp_->stop();
@@ -96,13 +131,30 @@ void gateway::log_listeners() const {
   }
 }
 
-bool write_file_atomically(const std::string& path, const std::string& text) {
+bool stage_file(const std::string& path, const std::string& text) {
   const std::string tmp = path + ".tmp";
   std::FILE* f = std::fopen(tmp.c_str(), "wb");
   if (!f) return false;
   const bool written = std::fwrite(text.data(), 1, text.size(), f) == text.size();
-  if (std::fclose(f) != 0 || !written) return false;
-  return std::rename(tmp.c_str(), path.c_str()) == 0;
+  const bool closed = std::fclose(f) == 0;
+  if (written && closed) return true;
+  const int error = errno;  // what the caller reports, not remove()'s
+  std::remove(tmp.c_str());
+  errno = error;
+  return false;
+}
+
+bool commit_file(const std::string& path) {
+  const std::string tmp = path + ".tmp";
+  if (std::rename(tmp.c_str(), path.c_str()) == 0) return true;
+  const int error = errno;
+  std::remove(tmp.c_str());
+  errno = error;
+  return false;
+}
+
+bool write_file_atomically(const std::string& path, const std::string& text) {
+  return stage_file(path, text) && commit_file(path);
 }
 
 }  // namespace chatgate

@@ -20,8 +20,8 @@ namespace chatgate {
 
 class gateway {
  public:
-  // Binds every listener that is switched on; throws std::system_error
-  // when one cannot be bound.
+  // Binds every listener that is switched on; throws startup_error naming
+  // the listener, its address and port when one cannot be bound.
   gateway(asio::io_context& io, const config& cfg, hub& h, metrics& m);
   ~gateway();
 
@@ -29,6 +29,11 @@ class gateway {
   // Stops accepting, says goodbye to every client, and lets the loop run
   // dry; the loop is stopped for good after `grace`.
   void shutdown(std::chrono::milliseconds grace);
+  // SIGTERM with --shutdown-delay-s N: /readyz answers 503 for N seconds
+  // while everything else goes on (a load balancer takes the server out of
+  // rotation), then shutdown(). SIGINT, a second signal during the delay,
+  // or N = 0: shutdown() at once. Later signals change nothing.
+  void on_signal(int signo, std::chrono::milliseconds grace);
 
   // {"http":N,"tcp":N,"udp":N,"echo":N}; null for a listener that is off;
   // "tls_tcp":N is added when the TLS TCP chat listener is on.
@@ -55,10 +60,17 @@ class gateway {
   std::unique_ptr<echo_server> echo_;
   std::unique_ptr<tcp_server> tls_tcp_;
   asio::steady_timer drain_timer_;
+  asio::steady_timer delay_timer_;  // --shutdown-delay-s
+  bool draining_ = false;
+  bool shutting_down_ = false;
   asio::steady_timer auth_timer_;
 };
 
-// Writes `text` to `path` atomically (a temporary file, then rename).
+// Writes `text` to `path` atomically (a temporary file, then rename). On
+// failure returns false with errno saying why.
 bool write_file_atomically(const std::string& path, const std::string& text);
+// The two halves: `path`.tmp written, then renamed to `path`.
+bool stage_file(const std::string& path, const std::string& text);
+bool commit_file(const std::string& path);
 
 }  // namespace chatgate

@@ -36,16 +36,23 @@ class hub {
   hub(const hub&) = delete;
   hub& operator=(const hub&) = delete;
 
-  // --max-clients reached: transports refuse new clients.
-  bool full() const { return clients_.size() >= cfg_.max_clients; }
+  // --max-clients reached: transports refuse new clients. Uncounted
+  // clients (unvalidated UDP peers, SPEC 9) do not count.
+  bool full() const { return counted_ >= cfg_.max_clients; }
   std::size_t client_count() const { return clients_.size(); }
 
   // Registers a client, sends it its welcome and the default room's
-  // history, and tells the room. `json` picks the wire format. `token`, if
-  // any, was presented with the connection (WebSocket `?token=`). With
-  // --require-auth and no good token the client waits, in no room, for
-  // `auth` (SPEC 13).
-  client_id connect(participant& sink, protocol::via source, bool json, std::string token = {});
+  // history, and tells the room. `json` picks the wire format. An
+  // uncounted client (an unvalidated UDP peer) is outside --max-clients
+  // and gets no history and no joined/left notices until validate().
+  // `token`, if any, was presented with the connection (WebSocket
+  // `?token=`). With --require-auth and no good token the client waits, in
+  // no room, for `auth` (SPEC 13).
+  client_id connect(participant& sink, protocol::via source, bool json, bool counted = true,
+                    std::string token = {});
+  // The client proved its address: it counts from now on and gets its
+  // room's history. False (nothing changes) when the server is full.
+  bool validate(client_id id);
   // The connection is gone: leaves its rooms, frees its nick. Idempotent.
   void disconnect(client_id id);
 
@@ -87,11 +94,17 @@ class hub {
     bool waiting_auth = false;
     bool auth_expired = false;
     std::chrono::steady_clock::time_point connected_at{};
+    bool counted = true;     // toward --max-clients; false: an unvalidated UDP peer
   };
+
+  // A room's topic (SPEC 12); empty text: none. The one place topic state
+  // lives, so a store can load and save it.
+  using topic_state = topic_record;
 
   struct room {
     std::string name;
     std::vector<client*> members;
+    topic_state topic;
     bool permanent = false;  // the default and echo rooms always exist
     std::list<room*>::iterator idle_pos{};  // position among empty rooms
   };
@@ -103,6 +116,7 @@ class hub {
   void on(client& c, protocol::req::nick& r, const protocol::ref_value& ref);
   void on(client& c, protocol::req::rooms& r, const protocol::ref_value& ref);
   void on(client& c, protocol::req::who& r, const protocol::ref_value& ref);
+  void on(client& c, protocol::req::topic& r, const protocol::ref_value& ref);
   void on(client& c, protocol::req::help& r, const protocol::ref_value& ref);
   void on(client& c, protocol::req::quit& r, const protocol::ref_value& ref);
   void on(client& c, protocol::req::json_mode& r, const protocol::ref_value& ref);
@@ -134,6 +148,16 @@ class hub {
 
   void publish(room& r, protocol::chat_message msg, client* sender,
                const protocol::ref_value& ref);
+  // A direct message: to its recipient, and to a JSON sender as its ack.
+  void publish_direct(client& to, protocol::chat_message msg, client& sender,
+                      const protocol::ref_value& ref);
+  // The client with this nick (any letter case), or null.
+  client* find_client(const std::string& nick);
+  void send_topic(client& c, room& r);
+  void on_topic_stored(std::error_code ec, client_id from, const std::string& name,
+                       const topic_state& next, std::int64_t ts, const protocol::ref_value& ref);
+  void on_published(std::error_code ec, protocol::message_ptr sealed, client_id from,
+                    const protocol::ref_value& ref);
   void send_history(client& c, room& r, std::uint64_t after, const protocol::ref_value& ref);
   void send_welcome(client& c);
 
@@ -142,10 +166,13 @@ class hub {
   std::unique_ptr<message_store> store_;
   nick_registry nicks_;
   std::unordered_map<client_id, std::unique_ptr<client>> clients_;
+  std::unordered_map<std::string, client*> by_nick_;  // folded nick -> client, for DMs
   std::map<std::string, room> rooms_;
   std::list<room*> idle_rooms_;  // empty rooms kept for their history, oldest first
   client_id next_id_ = 1;
+  std::size_t counted_ = 0;  // clients that count toward --max-clients
   bool overloaded_ = false;
+  bool store_failing_ = false;  // log a failing store once per burst
   std::uint64_t next_mark_ = 1;
 };
 

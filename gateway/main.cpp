@@ -1,9 +1,11 @@
 // chatgate: one chat, whatever you connect with.
 #include <sys/resource.h>
 
+#include <cerrno>
 #include <csignal>
 #include <cstdio>
 #include <functional>
+#include <cstring>
 
 #include <asio.hpp>
 #include <spdlog/sinks/stdout_color_sinks.h>
@@ -14,10 +16,14 @@
 #include "gateway/hub.hpp"
 #include "gateway/message_store.hpp"
 #include "gateway/metrics.hpp"
+#include "gateway/sqlite_store.hpp"
 #include "gateway/startup_error.hpp"
 #include "protocol/event.hpp"
 
 namespace {
+
+constexpr std::chrono::milliseconds shutdown_grace(1500);  // SPEC 1: exit within 2 s
+bool loop_running = false;  // past start-up: an exception now is a bug, not a start-up error
 
 // Every client is a file descriptor: take all the kernel allows us, and say
 // when --max-clients cannot be reached.
@@ -36,9 +42,18 @@ void raise_descriptor_limit(std::size_t max_clients) {
                  max_clients, limit.rlim_cur);
 }
 
+// Start-up errors (SPEC 9): one line on stderr, status 2, never an abort.
+int fail_to_start(const char* what) {
+  std::string line = what;
+  for (char& c : line)
+    if (c == '\n' || c == '\r') c = ' ';
+  std::fprintf(stderr, "chatgate: %s\n", line.c_str());
+  return 2;
+}
+
 }  // namespace
 
-int main(int argc, char** argv) {
+int main(int argc, char** argv) try {
   using namespace chatgate;
   config cfg;
   if (auto status = parse_config(argc, argv, cfg)) return *status;
@@ -51,47 +66,58 @@ int main(int argc, char** argv) {
   // The hub and the metrics outlive the loop: handlers still pending when
   // the loop is destroyed may touch them, never a listener.
   metrics stats;
-  hub h(cfg, stats, make_memory_store(cfg.history));
+  std::unique_ptr<hub> h;
   asio::io_context io(1);
 
   std::unique_ptr<gateway> gw;
-  try {
-    gw = std::make_unique<gateway>(io, cfg, h, stats);
-  } catch (const startup_error& e) {
-    std::fprintf(stderr, "%s\n", e.what());
-    return 2;
-  } catch (const std::system_error& e) {
-    spdlog::error("cannot listen on {}: {}", cfg.bind, e.what());
-    return 1;
-  }
-  gw->start();
-  gw->log_listeners();
-  // Before the ports file exists, so a SIGHUP sent once it does never
-  // meets the default action (exit).
-  // SIGHUP: reload the TLS certificate and key, for new connections.
+  message_store* store = nullptr;
+  // Signals are ours before anyone can learn the ports: a supervisor's
+  // SIGTERM right after start-up still gets the clean shutdown.
+  asio::signal_set signals(io, SIGINT, SIGTERM);
+  // SIGHUP: reload the TLS certificate and key, for new connections (and
+  // never the default action, exit, once the ports file exists).
   asio::signal_set hangups(io, SIGHUP);
+  auto s = cfg.db.empty() ? make_memory_store(cfg.history, cfg.history_bytes)
+                          : make_sqlite_store(io, cfg, stats);
+  store = s.get();
+  h = std::make_unique<hub>(cfg, stats, std::move(s));
+  gw = std::make_unique<gateway>(io, cfg, *h, stats);
   std::function<void(std::error_code, int)> on_hangup = [&](std::error_code ec, int) {
     if (ec) return;
     gw->reload_tls();
     hangups.async_wait(on_hangup);
   };
   hangups.async_wait(on_hangup);
-
-  if (!cfg.ports_file.empty() && !write_file_atomically(cfg.ports_file, gw->ports_json())) {
-    spdlog::error("cannot write the ports file {}", cfg.ports_file);
-    return 1;
-  }
+  // The ports file appears after the listening lines (tests read them
+  // then), but a ports file that cannot be written is found before them.
+  auto ports_file_error = [&] {
+    return startup_error("--ports-file: cannot write " + cfg.ports_file + ": " + std::strerror(errno));
+  };
+  if (!cfg.ports_file.empty() && !stage_file(cfg.ports_file, gw->ports_json())) throw ports_file_error();
+  gw->log_listeners();
+  if (!cfg.ports_file.empty() && !commit_file(cfg.ports_file)) throw ports_file_error();
+  gw->start();
   spdlog::info("{} ready", protocol::server_name);
 
-  asio::signal_set signals(io, SIGINT, SIGTERM);
-  signals.async_wait([&](std::error_code ec, int signo) {
-    if (ec) return;
-    spdlog::info("signal {}: shutting down", signo);
-    gw->shutdown(std::chrono::milliseconds(1500));
-  });
+  std::function<void()> wait_for_signal = [&] {
+    signals.async_wait([&](std::error_code ec, int signo) {
+      if (ec) return;
+      gw->on_signal(signo, shutdown_grace);
+      wait_for_signal();
+    });
+  };
+  wait_for_signal();
 
+  loop_running = true;
   io.run();
   gw.reset();
+  store->close();  // commits what the loop did not get to
   spdlog::info("stopped");
   return 0;
+} catch (const chatgate::startup_error& e) {
+  return fail_to_start(e.what());
+} catch (const std::exception& e) {
+  // Anything else thrown before the loop runs: still one line, not an abort.
+  if (loop_running) throw;
+  return fail_to_start(e.what());
 }

@@ -1,51 +1,66 @@
-#include <deque>
 #include <unordered_map>
 
+#include "gateway/history_cache.hpp"
 #include "gateway/message_store.hpp"
 
 namespace chatgate {
 namespace {
 
+class store_category_impl final : public std::error_category {
+ public:
+  const char* name() const noexcept override { return "chatgate.store"; }
+  std::string message(int) const override { return "unavailable"; }
+};
+
 class memory_store final : public message_store {
  public:
-  explicit memory_store(std::size_t capacity) : capacity_(capacity) {}
+  memory_store(std::size_t per_room, std::size_t max_bytes) : cache_(per_room, max_bytes) {}
 
-  std::uint64_t next_id(const std::string& room) override { return logs_[room].last_id + 1; }
-
-  void append(const std::string& room, protocol::message_ptr msg) override {
-    log& l = logs_[room];
-    l.last_id = msg->msg.id;
-    if (capacity_ == 0) return;
-    if (l.messages.size() == capacity_) l.messages.pop_front();
-    l.messages.push_back(std::move(msg));
+  void publish(protocol::chat_message msg, published then) override {
+    msg.id = ++last_ids_[msg.room];
+    auto stored = std::make_shared<const protocol::chat_message>(std::move(msg));
+    cache_.append(stored->room, stored);
+    then({}, std::make_shared<const protocol::sealed_message>(std::move(stored)));
   }
 
-  std::vector<protocol::message_ptr> since(const std::string& room,
-                                           std::uint64_t after) const override {
-    std::vector<protocol::message_ptr> out;
-    auto it = logs_.find(room);
-    if (it == logs_.end()) return out;
-    for (const auto& m : it->second.messages)
-      if (m->msg.id > after) out.push_back(m);
-    return out;
+  void history(const std::string& room, std::uint64_t after, std::size_t,
+               history_loaded then) override {
+    then({}, cache_.since(room, after));
   }
 
-  void forget(const std::string& room) override { logs_.erase(room); }
+  void forget(const std::string& room) override {
+    last_ids_.erase(room);
+    topics_.erase(room);
+    cache_.forget(room);
+  }
+
+  void set_topic(const std::string& room, topic_record topic, done then) override {
+    topics_[room] = std::move(topic);
+    then({});
+  }
+
+  void topic(const std::string& room, topic_loaded then) override {
+    auto it = topics_.find(room);
+    then({}, it == topics_.end() ? std::nullopt : std::optional<topic_record>(it->second));
+  }
+
+  std::size_t history_bytes() const override { return cache_.bytes(); }
 
  private:
-  struct log {
-    std::uint64_t last_id = 0;
-    std::deque<protocol::message_ptr> messages;
-  };
-
-  std::size_t capacity_;
-  std::unordered_map<std::string, log> logs_;
+  history_cache cache_;
+  std::unordered_map<std::string, std::uint64_t> last_ids_;
+  std::unordered_map<std::string, topic_record> topics_;
 };
 
 }  // namespace
 
-std::unique_ptr<message_store> make_memory_store(std::size_t capacity) {
-  return std::make_unique<memory_store>(capacity);
+const std::error_category& store_category() {
+  static const store_category_impl category;
+  return category;
+}
+
+std::unique_ptr<message_store> make_memory_store(std::size_t per_room, std::size_t max_bytes) {
+  return std::make_unique<memory_store>(per_room, max_bytes);
 }
 
 }  // namespace chatgate

@@ -1,5 +1,7 @@
-// What fails at start-up (SPEC 9): one line naming what and why; main
-// prints it to stderr and exits 2.
+// What start-up code throws when the server cannot start (SPEC 9): a
+// listener that cannot bind, a bad flag, a file that cannot be opened. The
+// message is one line naming what failed and why; main prints it on stderr
+// and exits with status 2.
 #pragma once
 
 #include <stdexcept>

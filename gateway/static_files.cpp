@@ -1,5 +1,6 @@
 #include "gateway/static_files.hpp"
 
+#include <filesystem>
 #include <fstream>
 #include <sstream>
 
@@ -38,7 +39,11 @@ std::optional<static_file> find_static_file(std::string_view target, const std::
   if (!is_safe(path)) return std::nullopt;
   const std::string type(content_type_for(path));
   if (!web_root.empty()) {
-    std::ifstream in(web_root + std::string(path), std::ios::binary);
+    // A folder opens as a stream that reads nothing: only files are served.
+    const std::string file = web_root + std::string(path);
+    std::error_code ec;
+    if (!std::filesystem::is_regular_file(file, ec)) return std::nullopt;
+    std::ifstream in(file, std::ios::binary);
     if (!in) return std::nullopt;
     std::ostringstream body;
     body << in.rdbuf();

@@ -44,7 +44,7 @@ void stream_session::begin(protocol::via source, bool json, std::string token) {
   asio::ip::tcp::socket& raw = tls_ ? tls_->next_layer() : socket_;
   raw.non_blocking(true, ec);
   raw.set_option(asio::ip::tcp::no_delay(true), ec);
-  id_ = ctx_.chat.connect(*this, source, json, std::move(token));
+  id_ = ctx_.chat.connect(*this, source, json, /*counted=*/true, std::move(token));
   spdlog::info("{} {} connected{} (client {})", kind_, peer_, tls_ ? " over TLS" : "", id_);
   if (tls_) return do_read_tls();
   do_read();
@@ -69,7 +69,10 @@ void stream_session::on_readable(std::error_code ec) {
   for (int i = 0; i < reads_per_turn && !closing_; ++i) {
     const std::size_t n = socket_.read_some(asio::buffer(buf), ec);
     if (ec == asio::error::would_block) return do_read();
-    if (ec == asio::error::eof) return on_end_of_input();
+    // A program that sends a line and closes before reading our welcome
+    // makes its kernel answer the welcome with a reset: what it sent before
+    // is still its input, as at an orderly end.
+    if (ec == asio::error::eof || ec == asio::error::connection_reset) return on_end_of_input();
     if (ec) return stop("read failed");
     on_bytes(buf.data(), n);
   }
@@ -84,7 +87,10 @@ void stream_session::do_read_tls() {
   if (tls_in_.empty()) tls_in_.resize(16 * 1024);
   tls_->async_read_some(asio::buffer(tls_in_), [self = shared_from_this()](std::error_code ec, std::size_t n) {
     if (self->stopped_) return;
-    if (ec == asio::error::eof || ec == asio::ssl::error::stream_truncated) return self->on_end_of_input();
+    // A reset after data ends the input like EOF, as on plain TCP.
+    if (ec == asio::error::eof || ec == asio::ssl::error::stream_truncated ||
+        ec == asio::error::connection_reset)
+      return self->on_end_of_input();
     if (ec) return self->stop(ec == asio::error::operation_aborted ? nullptr : "read failed");
     self->on_bytes(self->tls_in_.data(), n);
     if (!self->closing_) self->do_read_tls();

@@ -15,7 +15,7 @@ constexpr std::chrono::seconds handshake_timeout{10};
 tcp_server::tcp_server(asio::io_context& io, const config& cfg, hub& h, metrics& m,
                        backpressure& bp, const asio::ip::tcp::endpoint& at, tls_context* tls)
     : acceptor_(io), backoff_(io.get_executor(), tls ? "tls tcp chat" : "tcp chat"), ctx_{cfg, h, m, bp}, tls_(tls) {
-  open_listener(acceptor_, at);
+  open_listener(acceptor_, at, tls ? "tls tcp chat (--tls-tcp-port)" : "tcp chat (--tcp-port)");
 }
 
 void tcp_server::stop() {

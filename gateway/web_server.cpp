@@ -10,6 +10,49 @@
 #include "gateway/ws_config.hpp"
 #include "gateway/ws_session.hpp"
 #include "protocol/jwt.hpp"
+#include "protocol/proxy_header.hpp"
+
+// websocketpp takes a handshake without Sec-WebSocket-Version for hybi00
+// (Hixie-76), waits for 8 key bytes that never come, and answers 500. No
+// client of ours speaks hybi00 and ws_session frames RFC 6455 only: give
+// such a handshake the RFC 6455 processor, and on_validate refuses it with
+// 426 and the version we speak (RFC 6455 4.2.2). Plain and TLS alike.
+namespace chatgate {
+namespace {
+template <class Config, class Connection>
+typename Connection::processor_ptr rfc6455_processor(int version, bool secure, bool is_server,
+                                                     const typename Connection::con_msg_manager_ptr& manager,
+                                                     typename Config::rng_type& rng) {
+  namespace processor = websocketpp::processor;
+  switch (version) {
+    case 0:
+    case 13:
+      return std::make_shared<processor::hybi13<Config>>(secure, is_server, manager, std::ref(rng));
+    case 7:
+      return std::make_shared<processor::hybi07<Config>>(secure, is_server, manager, std::ref(rng));
+    case 8:
+      return std::make_shared<processor::hybi08<Config>>(secure, is_server, manager, std::ref(rng));
+    default:
+      return nullptr;  // websocketpp answers 400 with the versions it knows
+  }
+}
+}  // namespace
+}  // namespace chatgate
+
+namespace websocketpp {
+template <>
+connection<chatgate::ws_config>::processor_ptr connection<chatgate::ws_config>::get_processor(
+    int version) const {
+  return chatgate::rfc6455_processor<chatgate::ws_config, connection>(
+      version, transport_con_type::is_secure(), m_is_server, m_msg_manager, m_rng);
+}
+template <>
+connection<chatgate::ws_tls_config>::processor_ptr connection<chatgate::ws_tls_config>::get_processor(
+    int version) const {
+  return chatgate::rfc6455_processor<chatgate::ws_tls_config, connection>(
+      version, transport_con_type::is_secure(), m_is_server, m_msg_manager, m_rng);
+}
+}  // namespace websocketpp
 
 namespace chatgate {
 namespace {
@@ -41,18 +84,17 @@ template <class Connection>
 std::string peer_address(Connection& con, bool trust_proxy) {
   // With a trusted proxy, the last X-Forwarded-For entry is the address the
   // proxy saw; earlier ones come from the client and may be forged.
-  if (trust_proxy) {
-    const std::string& xff = con.get_request_header("X-Forwarded-For");
-    if (!xff.empty()) {
-      std::string last = xff.substr(xff.rfind(',') == std::string::npos ? 0 : xff.rfind(',') + 1);
-      last.erase(0, last.find_first_not_of(" \t"));
-      last.erase(last.find_last_not_of(" \t") + 1);
-      if (!last.empty() && last.size() <= 64) return last;
-    }
-  }
   std::error_code ec;
   const auto ep = con.get_raw_socket().remote_endpoint(ec);
-  return ec ? std::string("?") : to_text(ep);
+  std::string direct = ec ? std::string("?") : to_text(ep);
+  if (trust_proxy) {
+    const std::string& xff = con.get_request_header("X-Forwarded-For");
+    if (auto address = protocol::parse_forwarded_for(xff)) return *address;
+    if (!xff.empty())
+      spdlog::warn("ws {}: X-Forwarded-For ignored, not an IP address: \"{}\"", direct,
+                   protocol::escape_for_log(xff));
+  }
+  return direct;
 }
 
 }  // namespace
@@ -63,6 +105,7 @@ struct web_server::impl {
   virtual asio::ip::tcp::endpoint local_endpoint() = 0;
   virtual void start() = 0;
   virtual void stop() = 0;
+  virtual void drain() = 0;
 };
 
 namespace {
@@ -122,6 +165,12 @@ struct endpoint_impl final : web_server::impl {
     const std::string& resource = con->get_resource();
     if (resource.substr(0, resource.find('?')) != "/ws") {
       con->set_status(websocketpp::http::status_code::not_found);
+      return false;
+    }
+    if (con->get_request_header("Sec-WebSocket-Version").empty()) {
+      con->set_status(websocketpp::http::status_code::upgrade_required);
+      con->replace_header("Sec-WebSocket-Version", "13");
+      con->set_body("Sec-WebSocket-Version missing: this server speaks 13 (RFC 6455)\n");
       return false;
     }
     if (stopping || hub_.full()) {
@@ -186,7 +235,7 @@ struct endpoint_impl final : web_server::impl {
     }
     if (path == "/healthz") return reply(websocketpp::http::status_code::ok, R"({"status":"ok"})", "application/json");
     if (path == "/readyz") {
-      if (stopping)
+      if (stopping || draining)
         return reply(websocketpp::http::status_code::service_unavailable,
                      R"({"status":"shutting down"})", "application/json");
       return reply(websocketpp::http::status_code::ok, R"({"status":"ready"})", "application/json");
@@ -206,7 +255,13 @@ struct endpoint_impl final : web_server::impl {
     reply(websocketpp::http::status_code::not_found, "not found\n", "text/plain");
   }
 
-  void listen(const asio::ip::tcp::endpoint& at) override { ws.listen(at); }
+  void listen(const asio::ip::tcp::endpoint& at) override {
+    // The non-throwing overload: websocketpp's exception would abort start-up.
+    std::error_code ec;
+    ws.listen(at, ec);
+    if (ec) fail_to_listen(secure ? "https+wss (--http-port)" : "http+ws (--http-port)", at, ec);
+  }
+  void drain() override { draining = true; }
   asio::ip::tcp::endpoint local_endpoint() override {
     std::error_code ec;
     return ws.get_local_endpoint(ec);
@@ -229,6 +284,7 @@ struct endpoint_impl final : web_server::impl {
   asio::io_context& io_;
   ws_endpoint ws;
   bool stopping = false;
+  bool draining = false;  // SIGTERM with --shutdown-delay-s: not ready, still serving
 };
 
 }  // namespace
@@ -247,6 +303,8 @@ web_server::~web_server() = default;
 asio::ip::tcp::endpoint web_server::local_endpoint() const { return impl_->local_endpoint(); }
 
 void web_server::start() { impl_->start(); }
+
+void web_server::drain() { impl_->drain(); }
 
 void web_server::stop() { impl_->stop(); }
 

@@ -26,6 +26,8 @@ class web_server {
   void start();
   // Stops accepting and reports not ready; clients are closed through the hub.
   void stop();
+  // /readyz answers 503 from now on; everything else goes on (SPEC 9, drain).
+  void drain();
 
   struct impl;  // what both endpoints (plain, TLS) offer
 

@@ -8,6 +8,13 @@ namespace {
 using json = nlohmann::ordered_json;
 
 json message_object(const chat_message& m) {
+  if (!m.to.empty()) {
+    // Direct: `to` instead of `room`, and no id (not part of any room's log).
+    json j = {{"type", "message"}, {"to", m.to},     {"from", m.from},
+              {"via", to_string(m.source)}, {"text", m.text}, {"ts", m.ts}};
+    if (m.me) j["me"] = true;
+    return j;
+  }
   json j = {{"type", "message"}, {"room", m.room}, {"from", m.from}, {"via", to_string(m.source)},
             {"text", m.text},    {"id", m.id},     {"ts", m.ts}};
   if (m.me) j["me"] = true;
@@ -16,11 +23,17 @@ json message_object(const chat_message& m) {
 
 std::string text_message(const chat_message& m) {
   std::string line;
-  line.reserve(m.room.size() + m.from.size() + m.text.size() + 8);
-  line.append("[").append(m.room).append("] ");
+  line.reserve(m.room.size() + 2 * m.from.size() + m.text.size() + 8);
+  // A direct message is marked "*FROM* "; nicks hold no '*' or space, so it
+  // cannot be mistaken for a "* " server line or a "[room] " message.
+  const bool direct = !m.to.empty();
+  if (direct)
+    line.append("*").append(m.from).append("* ");
+  else
+    line.append("[").append(m.room).append("] ");
   if (m.me)
     line.append("* ").append(m.from).append(" ");
-  else
+  else if (!direct)
     line.append(m.from).append(": ");
   return line.append(m.text).append("\n");
 }
@@ -31,7 +44,7 @@ struct json_encoder {
   json operator()(const ev::welcome& e) const {
     return {{"type", "welcome"}, {"nick", e.nick}, {"rooms", e.rooms}, {"server", server_name}};
   }
-  json operator()(const ev::message& e) const { return message_object(e.msg->msg); }
+  json operator()(const ev::message& e) const { return message_object(*e.msg->msg); }
   json operator()(const ev::history&) const { return nullptr; }  // spliced, see encode_json
   json operator()(const ev::joined& e) const {
     return {{"type", "joined"}, {"room", e.room}, {"nick", e.nick}, {"via", to_string(e.source)}};
@@ -44,7 +57,8 @@ struct json_encoder {
   }
   json operator()(const ev::rooms& e) const {
     json list = json::array();
-    for (const auto& [room, members] : e.rooms) list.push_back({{"room", room}, {"members", members}});
+    for (const auto& r : e.rooms)
+      list.push_back({{"room", r.room}, {"members", r.members}, {"topic", r.topic}});
     return {{"type", "rooms"}, {"rooms", std::move(list)}};
   }
   json operator()(const ev::who& e) const {
@@ -56,14 +70,18 @@ struct json_encoder {
   json operator()(const ev::error& e) const {
     return {{"type", "error"}, {"code", to_string(e.code)}, {"message", e.message}};
   }
+  json operator()(const ev::topic& e) const {
+    return {{"type", "topic"}, {"room", e.room}, {"topic", e.topic}, {"by", e.by}, {"ts", e.ts}};
+  }
   json operator()(const ev::notice&) const { return nullptr; }
   json operator()(const ev::bye& e) const { return {{"type", "bye"}, {"message", e.message}}; }
 };
 
-// History reuses each message's stored encoding instead of re-encoding it.
+// History keeps no encodings (they would triple its memory): each message is
+// encoded again, once per replay.
 std::string encode_history(const ev::history& e, const ref_value& ref) {
   std::size_t size = 64 + e.room.size();
-  for (const auto& m : e.messages) size += m->json.size() + 1;
+  for (const auto& m : e.messages) size += m->text.size() + m->from.size() + m->room.size() + 96;
   std::string out;
   out.reserve(size);
   out.append(R"({"type":"history","room":)").append(dump(e.room));
@@ -71,9 +89,7 @@ std::string encode_history(const ev::history& e, const ref_value& ref) {
   out.append(R"(,"messages":[)");
   for (std::size_t i = 0; i < e.messages.size(); ++i) {
     if (i) out.push_back(',');
-    const std::string& json = e.messages[i]->json;
-    out.append(json, 0, json.size() - 1);  // without its '\n'
-
+    out.append(dump(message_object(*e.messages[i])));
   }
   return out.append("]}\n");
 }
@@ -86,7 +102,7 @@ struct text_encoder {
   std::string operator()(const ev::message& e) const { return e.msg->text; }
   std::string operator()(const ev::history& e) const {
     std::string out;
-    for (const auto& m : e.messages) out.append(m->text);
+    for (const auto& m : e.messages) out.append(text_message(*m));
     return out;
   }
   std::string operator()(const ev::joined& e) const {
@@ -98,8 +114,8 @@ struct text_encoder {
   }
   std::string operator()(const ev::rooms& e) const {
     std::string out;
-    for (const auto& [room, members] : e.rooms)
-      out.append("* #").append(room).append(" (").append(std::to_string(members)).append(")\n");
+    for (const auto& r : e.rooms)
+      out.append("* #").append(r.room).append(" (").append(std::to_string(r.members)).append(")\n");
     return out;
   }
   std::string operator()(const ev::who& e) const {
@@ -109,6 +125,11 @@ struct text_encoder {
     return out;
   }
   std::string operator()(const ev::error& e) const { return "! " + e.message + "\n"; }
+  std::string operator()(const ev::topic& e) const {
+    if (!e.topic.empty()) return "* topic of #" + e.room + ": " + e.topic + " (set by " + e.by + ")\n";
+    if (!e.by.empty()) return "* topic of #" + e.room + " cleared by " + e.by + "\n";
+    return "* no topic in #" + e.room + "\n";
+  }
   std::string operator()(const ev::notice& e) const {
     std::string out;
     for (const auto& line : e.lines) out.append("* ").append(line).append("\n");
@@ -149,7 +170,10 @@ const char* to_string(error_code code) {
 }
 
 sealed_message::sealed_message(chat_message m)
-    : msg(std::move(m)), json(dump(message_object(msg)) + "\n"), text(text_message(msg)) {}
+    : sealed_message(std::make_shared<const chat_message>(std::move(m))) {}
+
+sealed_message::sealed_message(stored_ptr m)
+    : msg(std::move(m)), json(dump(message_object(*msg)) + "\n"), text(text_message(*msg)) {}
 
 std::string encode_json(const event& e, const ref_value& ref) {
   if (const auto* h = std::get_if<ev::history>(&e)) return encode_history(*h, ref);

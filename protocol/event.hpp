@@ -24,28 +24,41 @@ struct chat_message {
   std::uint64_t id = 0;
   std::int64_t ts = 0;
   bool me = false;
+  // A direct message (SPEC 12): the recipient's nick; then room is empty and
+  // id is 0 (direct messages are not numbered or stored).
+  std::string to{};
 };
 
+// What a room's history keeps: the message alone, no encodings (SPEC 9: a
+// stored message costs at most its text plus 512 bytes).
+using stored_ptr = std::shared_ptr<const chat_message>;
+
 // A chat message with its wire encodings, made once and shared by every
-// recipient and by the room's history.
+// recipient while it is in flight. History shares `msg` and drops the
+// encodings; a replay encodes again.
 struct sealed_message {
   explicit sealed_message(chat_message m);
-  chat_message msg;
+  explicit sealed_message(stored_ptr m);
+  stored_ptr msg;
   std::string json;  // {"type":"message",...} and its '\n'
-  std::string text;  // "[room] nick: text\n"
+  std::string text;  // "[room] nick: text\n", or "*nick* text\n" when direct
 };
 using message_ptr = std::shared_ptr<const sealed_message>;
 
 namespace ev {
 struct welcome { std::string nick; std::vector<std::string> rooms; };
 struct message { message_ptr msg; };
-struct history { std::string room; std::vector<message_ptr> messages; };
+struct history { std::string room; std::vector<stored_ptr> messages; };
 struct joined { std::string room; std::string nick; via source; };
 struct left { std::string room; std::string nick; via source; };
 struct nick { std::string old_nick; std::string nick; };
-struct rooms { std::vector<std::pair<std::string, std::size_t>> rooms; };
+struct room_info { std::string room; std::size_t members = 0; std::string topic{}; };
+struct rooms { std::vector<room_info> rooms; };
 struct who { std::string room; std::vector<std::pair<std::string, via>> members; };
 struct error { error_code code; std::string message; };
+// A room's topic; an empty topic means none is set (by is then who cleared
+// it, or "" with ts 0 when there never was one).
+struct topic { std::string room; std::string topic; std::string by; std::int64_t ts = 0; };
 // Text-protocol-only lines ("* ..."); JSON clients get nothing.
 struct notice { std::vector<std::string> lines; };
 // The server is closing this connection (quit, shutdown).
@@ -53,7 +66,8 @@ struct bye { std::string message; };
 }  // namespace ev
 
 using event = std::variant<ev::welcome, ev::message, ev::history, ev::joined, ev::left,
-                           ev::nick, ev::rooms, ev::who, ev::error, ev::notice, ev::bye>;
+                           ev::nick, ev::rooms, ev::who, ev::error, ev::notice, ev::bye,
+                           ev::topic>;
 
 // One JSON object and its '\n', or "" when JSON clients get nothing. A
 // non-null ref is added as "ref".

@@ -3,12 +3,16 @@
 #include <arpa/inet.h>
 
 #include <array>
+#include <cctype>
 
 namespace chatgate::protocol {
 namespace {
 
 bool is_address(std::string_view s, bool v4) {
   if (s.empty() || s.size() > 45) return false;
+  // inet_pton stops at a NUL: "1.2.3.4\0junk" must not pass as 1.2.3.4.
+  for (char c : s)
+    if (!std::isxdigit(static_cast<unsigned char>(c)) && c != ':' && c != '.') return false;
   const std::string text(s);
   unsigned char parsed[16];
   return inet_pton(v4 ? AF_INET : AF_INET6, text.c_str(), parsed) == 1;
@@ -24,7 +28,37 @@ bool is_port(std::string_view s) {
   return value <= 65535;
 }
 
+std::string_view trim(std::string_view s) {
+  const auto first = s.find_first_not_of(" \t");
+  if (first == std::string_view::npos) return {};
+  return s.substr(first, s.find_last_not_of(" \t") - first + 1);
+}
+
 }  // namespace
+
+std::optional<std::string> parse_forwarded_for(std::string_view header) {
+  const std::size_t comma = header.rfind(',');
+  const std::string_view last = trim(comma == std::string_view::npos ? header : header.substr(comma + 1));
+  if (is_address(last, /*v4=*/true) || is_address(last, /*v4=*/false)) return std::string(last);
+  return std::nullopt;
+}
+
+std::string escape_for_log(std::string_view bytes, std::size_t max) {
+  static constexpr char hex[] = "0123456789abcdef";
+  std::string out;
+  for (std::size_t i = 0; i < bytes.size() && i < max; ++i) {
+    const auto c = static_cast<unsigned char>(bytes[i]);
+    if (c >= 0x20 && c < 0x7f && c != '\\') {
+      out.push_back(static_cast<char>(c));
+    } else {
+      out += "\\x";
+      out.push_back(hex[c >> 4]);
+      out.push_back(hex[c & 15]);
+    }
+  }
+  if (bytes.size() > max) out += "...";
+  return out;
+}
 
 std::optional<std::string> parse_proxy_v1(std::string_view line) {
   // The spec caps the header at 107 bytes with its CRLF.

@@ -12,4 +12,13 @@ namespace chatgate::protocol {
 // "unknown". Anything else, including a malformed header, gives nullopt.
 std::optional<std::string> parse_proxy_v1(std::string_view line);
 
+// The client address of an X-Forwarded-For value: its last entry (the one
+// the trusted proxy added; earlier ones are the client's word), when that
+// is an IPv4 or IPv6 address. Anything else gives nullopt.
+std::optional<std::string> parse_forwarded_for(std::string_view header);
+
+// Header bytes made safe for a log line: printable ASCII as is, a backslash
+// and every other byte as \xNN; at most `max` input bytes, then "...".
+std::string escape_for_log(std::string_view bytes, std::size_t max = 120);
+
 }  // namespace chatgate::protocol

@@ -30,12 +30,17 @@ using ref_value = nlohmann::ordered_json;
 
 namespace req {
 struct join { std::string room; std::optional<std::uint64_t> since; };
+// From a text client (`/leave`, `/part`) the room may be empty: its current room.
 struct leave { std::string room; };
-// An empty room means "the text client's current room".
-struct say { std::string room; std::string text; bool me = false; };
+// An empty room means "the text client's current room". A non-empty `to`
+// makes it a direct message to that nick instead (SPEC 12); room is unused.
+struct say { std::string room; std::string text; bool me = false; std::string to{}; };
 struct nick { std::string nick; };
 struct rooms {};
 struct who { std::string room; };
+// Without `topic` it asks for the room's topic; with it, sets it ("" clears).
+// An empty room means "the text client's current room".
+struct topic { std::string room; std::optional<std::string> topic; };
 struct help {};
 struct quit {};
 struct json_mode {};
@@ -47,7 +52,7 @@ struct invalid { error_code code; std::string message; };
 
 using request_body = std::variant<req::join, req::leave, req::say, req::nick, req::rooms,
                                   req::who, req::help, req::quit, req::json_mode, req::invalid,
-                                  req::auth>;
+                                  req::topic, req::auth>;
 
 struct request {
   request_body body;

@@ -1,5 +1,6 @@
 #include "protocol/text_command.hpp"
 
+#include <algorithm>
 #include <cctype>
 
 namespace chatgate::protocol {
@@ -43,6 +44,18 @@ std::optional<request> parse_text_line(std::string_view line) {
     if (trim(rest).empty()) return invalid("usage: /me TEXT");
     return request{req::say{{}, std::string(rest), true}, nullptr};
   }
+  // `/msg NICK TEXT`: the text is kept as typed after the one space that
+  // ends the nick, like `/me`.
+  if (iequals(name, "msg")) {
+    rest = rest.substr(std::min(rest.size(), rest.find_first_not_of(" \t")));
+    std::size_t nick_end = 0;
+    while (nick_end < rest.size() && !is_space(rest[nick_end])) ++nick_end;
+    const std::string_view to = rest.substr(0, nick_end);
+    std::string_view text = rest.substr(nick_end);
+    if (!text.empty()) text.remove_prefix(1);
+    if (to.empty() || trim(text).empty()) return invalid("usage: /msg NICK TEXT");
+    return request{req::say{{}, std::string(text), false, std::string(to)}, nullptr};
+  }
   const std::string_view arg = trim(rest);
   const bool has_arg = !arg.empty();
   if (iequals(name, "nick"))
@@ -50,6 +63,14 @@ std::optional<request> parse_text_line(std::string_view line) {
   if (iequals(name, "join"))
     return has_arg ? request{req::join{std::string(arg), std::nullopt}, nullptr}
                    : invalid("usage: /join ROOM");
+  if (iequals(name, "topic")) {
+    std::optional<std::string> topic;
+    if (has_arg) topic = std::string(arg);
+    return request{req::topic{{}, std::move(topic)}, nullptr};
+  }
+  // An optional room name must be the current room; the hub checks it.
+  if (iequals(name, "leave") || iequals(name, "part"))
+    return request{req::leave{std::string(arg)}, nullptr};
   if (iequals(name, "rooms")) return request{req::rooms{}, nullptr};
   if (iequals(name, "who")) return request{req::who{}, nullptr};
   if (iequals(name, "help")) return request{req::help{}, nullptr};
@@ -63,15 +84,20 @@ std::optional<request> parse_text_line(std::string_view line) {
 const char* const* help_lines() {
   static const char* const lines[] = {
       "commands:",
-      "/nick NAME   change your nick",
-      "/join ROOM   leave this room and join ROOM (its recent messages follow)",
-      "/rooms       list the rooms and their member counts",
-      "/who         list the members of this room and how they are connected",
-      "/me TEXT     send an action",
-      "/json        switch this connection to NDJSON (TCP only)",
-      "/auth TOKEN  prove who you are with a token; its nick becomes yours",
-      "/help        this list",
-      "/quit        leave",
+      "/nick NAME       change your nick",
+      "/join ROOM       leave this room and join ROOM (its topic and recent messages follow)",
+      "/leave           go back to the default room (also /part)",
+      "/msg NICK TEXT   send TEXT to NICK alone; they see *YOURNICK* TEXT",
+      "/topic           show the topic of this room",
+      "/topic TEXT      set the topic of this room",
+      "/rooms           list the rooms and their member counts",
+      "/who             list the members of this room and how they are connected",
+      "/me TEXT         send an action",
+      "/ok CODE         UDP only: prove your address, with the code sent after the welcome",
+      "/json            switch this connection to NDJSON (TCP only)",
+      "/auth TOKEN      prove who you are with a token; its nick becomes yours",
+      "/help            this list",
+      "/quit            leave",
       "anything else is a message to your room; start it with // to send a leading /",
       nullptr,
   };

@@ -4,16 +4,18 @@
 // and what it shows (js/view.js).
 
 import { parseInput, HELP } from './js/commands.js';
-import { normalizeRoom } from './js/model.js';
-import { state, conn, currentRoom } from './js/state.js';
+import { normalizeRoom, isValidNick, sameNick } from './js/model.js';
+import { state, conn, currentRoom, conversations } from './js/state.js';
 import {
   dom, IDLE_HINT, addNotice, showError, flashHint, renderConn, renderJump, renderRooms, scrollToEnd,
-  openNickForm, closeNickForm, drawerOpen, openDrawer, closeDrawer,
+  openNickForm, closeNickForm, openTopicForm, closeTopicForm, drawerOpen, openDrawer, closeDrawer,
 } from './js/view.js';
 import {
-  requireOnline, requestRooms, requestWho, requestNick, joinRoom, leaveRoom, say, switchTo, stepRoom,
+  send, requireOnline, requestRooms, requestWho, requestNick, joinRoom, leaveRoom, say, setTopic,
+  switchTo, stepRoom, openDm, closeRoom,
 } from './js/session.js';
-import { onServerMessage, onConnState } from './js/events.js';
+import { onServerMessage, onConnState, showTopic } from './js/events.js';
+import { notifyState, toggleNotifications } from './js/notify.js';
 
 const ROOMS_POLL_MS = 5000;
 const recall = { lines: [], at: -1 }; // lines sent, for ↑ / ↓ in the input
@@ -39,7 +41,38 @@ function runLine(line) {
     case 'join':
       joinRoom(cmd.room);
       return true;
+    case 'msg': {
+      if (!isValidNick(cmd.nick)) {
+        showError(`“${cmd.nick}” can't be a nick: nicks are 1–24 letters, digits, “-” or “_”.`);
+        return false;
+      }
+      if (sameNick(cmd.nick, state.me)) {
+        showError('That is you: write to someone else.');
+        return false;
+      }
+      if (cmd.text && !requireOnline()) return false;
+      const dm = openDm(cmd.nick);
+      switchTo(dm, { focus: true });
+      if (cmd.text) say(dm, cmd.text, false);
+      return true;
+    }
+    case 'topic': {
+      if (!room || room.dm) {
+        showError('Topics belong to rooms: switch to a room first.');
+        return false;
+      }
+      if (cmd.topic === null) {
+        if (room.topic !== undefined) showTopic(room);
+        else if (requireOnline()) send('topic', { room: room.name }, { room: room.name, show: true });
+        return true;
+      }
+      return setTopic(room.name, cmd.topic);
+    }
     case 'leave': {
+      if (!cmd.room && room?.dm) {
+        closeRoom(room);
+        return true;
+      }
       const name = cmd.room ? normalizeRoom(cmd.room) : room?.name;
       if (!name || !state.rooms.has(name)) {
         showError(name ? `You are not in #${name}.` : 'You are not in a room.');
@@ -49,7 +82,7 @@ function runLine(line) {
       return true;
     }
     case 'who': {
-      const name = cmd.room ? normalizeRoom(cmd.room) : room?.name;
+      const name = cmd.room ? normalizeRoom(cmd.room) : (room?.dm ? null : room?.name);
       if (!name) {
         showError('Which room? Type /who ROOM.');
         return false;
@@ -116,6 +149,7 @@ function onNickSubmit(event) {
 function onGlobalKey(event) {
   if (event.key === 'Escape') {
     if (!dom.nickForm.hidden) closeNickForm();
+    else if (!dom.topicForm.hidden) closeTopicForm();
     else closeDrawer(true);
   } else if (event.altKey && (event.key === 'ArrowUp' || event.key === 'ArrowDown')) {
     event.preventDefault();
@@ -133,7 +167,23 @@ function wire() {
     joinRoom(value);
     dom.joinInput.value = '';
   });
-  dom.leaveBtn.addEventListener('click', () => state.current && leaveRoom(state.current));
+  dom.leaveBtn.addEventListener('click', () => {
+    const room = currentRoom();
+    if (room?.dm) closeRoom(room);
+    else if (room) leaveRoom(room.name);
+  });
+  dom.topicBtn.addEventListener('click', () => (dom.topicForm.hidden ? openTopicForm() : closeTopicForm()));
+  dom.topicCancel.addEventListener('click', () => closeTopicForm());
+  dom.topicForm.addEventListener('submit', (event) => {
+    event.preventDefault();
+    const room = currentRoom();
+    if (!room || room.dm) return;
+    setTopic(room.name, dom.topicInput.value.trim());
+  });
+  dom.notifyBtn.addEventListener('click', async () => {
+    await toggleNotifications();
+    renderNotify();
+  });
   dom.nickBtn.addEventListener('click', () => (dom.nickForm.hidden ? openNickForm() : closeNickForm()));
   dom.nickCancel.addEventListener('click', () => closeNickForm());
   dom.nickForm.addEventListener('submit', onNickSubmit);
@@ -154,6 +204,7 @@ function wire() {
     const room = currentRoom();
     if (document.hidden || !room) return;
     room.unread = 0;
+    room.mentions = 0;
     renderRooms();
   });
   window.addEventListener('online', () => conn.retryNow());
@@ -165,7 +216,23 @@ function wire() {
   }, ROOMS_POLL_MS);
 }
 
+const NOTIFY_TEXT = {
+  unsupported: ['not available in this browser', null],
+  default: ['off', 'Turn on'],
+  denied: ['blocked in the browser’s site settings', null],
+  on: ['on, for mentions and direct messages while this tab is hidden', 'Turn off'],
+  off: ['off', 'Turn on'],
+};
+
+function renderNotify() {
+  const [text, button] = NOTIFY_TEXT[notifyState()];
+  dom.notifyState.textContent = text;
+  dom.notifyBtn.hidden = !button;
+  dom.notifyBtn.textContent = button ?? '';
+}
+
 wire();
+renderNotify();
 dom.hint.textContent = IDLE_HINT;
 renderConn();
 switchTo(null);
@@ -174,4 +241,4 @@ conn.start();
 if (window.matchMedia('(min-width: 761px)').matches) dom.input.focus();
 
 // For the browser tests and for curious people in devtools.
-window.chatgate = { state, conn };
+window.chatgate = { state, conn, conversations };

@@ -1,6 +1,6 @@
-// How the page looks: a small conversation across every transport, saved as
-// screenshots (desktop 1280x800, phone 390x844) in docs/screenshots/, and the
-// phone layout must not scroll sideways.
+// How the page looks: a small conversation across every transport, with a
+// topic, a mention and direct messages, saved as screenshots (desktop 1280x800,
+// phone 390x844) in docs/screenshots/; the phone layout must not scroll sideways.
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import dgram from 'node:dgram';
@@ -71,8 +71,11 @@ test('a conversation on desktop and phone, light and dark, with screenshots', as
   cleanups.push(() => sam.context().close());
   await setNick(sam, 'sam');
 
-  ada.send('morning! the nightly build is green again');
-  await waitMessage(lin, { text: 'morning! the nightly build is green again' });
+  ada.send('/topic Nightly builds, releases and the coffee rota');
+  await until('topic shown', async () => /coffee rota/.test(await lin.textContent('#room-topic')));
+  ada.send('morning lin! the nightly build is green again');
+  await waitMessage(lin, { text: 'morning lin! the nightly build is green again' });
+  assert.equal(await lin.locator('ol.log:not([hidden]) mark.mention').count(), 1);
   await type(lin, 'nice, was it the flaky UDP test?');
   await waitMessage(sam, { text: 'nice, was it the flaky UDP test?' });
   const grace = await udpSay(['/nick grace', 'yes: the idle timer fired too early. fixed now']);
@@ -127,5 +130,28 @@ test('a conversation on desktop and phone, light and dark, with screenshots', as
   // The phone layout still works: the message box and the send button are on screen.
   const box = await sam.locator('#composer button').boundingBox();
   assert.ok(box && box.x + box.width <= PHONE.width, JSON.stringify(box));
+
+  // Direct conversations: sam opens one from the people list in the phone panel,
+  // lin answers with /msg, ada writes to lin from the terminal.
+  await sam.emulateMedia({ colorScheme: 'light' });
+  await lin.emulateMedia({ colorScheme: 'light' });
+  await sam.click('#menu-btn');
+  await sam.click('#people .person-btn:has-text("lin")');
+  await sam.waitForSelector('#room-title:text-is("@lin")');
+  await sam.waitForSelector('#sidebar', { state: 'hidden' });
+  await type(sam, 'are you coming to the demo? the room is booked until 3');
+  await until('lin has it', async () => /1 unread/.test(await lin.textContent('#dms li[data-key="@sam"]')));
+  await type(lin, '/msg sam yes, in five minutes. bringing the laptop with the UDP fix');
+  await lin.waitForSelector('#room-title:text-is("@sam")');
+  await waitMessage(sam, { text: 'yes, in five minutes. bringing the laptop with the UDP fix' });
+  ada.send('/msg lin the patch is on the review board when you have a minute');
+  await until('ada dm unread', async () => /1 unread/.test(await lin.textContent('#dms li[data-key="@ada"]')));
+  await type(sam, 'great, I will save you a seat');
+  await waitMessage(lin, { text: 'great, I will save you a seat' });
+  await lin.fill('#composer-input', 'see you there');
+  await pause(200);
+  await lin.screenshot({ path: path.join(shots, 'desktop-dm.png') });
+  await noSidewaysScroll(sam);
+  await sam.screenshot({ path: path.join(shots, 'phone-dm.png') });
   assertClean(lin, sam);
 });

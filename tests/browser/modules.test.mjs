@@ -3,7 +3,8 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { parseInput } from '../../web/js/commands.js';
-import { RoomLog, normalizeRoom, isValidRoom, isValidNick } from '../../web/js/model.js';
+import { RoomLog, normalizeRoom, isValidRoom, isValidNick, splitMentions, dmKey, TRANSPORTS } from '../../web/js/model.js';
+import { HELP } from '../../web/js/commands.js';
 import { backoffDelay, socketUrl, BACKOFF_CAP_MS } from '../../web/js/connection.js';
 
 const msg = (id, ts, text = `m${id}`) => ({ id, ts, text, from: 'ada', via: 'tcp', room: 'lobby' });
@@ -22,6 +23,41 @@ test('input lines become messages or commands', () => {
   assert.equal(parseInput('/me').kind, 'error');
   assert.equal(parseInput('/nick').kind, 'error');
   assert.match(parseInput('/quux x').message, /Unknown command: \/quux/);
+});
+
+test('/msg, /topic and /part', () => {
+  assert.deepEqual(parseInput('/msg ada hi  there'), { kind: 'msg', nick: 'ada', text: 'hi  there' });
+  assert.deepEqual(parseInput('/MSG Ada'), { kind: 'msg', nick: 'Ada', text: '' });
+  assert.deepEqual(parseInput('/query bob ok'), { kind: 'msg', nick: 'bob', text: 'ok' });
+  assert.deepEqual(parseInput('/msg'), { kind: 'error', message: 'Usage: /msg NICK TEXT' });
+  assert.deepEqual(parseInput('/topic'), { kind: 'topic', topic: null });
+  assert.deepEqual(parseInput('/topic  Release on Friday '), { kind: 'topic', topic: 'Release on Friday' });
+  assert.deepEqual(parseInput('/part'), { kind: 'leave', room: null });
+  assert.deepEqual(parseInput('/part #dev'), { kind: 'leave', room: '#dev' });
+  // /help names every command the input takes.
+  const help = HELP.map(([form]) => form).join(' ');
+  for (const cmd of ['/nick', '/join', '/leave', '/part', '/msg', '/topic', '/me', '/who', '/rooms', '/help']) {
+    assert.ok(help.includes(cmd) || HELP.some(([, what]) => what.includes(cmd)), `${cmd} in /help`);
+  }
+});
+
+test('mentions: the own nick as a whole word, any case', () => {
+  const marked = (text, nick) => splitMentions(text, nick)?.filter((p) => p.mention).map((p) => p.text) ?? [];
+  assert.deepEqual(marked('hey ada, look', 'ada'), ['ada']);
+  assert.deepEqual(marked('ADA: Ada! (ada)', 'ada'), ['ADA', 'Ada', 'ada']);
+  assert.deepEqual(marked('adam and nada and ada_x and x-ada', 'ada'), []);
+  assert.deepEqual(marked('guest-1 and guest-12', 'guest-1'), ['guest-1']);
+  assert.deepEqual(marked('ping Guest-1.', 'guest-1'), ['Guest-1']);
+  assert.equal(splitMentions('nothing here', 'ada'), null);
+  assert.equal(splitMentions('ada', null), null);
+  const parts = splitMentions('hi ada bye', 'ada');
+  assert.equal(parts.map((p) => p.text).join(''), 'hi ada bye', 'the pieces rebuild the text');
+});
+
+test('direct conversations are keyed by nick, any case; irc is a transport', () => {
+  assert.equal(dmKey('Ada'), dmKey('ADA'));
+  assert.notEqual(dmKey('lobby'), 'lobby', 'never the same as a room name');
+  assert.ok(TRANSPORTS.includes('irc'));
 });
 
 test('room and nick names follow the SPEC', () => {

@@ -50,6 +50,7 @@ class ClientProcess:
         os.set_blocking(self.proc.stdout.fileno(), False)
         self.buf = b""
         self.lines = []
+        self.err = b""  # stderr read so far by wait_stderr
 
     def send(self, line):
         self.proc.stdin.write(line.encode() + b"\n")
@@ -83,6 +84,23 @@ class ClientProcess:
                 return line
         raise AssertionError(f"no output line matching {pred!r}; got {self.lines!r}")
 
+    def wait_stderr(self, text, timeout=TIMEOUT):
+        """Waits until stderr holds `text`; returns all of stderr so far."""
+        os.set_blocking(self.proc.stderr.fileno(), False)
+        deadline = time.monotonic() + timeout
+        while True:
+            try:
+                chunk = self.proc.stderr.read()
+            except BlockingIOError:
+                chunk = None
+            if chunk:
+                self.err += chunk
+            if text in self.err.decode(errors="replace"):
+                return self.err.decode(errors="replace")
+            if time.monotonic() > deadline or (self.proc.poll() is not None and not chunk):
+                raise AssertionError(f"stderr never said {text!r}; got {self.err.decode()!r}")
+            time.sleep(0.02)
+
     def finish(self, timeout=TIMEOUT):
         """Closes stdin; returns (exit status, stdout lines, stderr)."""
         self.proc.stdin.close()
@@ -91,7 +109,8 @@ class ClientProcess:
         if self.buf:
             self.lines.append(self.buf.decode())
             self.buf = b""
-        return status, self.lines, self.proc.stderr.read().decode()
+        rest = self.proc.stderr.read() or b""
+        return status, self.lines, (self.err + rest).decode()
 
     def kill(self):
         if self.proc.poll() is None:
@@ -117,3 +136,76 @@ def echo_tcp(server):
 
 def echo_udp(server):
     return ["--udp", f"127.0.0.1:{server.echo}"]
+
+
+class TcpProxy:
+    """Forwards 127.0.0.1:self.port to a server port; cut() drops every
+    connection through it (both sides), as a network failure would, while
+    the server keeps running."""
+
+    def __init__(self, target_port):
+        import socket
+        import threading
+        self.target = target_port
+        self.listener = socket.socket()
+        self.listener.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        self.listener.bind(("127.0.0.1", 0))
+        self.listener.listen(16)
+        self.port = self.listener.getsockname()[1]
+        self.lock = threading.Lock()
+        self.pairs = []
+        self.closed = False
+        threading.Thread(target=self._accept, daemon=True).start()
+
+    def _accept(self):
+        import socket
+        import threading
+        while not self.closed:
+            try:
+                client, _ = self.listener.accept()
+            except OSError:
+                return
+            try:
+                upstream = socket.create_connection(("127.0.0.1", self.target), timeout=5)
+            except OSError:
+                client.close()
+                continue
+            upstream.settimeout(None)
+            with self.lock:
+                self.pairs.append((client, upstream))
+            for a, b in ((client, upstream), (upstream, client)):
+                threading.Thread(target=self._pipe, args=(a, b), daemon=True).start()
+
+    @staticmethod
+    def _pipe(src, dst):
+        import socket
+        try:
+            while True:
+                data = src.recv(65536)
+                if not data:
+                    break
+                dst.sendall(data)
+        except OSError:
+            pass
+        for s in (src, dst):
+            try:
+                s.shutdown(socket.SHUT_RDWR)
+            except OSError:
+                pass
+
+    def cut(self):
+        import socket
+        with self.lock:
+            pairs, self.pairs = self.pairs, []
+        for pair in pairs:
+            for s in pair:
+                try:
+                    s.shutdown(socket.SHUT_RDWR)
+                except OSError:
+                    pass
+                s.close()
+
+    def close(self):
+        self.closed = True
+        self.listener.close()
+        self.cut()

@@ -83,3 +83,26 @@ def test_client_pacing_follows_rate(fast_server):
     got = messages_from(browser, "slowpoke")
     assert [m["text"] for m in got] == [f"p{i}" for i in range(8)]
     assert got[-1]["ts"] - got[0]["ts"] >= 1500
+
+
+@pytest.mark.parametrize("via", TRANSPORTS)
+def test_room_on_start_prints_nothing_of_the_default_room(server, via):
+    """Piped into with --room ops, no lobby history before #ops."""
+    chatter = server.ws()
+    chatter.rename("chatter")
+    for i in range(16):
+        chatter.say(f"lobby line {i}")
+    chatter.sync()
+    ops = server.ws()
+    ops.join("ops")
+    ops.say("ops line", room="ops")
+    ops.sync()
+    result = run_client("chat", *TRANSPORTS[via](server), "--nick", "bot", "--room", "ops", input="hi\n")
+    assert result.returncode == 0, result.stderr
+    out = result.stdout.decode().splitlines()
+    assert not [l for l in out if "lobby line" in l or l.startswith("[lobby]")], out
+    assert out[0].startswith("* welcome ")
+    assert "* bot joined #ops" in out, out
+    # The room asked for does show its history.
+    assert [l for l in out if l.startswith("[ops]") and "ops line" in l], out
+    assert ops.expect("message", **{"from": "bot"})["text"] == "hi"

@@ -123,9 +123,9 @@ def test_incoming_message_does_not_break_the_line_being_typed(server, terminal):
     lines = tty.wait_screen(last_line("#lobby> "), "a fresh prompt")
     assert lines[-2] == "#lobby> hello world"  # the sent line stays on screen
 
-    # Line editing: backspace over whole UTF-8 characters, arrows ignored.
+    # Line editing: backspace over whole UTF-8 characters, left/right ignored.
     tty.type("fix: tpyé✓")
-    tty.keys("BSpace", "BSpace", "BSpace", "BSpace", "Left", "Up")
+    tty.keys("BSpace", "BSpace", "BSpace", "BSpace", "Left", "Right")
     tty.type("ypo ✓")
     tty.keys("Enter")
     assert browser.expect("message", **{"from": "typist"})["text"] == "fix: typo ✓"
@@ -187,8 +187,16 @@ def test_two_terminals_and_a_browser(server, terminal):
     browser.rename("browser")
     over_tcp = terminal("chat", "--tcp", f"127.0.0.1:{server.tcp}", "--nick", "ann")
     over_udp = terminal("chat", "--udp", f"127.0.0.1:{server.udp}", "--nick", "bob")
-    for nick in ("ann", "bob"):
-        browser.expect("nick", nick=nick)
+    # The two terminals start side by side: their renames reach the browser
+    # in either order (expecting ann's first threw bob's away when bob won).
+    renamed = set()
+
+    def both_renamed(event):
+        if event["type"] == "nick":
+            renamed.add(event["nick"])
+        return {"ann", "bob"} <= renamed
+
+    browser.recv_until(both_renamed)
     over_tcp.wait_screen(last_line("#lobby> "), "ann's prompt")
     over_udp.wait_screen(last_line("#lobby> "), "bob's prompt")
 
@@ -214,3 +222,59 @@ def test_two_terminals_and_a_browser(server, terminal):
         tty.keys("Enter")
         assert tty.wait_exit() == 0
         assert tty.settings_restored()
+
+
+def test_up_and_down_recall_sent_lines(server, terminal):
+    browser = server.ws()
+    browser.rename("browser")
+    tty = terminal("chat", "--tcp", f"127.0.0.1:{server.tcp}", "--nick", "historian")
+    browser.expect("nick", nick="historian")
+    tty.wait_screen(last_line("#lobby> "), "the prompt")
+    for text in ("first line", "second line"):
+        tty.type(text)
+        tty.keys("Enter")
+        assert browser.expect("message", **{"from": "historian"})["text"] == text
+    tty.type("draft")
+    tty.keys("Up")
+    tty.wait_screen(last_line("#lobby> second line"), "the last line sent")
+    tty.keys("Up")
+    tty.wait_screen(last_line("#lobby> first line"), "the line before")
+    tty.keys("Up")  # nothing older: stays
+    tty.keys("Down")
+    tty.wait_screen(last_line("#lobby> second line"), "down again")
+    tty.keys("Down")
+    tty.wait_screen(last_line("#lobby> draft"), "the line being typed, kept")
+    tty.keys("Up", "Up")
+    tty.wait_screen(last_line("#lobby> first line"), "the first line again")
+    tty.type(" again")
+    tty.keys("Enter")
+    assert browser.expect("message", **{"from": "historian"})["text"] == "first line again"
+    tty.keys("C-d")
+    assert tty.wait_exit() == 0
+    assert tty.settings_restored()
+
+
+def test_terminal_reconnects_by_itself(chatgate, terminal):
+    import signal
+    first = chatgate()
+    tty = terminal("chat", "--ws", f"ws://127.0.0.1:{first.http}/ws", "--nick", "comeback",
+                   "--room", "ops")
+    tty.wait_screen(last_line("#ops> "), "the prompt in #ops")
+    tty.type("half typed")
+    assert first.stop(signal.SIGTERM)[0] == 0
+    second = chatgate("--http-port", str(first.http), "--tcp-port", str(first.tcp),
+                      "--udp-port", str(first.udp), "--echo-port", str(first.echo))
+    lines = tty.wait_screen(
+        lambda l: f"* reconnected to ws://127.0.0.1:{first.http}/ws as comeback in #ops" in l,
+        "the reconnect notice")
+    assert any(l.startswith("* connection lost (the server is shutting down") for l in lines), lines
+    # What was being typed survived, and goes to #ops on the new server.
+    tty.wait_screen(last_line("#ops> half typed"), "the input line, intact")
+    browser = second.ws()
+    browser.join("ops")
+    tty.keys("Enter")
+    msg = browser.expect("message", **{"from": "comeback"})
+    assert (msg["room"], msg["text"]) == ("ops", "half typed")
+    tty.keys("C-d")
+    assert tty.wait_exit() == 0
+    assert tty.settings_restored()

@@ -121,3 +121,11 @@ def test_server_full(chatgate):
         assert result.returncode == 1
         assert "full" in result.stderr.decode(), result.stderr
     first.close()
+
+
+@pytest.mark.parametrize("word", ["chta", "caht", "ecoh"])
+def test_unknown_subcommand_is_named(word):
+    result = run_client(word, "--nick", "x")
+    assert result.returncode == 2
+    err = result.stderr.decode()
+    assert f'unknown command "{word}"' in err and "chat or echo" in err, err

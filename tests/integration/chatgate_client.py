@@ -25,6 +25,10 @@ WELCOME_RE = re.compile(
     r"/help lists commands$"
 )
 
+# SPEC 9: right after the welcome, a UDP peer learns how to validate.
+OK_PROMPT_RE = re.compile(r"^\* send /ok (?P<code>\S+) to receive everything$")
+OK_CONFIRMED = "* validated, you receive everything now"
+
 _refs = itertools.count(1)
 
 
@@ -189,6 +193,8 @@ class UdpClient(TextLines):
         self.timeout = timeout
         self.lines = []
         self.nick = None
+        self.code = None
+        self.last_error_at = 0.0  # `! ` replies come at most once a second (SPEC 9)
 
     @property
     def address(self):
@@ -211,20 +217,41 @@ class UdpClient(TextLines):
             if parts and parts[-1] == "":
                 parts.pop()
             self.lines.extend(parts)
-        return self.lines.pop(0)
+        line = self.lines.pop(0)
+        if line.startswith("! "):
+            self.last_error_at = time.monotonic()
+        return line
 
-    def hello(self, text="/who"):
-        """First datagram: the server answers with a welcome.
+    def hello(self, text=""):
+        """First datagram: the server answers with a welcome, then the
+        `* send /ok CODE ...` line (the code is kept for validate()).
 
-        Whatever else the first datagram caused is read and dropped.
+        The default empty datagram causes nothing else; with other text,
+        whatever else it caused is read and dropped.
         """
         self.send(text)
         welcome = self.expect(lambda l: l.startswith("* welcome "))
         m = WELCOME_RE.match(welcome)
         assert m, f"unexpected welcome line: {welcome!r}"
         self.nick = m["nick"]
-        self.sync()
+        self.code = OK_PROMPT_RE.match(self.read_line())["code"]
+        if text:
+            self.sync()
         return welcome
+
+    def validate(self):
+        """`/ok CODE`: full service from now on (the room's history follows)."""
+        self.send(f"/ok {self.code}")
+        self.expect(OK_CONFIRMED)
+
+    def sync(self, timeout=None):
+        # The marker's answer is an error, and a UDP peer gets at most one
+        # a second: leave room after the last one.
+        wait = self.last_error_at + 1.1 - time.monotonic()
+        if wait > 0:
+            time.sleep(wait)
+        self.last_error_at = time.monotonic()
+        return super().sync(timeout)
 
     def close(self):
         self.sock.close()

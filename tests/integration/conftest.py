@@ -175,3 +175,26 @@ def server(chatgate):
 def fast_server(chatgate):
     """A server whose rate limit never gets in the way."""
     return chatgate(*FAST)
+
+
+@pytest.fixture
+def redis_server(tmp_path):
+    """Factory: redis_server(password=None, extra=()) -> a started RedisServer
+    on a free loopback port (tests/integration/redis_server.py: stop, kill,
+    pause (SIGSTOP), resume (SIGCONT), restart on the same port, command).
+    Skips the test when redis-server is not installed; killed at teardown."""
+    import redis_server as rs
+
+    binary = rs.find_binary()
+    if not binary:
+        pytest.skip("redis-server not installed (apt-get install redis-server)")
+    started = []
+
+    def start(password=None, extra=()):
+        server = rs.RedisServer(tmp_path / f"redis{len(started)}", binary, password, extra)
+        started.append(server)
+        return server
+
+    yield start
+    for server in started:
+        server.kill()

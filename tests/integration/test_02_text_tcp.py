@@ -310,3 +310,30 @@ def test_json_say_with_newline_arrives_as_one_line(server):
     assert not [l for l in a.sync() if "forged" in l]
     echoed = ws.expect("message")
     assert "\n" not in echoed["text"] and "\r" not in echoed["text"]
+
+
+def test_guest_numbers_are_reused_lowest_first(server):
+    # Guest numbers stay as small as the crowd: the lowest free one is given.
+    a, b, c = server.text(), server.text(), server.ws()
+    assert (a.nick, b.nick, c.nick) == ("guest-1", "guest-2", "guest-3")
+    a.close()
+    c.expect("left", nick="guest-1")
+    b.close()
+    c.expect("left", nick="guest-2")
+    assert server.text().nick == "guest-1"
+    assert server.ws().nick == "guest-2"
+    assert server.text().nick == "guest-4"
+
+
+def test_a_guest_name_taken_by_hand_is_not_given_twice(server):
+    a = server.text()
+    assert a.nick == "guest-1"
+    b = server.text()
+    assert b.nick == "guest-2"
+    a.close()
+    b.expect("* guest-1 left #lobby")
+    b.send("/nick GUEST-1")
+    b.expect("* guest-2 is now known as GUEST-1")
+    # guest-1 is taken (case-insensitively), guest-2 was freed by the rename.
+    assert server.text().nick == "guest-2"
+    assert server.text().nick == "guest-3"

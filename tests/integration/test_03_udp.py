@@ -3,6 +3,8 @@
 import re
 import time
 
+import pytest
+
 import chatgate_client as cc
 
 
@@ -22,6 +24,10 @@ def test_others_are_told_a_udp_peer_joined(server):
     a = server.text()
     u = server.udp_client()
     u.hello()
+    # SPEC 9: announced once it has validated with /ok, not before.
+    with pytest.raises(cc.ReadTimeout):
+        a.read_line(timeout=0.5)
+    u.validate()
     assert a.read_line() == f"* {u.nick} joined #lobby"
 
 
@@ -66,6 +72,7 @@ def test_udp_join_room(server):
     ws.join("dgram")
     u = server.udp_client()
     u.hello()
+    u.validate()
     u.send("/join dgram")
     assert ws.expect("joined", room="dgram")["nick"] == u.nick
     u.send("in dgram")
@@ -76,6 +83,7 @@ def test_quit_forgets_the_peer(server):
     a = server.text()
     u = server.udp_client()
     u.hello()
+    u.validate()
     first_nick = u.nick
     a.expect(f"* {first_nick} joined #lobby")
     u.send("/quit")
@@ -92,6 +100,7 @@ def test_idle_peer_is_forgotten(chatgate):
     ws = server.ws()
     u = server.udp_client()
     u.hello()
+    u.validate()
     assert ws.expect("joined")["nick"] == u.nick
     left = ws.expect("left", timeout=15)
     assert left["nick"] == u.nick and left["via"] == "udp"
@@ -122,14 +131,18 @@ def test_invalid_utf8_over_udp_is_repaired(server):
     assert re.fullmatch("bad \ufffd+ byte", text), repr(text)
 
 
-def test_udp_peers_count_for_max_clients(chatgate):
+def test_validated_udp_peers_count_for_max_clients(chatgate):
+    # SPEC 9: a peer counts once it has validated with /ok; before, it is
+    # outside --max-clients (test_15_udp_abuse covers --max-udp-peers).
     server = chatgate("--max-clients", "2")
     a = server.text()
     u1 = server.udp_client()
     u1.hello()
+    u1.validate()
     u2 = server.udp_client()
-    u2.send("let me in")
-    assert u2.read_line() == "! server full"
+    u2.hello()
+    u2.send(f"/ok {u2.code}")
+    assert u2.expect(re.compile(r"^!")) == "! server full"
     b = cc.TextClient(server.tcp, read_welcome=False)
     assert b.read_line() == "! server full"
     assert b.wait_closed()

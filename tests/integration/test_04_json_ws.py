@@ -168,7 +168,7 @@ def test_rooms(server):
     assert answer["type"] == "rooms"
     # Rooms with nobody in them (such as echo) may be listed too.
     assert sorted((r for r in answer["rooms"] if r["members"]), key=lambda r: r["room"]) == [
-        {"room": "games", "members": 1}, {"room": "lobby", "members": 3}]
+        {"room": "games", "members": 1, "topic": ""}, {"room": "lobby", "members": 3, "topic": ""}]
 
 
 def test_who(server):

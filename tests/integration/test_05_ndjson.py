@@ -52,7 +52,7 @@ def test_json_command_switches_to_ndjson(server):
     c = server.ndjson(mode="/json")
     assert c.switch_replies[-1]["type"] == "rooms"
     lobby = [r for r in c.switch_replies[-1]["rooms"] if r["room"] == "lobby"]
-    assert lobby == [{"room": "lobby", "members": 1}]
+    assert lobby == [{"room": "lobby", "members": 1, "topic": ""}]
 
 
 def test_json_command_then_every_line_is_json(server):

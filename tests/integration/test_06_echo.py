@@ -174,3 +174,46 @@ def test_echo_clients_are_not_chat_clients(server):
     with pytest.raises(socket.timeout):
         s.recv(100)
     s.close()
+
+
+def test_each_line_of_a_chunk_is_its_own_message(server):
+    # SPEC 9: `printf 'ping\nhello\n' | nc HOST 7007` shows two messages.
+    ws = server.ws()
+    ws.join("echo")
+    out = subprocess.run(["nc", "-q", "2", "127.0.0.1", str(server.echo)], input=b"ping\nhello\n",
+                         capture_output=True, timeout=20).stdout
+    assert out == b"ping\nhello\n"
+    assert [ws.expect("message", room="echo")["text"] for _ in range(2)] == ["ping", "hello"]
+    u = cc.UdpClient(server.echo)
+    u.send(b"one\r\ntwo\n\nthree")
+    assert u.read_datagram() == b"one\r\ntwo\n\nthree"
+    assert [ws.expect("message", room="echo")["text"] for _ in range(3)] == ["one", "two", "three"]
+    u.close()
+
+
+def test_echo_connections_have_their_own_cap_and_never_fill_the_chat(chatgate):
+    # Decision (docs/protocol.md, Echo): TCP echo connections do not count
+    # toward --max-clients; they have a cap of their own of the same number.
+    server = chatgate("--max-clients", "2")
+    echoes = []
+    for i in range(2):
+        e = socket.create_connection(("127.0.0.1", server.echo), timeout=10)
+        e.sendall(b"ping%d" % i)
+        assert e.recv(16) == b"ping%d" % i
+        echoes.append(e)
+    # Echo is full: the next echo connection is closed without a word.
+    extra = socket.create_connection(("127.0.0.1", server.echo), timeout=10)
+    try:
+        extra.sendall(b"hello?")
+        assert extra.recv(16) == b""
+    except ConnectionResetError:
+        pass
+    extra.close()
+    # Chat is not: two chat clients still get in, the third is refused.
+    a, ws = server.text(), server.ws()
+    assert a.room == "lobby" and ws.welcome["rooms"] == ["lobby"]
+    refused = cc.TextClient(server.tcp, read_welcome=False)
+    assert refused.read_line() == "! server full"
+    refused.close()
+    for e in echoes:
+        e.close()

@@ -199,3 +199,48 @@ def test_pings_count_toward_the_queue_of_a_client_that_never_reads(chatgate):
     assert metrics.get('chatgate_clients_dropped_total{reason="slow_consumer"}', 0) == 1, metrics
     other.send_frame(0x1, say("still served", ref="o"))
     assert other.read_json("message")["text"] == "still served"
+
+
+def handshake(port, version_line):
+    """Sends a WebSocket upgrade request; returns the status line and headers."""
+    sock = socket.create_connection(("127.0.0.1", port), timeout=TIMEOUT)
+    key = base64.b64encode(os.urandom(16)).decode()
+    sock.sendall(
+        f"GET /ws HTTP/1.1\r\nHost: 127.0.0.1:{port}\r\nUpgrade: websocket\r\n"
+        f"Connection: Upgrade\r\nSec-WebSocket-Key: {key}\r\n{version_line}\r\n".encode())
+    data = b""
+    while b"\r\n\r\n" not in data:
+        chunk = sock.recv(4096)
+        if not chunk:
+            break
+        data += chunk
+    sock.close()
+    head = data.split(b"\r\n\r\n", 1)[0].decode("latin-1").split("\r\n")
+    headers = {}
+    for line in head[1:]:
+        name, _, value = line.partition(":")
+        headers[name.strip().lower()] = value.strip()
+    return head[0], headers
+
+
+def test_a_handshake_without_a_version_is_refused_with_426(server):
+    # RFC 6455 4.2.2: a version the server does not speak gets an error status
+    # and the versions it does speak; not 500, and no waiting for hybi00 bytes.
+    status, headers = handshake(server.http, "")
+    assert status.startswith("HTTP/1.1 426"), status
+    assert headers.get("sec-websocket-version") == "13", headers
+
+
+def test_a_handshake_with_an_unknown_version_gets_a_4xx(server):
+    status, _ = handshake(server.http, "Sec-WebSocket-Version: 99\r\n")
+    assert status.split()[1].startswith("4"), status
+    status, _ = handshake(server.http, "Sec-WebSocket-Version: x\r\n")
+    assert status.split()[1].startswith("4"), status
+
+
+def test_a_handshake_with_version_13_still_opens(server):
+    status, _ = handshake(server.http, "Sec-WebSocket-Version: 13\r\n")
+    assert status.startswith("HTTP/1.1 101"), status
+    ws = RawWs(server.http)
+    ws.sock.close()
+    assert server.get("/healthz")[0] == 200

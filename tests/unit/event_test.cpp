@@ -33,14 +33,15 @@ TEST(Event, RefIsAddedToDirectAnswers) {
   EXPECT_EQ(encode_text(ev::error{error_code::rate_limited, "slow down"}), "! slow down\n");
 }
 
-TEST(Event, HistoryReusesMessageEncodings) {
-  ev::history h{"lobby", {sample(), sample(true)}};
+TEST(Event, HistoryEncodesLikeLiveMessages) {
+  ev::history h{"lobby", {sample()->msg, sample(true)->msg}};
   const json j = json::parse(encode_json(h, 5));
   EXPECT_EQ(j["type"], "history");
   EXPECT_EQ(j["ref"], 5);
   ASSERT_EQ(j["messages"].size(), 2u);
   EXPECT_EQ(j["messages"][1]["me"], true);
   EXPECT_EQ(encode_text(h), sample()->text + sample(true)->text);
+  EXPECT_EQ(j["messages"][0], json::parse(sample()->json));
   EXPECT_EQ(json::parse(encode_json(ev::history{"x", {}}))["messages"], json::array());
 }
 
@@ -60,11 +61,54 @@ TEST(Event, JsonShapesOfTheSpec) {
             json::parse(std::string(R"({"type":"welcome","nick":"g","rooms":["lobby"],"server":")") +
                         server_name + "\"}"));
   EXPECT_EQ(json::parse(encode_json(ev::rooms{{{"dev", 2}}})),
-            json::parse(R"({"type":"rooms","rooms":[{"room":"dev","members":2}]})"));
+            json::parse(R"({"type":"rooms","rooms":[{"room":"dev","members":2,"topic":""}]})"));
+  EXPECT_EQ(json::parse(encode_json(ev::rooms{{{"dev", 2, "about dev"}}})),
+            json::parse(R"({"type":"rooms","rooms":[{"room":"dev","members":2,"topic":"about dev"}]})"));
   EXPECT_EQ(json::parse(encode_json(ev::who{"dev", {{"bob", via::echo}}})),
             json::parse(R"({"type":"who","room":"dev","members":[{"nick":"bob","via":"echo"}]})"));
   EXPECT_EQ(json::parse(encode_json(ev::nick{"a", "b"})), json::parse(R"({"type":"nick","old":"a","nick":"b"})"));
   EXPECT_EQ(encode_json(ev::notice{{"text only"}}), "");
+}
+
+message_ptr direct(bool me = false) {
+  chat_message m{"", "alice", via::udp, "psst", 0, 1700000000123, me, "Bob"};
+  return std::make_shared<const sealed_message>(std::move(m));
+}
+
+TEST(Event, DirectMessageHasToAndNoRoomOrId) {
+  const auto m = direct();
+  EXPECT_EQ(m->text, "*alice* psst\n");
+  EXPECT_EQ(m->json, R"({"type":"message","to":"Bob","from":"alice","via":"udp","text":"psst","ts":1700000000123})"
+                     "\n");
+}
+
+TEST(Event, DirectActionKeepsTheMarker) {
+  const auto m = direct(true);
+  EXPECT_EQ(m->text, "*alice* * alice psst\n");
+  EXPECT_EQ(json::parse(m->json)["me"], true);
+  EXPECT_FALSE(json::parse(m->json).contains("room"));
+}
+
+TEST(Event, DirectMessageWithRef) {
+  const json j = json::parse(encode_json(ev::message{direct()}, "r9"));
+  EXPECT_EQ(j["ref"], "r9");
+  EXPECT_EQ(j["to"], "Bob");
+}
+
+TEST(Event, TopicInBothFormats) {
+  const ev::topic t{"dev", "Release on Friday", "alice", 1700000000123};
+  EXPECT_EQ(encode_text(t), "* topic of #dev: Release on Friday (set by alice)\n");
+  EXPECT_EQ(encode_json(t),
+            R"({"type":"topic","room":"dev","topic":"Release on Friday","by":"alice","ts":1700000000123})"
+            "\n");
+  EXPECT_EQ(json::parse(encode_json(t, 4))["ref"], 4);
+}
+
+TEST(Event, NoTopicAndClearedTopic) {
+  EXPECT_EQ(encode_text(ev::topic{"dev", "", "", 0}), "* no topic in #dev\n");
+  EXPECT_EQ(encode_text(ev::topic{"dev", "", "bob", 5}), "* topic of #dev cleared by bob\n");
+  EXPECT_EQ(json::parse(encode_json(ev::topic{"dev", "", "", 0})),
+            json::parse(R"({"type":"topic","room":"dev","topic":"","by":"","ts":0})"));
 }
 
 }  // namespace

@@ -48,6 +48,35 @@ TEST(TextCommand, MissingArgumentIsAUsageError) {
   EXPECT_EQ(body_as<req::invalid>(parse_text_line("/me")).message, "usage: /me TEXT");
 }
 
+TEST(TextCommand, MsgIsADirectMessage) {
+  const auto r = parse_text_line("/msg bob  hello   there ");
+  const auto& say = body_as<req::say>(r);
+  EXPECT_EQ(say.to, "bob");
+  EXPECT_EQ(say.text, " hello   there ");  // as typed after the nick's one space
+  EXPECT_FALSE(say.me);
+  EXPECT_EQ(body_as<req::say>(parse_text_line("/MSG   Bob\thi")).to, "Bob");
+  EXPECT_EQ(body_as<req::say>(parse_text_line("/msg Bob\thi")).text, "hi");
+  EXPECT_EQ(body_as<req::say>(parse_text_line("plain")).to, "");
+  for (const char* bad : {"/msg", "/msg ", "/msg bob", "/msg bob ", "/msg bob  \t "})
+    EXPECT_EQ(body_as<req::invalid>(parse_text_line(bad)).message, "usage: /msg NICK TEXT") << bad;
+}
+
+TEST(TextCommand, Topic) {
+  const auto ask = parse_text_line("/topic");
+  EXPECT_FALSE(body_as<req::topic>(ask).topic.has_value());
+  EXPECT_EQ(body_as<req::topic>(ask).room, "");
+  EXPECT_FALSE(body_as<req::topic>(parse_text_line("/topic   ")).topic.has_value());
+  EXPECT_EQ(body_as<req::topic>(parse_text_line("/TOPIC  Release on Friday ")).topic,
+            std::optional<std::string>("Release on Friday"));
+}
+
+TEST(TextCommand, LeaveAndPart) {
+  EXPECT_EQ(body_as<req::leave>(parse_text_line("/leave")).room, "");
+  EXPECT_EQ(body_as<req::leave>(parse_text_line("/part")).room, "");
+  EXPECT_EQ(body_as<req::leave>(parse_text_line("/PART #dev")).room, "#dev");
+  EXPECT_EQ(body_as<req::leave>(parse_text_line("/leave dev ")).room, "dev");
+}
+
 TEST(TextCommand, UnknownCommand) {
   const auto r = parse_text_line("/frobnicate now");
   const auto& bad = body_as<req::invalid>(r);
@@ -58,7 +87,8 @@ TEST(TextCommand, UnknownCommand) {
 TEST(TextCommand, HelpListsEveryCommand) {
   std::string all;
   for (const char* const* l = help_lines(); *l; ++l) all += *l;
-  for (const char* cmd : {"/nick", "/join", "/rooms", "/who", "/me", "/help", "/json", "/quit"})
+  for (const char* cmd : {"/nick", "/join", "/rooms", "/who", "/me", "/help", "/json", "/quit",
+                          "/leave", "/part", "/msg NICK TEXT", "/topic", "/topic TEXT"})
     EXPECT_NE(all.find(cmd), std::string::npos) << cmd;
 }
 

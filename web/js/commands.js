@@ -4,7 +4,9 @@
 export const HELP = [
   ['/nick NAME', 'change your nick'],
   ['/join ROOM', 'join a room, or switch to it'],
-  ['/leave [ROOM]', 'leave this room (or ROOM)'],
+  ['/leave [ROOM]', 'leave this room (or ROOM); in a direct conversation, close it (also /part)'],
+  ['/msg NICK TEXT', 'write to one person only (/msg NICK opens the conversation)'],
+  ['/topic [TEXT]', 'show this room’s topic, or set it to TEXT'],
   ['/me TEXT', 'send an action, like “* you wave”'],
   ['/who [ROOM]', 'list who is in this room'],
   ['/rooms', 'list every room and its size'],
@@ -35,6 +37,15 @@ export function parseInput(line) {
       return { kind: 'leave', room: firstWord || null };
     case 'who':
       return { kind: 'who', room: firstWord || null };
+    case 'msg':
+    case 'query': {
+      const dm = /^(\S+)(?:\s(.*))?$/s.exec(rest);
+      if (!dm) return usage('/msg NICK TEXT');
+      const said = dm[2] ?? '';
+      return { kind: 'msg', nick: dm[1], text: said.trim() ? said : '' };
+    }
+    case 'topic':
+      return { kind: 'topic', topic: rest || null };
     case 'rooms':
     case 'list':
       return { kind: 'rooms' };

@@ -1,16 +1,17 @@
 // What the server tells the page (SPEC section 4): one handler per event
 // type, errors turned into readable text, and what a lost connection means.
 
-import { messageKey, normalizeRoom, isValidRoom } from './model.js';
-import { state, store, conn, currentRoom } from './state.js';
+import { messageKey, normalizeRoom, isValidRoom, splitMentions, dmKey } from './model.js';
+import { state, store, conn, currentRoom, conversation, conversations } from './state.js';
 import { markFailed } from './ui.js';
+import { notify } from './notify.js';
 import {
   dom, place, unplace, addNotice, showError, flashHint,
-  renderConn, renderNick, renderRooms, renderPeople, closeNickForm, showNickError,
+  renderConn, renderNick, renderRooms, renderPeople, renderTopic, closeNickForm, closeTopicForm, showNickError,
 } from './view.js';
 import {
   send, takePending, whoAsked, requestWho, requestRooms, requestNick, refreshRooms, refreshWho,
-  rejoin, resync, openRoom, closeRoom, switchTo,
+  rejoin, resync, openRoom, openDm, renameDm, closeRoom, switchTo,
 } from './session.js';
 
 const NICK_RETRY_MS = 3000;
@@ -19,6 +20,13 @@ const NICK_RETRIES = 3;
 function validMessage(m) {
   return Boolean(m) && typeof m === 'object' && typeof m.from === 'string'
     && typeof m.text === 'string' && Number.isFinite(m.id) && Number.isFinite(m.ts);
+}
+
+// A direct message has `to` and no `room`; the server numbers room messages
+// only, so its id is not needed.
+function validDirect(m) {
+  return typeof m.from === 'string' && m.from !== '' && typeof m.to === 'string' && m.to !== ''
+    && typeof m.text === 'string' && Number.isFinite(m.ts);
 }
 
 // ---- server events -------------------------------------------------------
@@ -32,6 +40,7 @@ const handlers = {
   nick: onNick,
   rooms: onRooms,
   who: onWho,
+  topic: onTopic,
   error: onError,
   bye: (m) => addNotice(currentRoom(), [`The server says goodbye: ${m.message ?? ''}`], { tone: 'warn' }),
 };
@@ -63,10 +72,10 @@ function onWelcome(w) {
     requestNick(state.wantedNick, { auto: true });
   }
   state.everWelcomed = true;
-  if (wasReconnect) for (const room of state.rooms.values()) addNotice(room, ['Reconnected.'], { tone: 'ok' });
+  if (wasReconnect) for (const room of conversations()) addNotice(room, ['Reconnected.'], { tone: 'ok' });
 
-  const target = state.rooms.get(state.current) ?? state.rooms.get(store.get('room', null))
-    ?? [...state.rooms.values()][0] ?? null;
+  const target = conversation(state.current) ?? state.rooms.get(store.get('room', null))
+    ?? conversations()[0] ?? null;
   switchTo(target);
   renderNick();
   renderConn();
@@ -83,8 +92,23 @@ function settleOwn(room, m, meta) {
   if (entry) unplace(room, entry);
 }
 
+// A message that names us, from someone else, while the tab is hidden: a
+// desktop notification (if allowed); a click on it brings the conversation up.
+function raiseAlert(room, m, mention) {
+  if (!mention && !room.dm) return;
+  const where = room.dm ? `${m.from} (direct message)` : `${m.from} in #${room.name}`;
+  notify(where, m.me ? `* ${m.from} ${m.text}` : m.text, room.key, () => {
+    const again = conversation(room.key);
+    if (again) switchTo(again, { focus: true });
+  });
+}
+
 function onMessage(m) {
   const meta = takePending(m.ref);
+  if (m && typeof m === 'object' && m.room === undefined && m.to !== undefined) {
+    onDirect(m, meta);
+    return;
+  }
   if (!validMessage(m)) return;
   const room = state.rooms.get(normalizeRoom(m.room));
   if (!room) return;
@@ -93,9 +117,29 @@ function onMessage(m) {
   if (mine) settleOwn(room, m, meta);
   const result = room.log.addMessage(m, { live: true });
   if (!result) return;
-  place(room, result, { live: true, mine });
+  const mention = !mine && splitMentions(m.text, state.me) !== null;
+  place(room, result, { live: true, mine, mention });
+  if (mention) raiseAlert(room, m, true);
   if (result.resync === 'reset') resync(room);
   else if (result.resync === 'gap') resync(room, result.before);
+}
+
+// A direct message: to us from someone, or our own copy (the acknowledgement).
+function onDirect(m, meta) {
+  if (!validDirect(m)) return;
+  const mine = m.from === state.me;
+  const peer = mine ? m.to : m.from;
+  const dm = (mine && meta?.room ? conversation(meta.room) : null) ?? openDm(peer);
+  if (dm.name !== peer && dmKey(peer) === dm.key) dm.name = peer; // the server's spelling
+  if (!mine) dm.via = typeof m.via === 'string' ? m.via : dm.via;
+  state.clockSkew = Date.now() - m.ts;
+  if (mine) settleOwn(dm, m, meta);
+  const result = dm.log.addMessage({ ...m, id: dm.seq++ });
+  const mention = !mine && splitMentions(m.text, state.me) !== null;
+  place(dm, result, { live: true, mine, mention });
+  if (!mine) raiseAlert(dm, m, mention);
+  renderRooms();
+  if (dm.key === state.current) renderPeople();
 }
 
 function onHistory(h) {
@@ -103,6 +147,13 @@ function onHistory(h) {
   const room = state.rooms.get(normalizeRoom(h.room));
   if (!room) return;
   room.joined = true;
+  // The server sends a room's topic just before the history of a join, and
+  // nothing when there is none: no topic first means none (maybe cleared while away).
+  if (!room.topicFresh) {
+    room.topic = { topic: '', by: '', ts: 0 };
+    if (room.key === state.current) renderTopic();
+  }
+  room.topicFresh = false;
   const messages = (Array.isArray(h.messages) ? h.messages : []).filter(validMessage);
   for (const m of messages) {
     if (m.from === state.me) settleOwn(room, m, null);
@@ -165,7 +216,7 @@ function onNick(n) {
     state.wantedNick = n.nick;
     state.nickRetries = 0;
     store.set('nick', n.nick);
-    for (const room of state.rooms.values()) {
+    for (const room of conversations()) {
       renameMember(room, n.old, n.nick);
       addNotice(room, ['You are now known as ', { nick: n.nick }, '.']);
     }
@@ -178,6 +229,12 @@ function onNick(n) {
     return;
   }
   let shown = false;
+  const dm = renameDm(n.old, n.nick);
+  if (dm) {
+    addNotice(dm, [{ nick: n.old }, ' is now known as ', { nick: n.nick }, '.']);
+    renderRooms();
+    shown = true;
+  }
   for (const room of state.rooms.values()) {
     if (room.members?.some((p) => p.nick === n.old)) {
       renameMember(room, n.old, n.nick);
@@ -193,7 +250,7 @@ function onRooms(r) {
   const meta = takePending(r.ref);
   state.serverRooms = (Array.isArray(r.rooms) ? r.rooms : [])
     .filter((x) => x && typeof x.room === 'string')
-    .map((x) => ({ room: x.room, members: Number(x.members) || 0 }))
+    .map((x) => ({ room: x.room, members: Number(x.members) || 0, topic: typeof x.topic === 'string' ? x.topic : '' }))
     .sort((a, b) => a.room.localeCompare(b.room));
   renderRooms();
   if (meta?.user) {
@@ -222,6 +279,44 @@ function onWho(w) {
   }
 }
 
+// Sent after every join and on every change. The first one after opening a
+// room only fills the line under its name; a change is also told in the log.
+function onTopic(t) {
+  // After a join the topic carries the join's ref: leave that to the history.
+  let meta = state.pending.get(t.ref) ?? null;
+  if (meta?.type === 'topic') state.pending.delete(t.ref);
+  else meta = null;
+  const name = normalizeRoom(t.room);
+  const room = state.rooms.get(name);
+  if (!room) return;
+  const topic = typeof t.topic === 'string' ? t.topic : '';
+  const by = typeof t.by === 'string' ? t.by : '';
+  const before = room.topic;
+  room.topic = { topic, by, ts: t.ts };
+  room.topicFresh = true;
+  const ts = Number.isFinite(t.ts) && t.ts > 0 ? t.ts : undefined;
+  if (before !== undefined && before.topic !== topic) {
+    const who = by === state.me ? ['You'] : [{ nick: by || 'someone' }];
+    const what = topic ? [' set the topic to “', topic, '”.'] : [' cleared the topic.'];
+    addNotice(room, [...who, ...what], { tone: 'topic', ts });
+  } else if (meta?.show) {
+    showTopic(room);
+  }
+  if (meta?.user && meta.type === 'topic') {
+    closeTopicForm(document.activeElement === dom.topicInput);
+    flashHint(topic ? `Topic of #${name} set.` : `Topic of #${name} cleared.`);
+  }
+  if (room.key === state.current) renderTopic();
+  const listed = state.serverRooms.find((x) => x.room === name);
+  if (listed) listed.topic = topic;
+}
+
+export function showTopic(room) {
+  const t = room.topic;
+  if (t?.topic) addNotice(room, [`Topic of #${room.name}: “`, t.topic, '”', ...(t.by ? [' (set by ', { nick: t.by }, ')'] : []), '.']);
+  else addNotice(room, [`#${room.name} has no topic. Set one with /topic TEXT.`]);
+}
+
 // ---- errors --------------------------------------------------------------
 
 export function describeError(e, meta) {
@@ -232,7 +327,10 @@ export function describeError(e, meta) {
     case 'bad_nick': return `“${nick}” can't be used as a nick: use 1–24 letters, digits, “-” or “_”.`;
     case 'bad_room': return `“${room}” isn't a valid room name: use 1–32 letters, digits, “-” or “_”.`;
     case 'not_in_room': return `You are not in #${room || '?'}.`;
-    case 'too_long': return 'That message is too long (the limit is 4096 bytes), so it was not sent.';
+    case 'no_such_nick': return `No one called ${meta?.to ?? (nick || '?')} is here, so that was not sent.`;
+    case 'too_long':
+      if (meta?.type === 'topic') return 'That topic is too long (the limit is 4096 bytes), so it was not set.';
+      return 'That message is too long (the limit is 4096 bytes), so it was not sent.';
     case 'rate_limited': return 'You are sending too fast: that was not sent. Wait a moment and try again.';
     case 'bad_request': return `The server did not understand that request (${e.message ?? 'bad request'}).`;
     default: return String(e.message || e.code || 'Unknown error from the server.');
@@ -246,11 +344,12 @@ function onError(e) {
   const text = describeError(e, meta);
   switch (meta?.type) {
     case 'say': {
-      if (meta.entry) markFailed(meta.entry, SHORT_REASON[e.code] ?? text);
+      const reason = e.code === 'no_such_nick' ? `no one called ${meta.to} is here` : SHORT_REASON[e.code];
+      if (meta.entry) markFailed(meta.entry, reason ?? text);
       if (!dom.input.value) dom.input.value = meta.action ? `/me ${meta.text}` : meta.text;
       flashHint(text, true);
-      const room = state.rooms.get(meta.room);
-      if (room && room !== currentRoom()) addNotice(room, [text], { tone: 'error' });
+      const room = conversation(meta.room);
+      if (room && (room !== currentRoom() || e.code === 'no_such_nick')) addNotice(room, [text], { tone: 'error' });
       return;
     }
     case 'nick':
@@ -301,9 +400,12 @@ export function onConnState() {
   if (conn.state !== 'connected' && state.welcomed) {
     state.welcomed = false;
     const why = conn.lastClose?.code === 1001 ? ' (the server is shutting down)' : '';
-    for (const room of state.rooms.values()) {
-      room.joined = false;
-      room.members = null; // asked again when the room is on screen
+    for (const room of conversations()) {
+      if (!room.dm) {
+        room.joined = false;
+        room.members = null; // asked again when the room is on screen
+        room.topicFresh = false;
+      }
       addNotice(room, [`Disconnected from the server${why}. Reconnecting…`], { tone: 'warn' });
       for (const entry of room.log.entries) {
         if (entry.kind === 'pending' && !entry.failed) markFailed(entry, 'connection lost');

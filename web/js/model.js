@@ -3,7 +3,7 @@
 
 export const ROOM_RE = /^[a-z0-9_-]{1,32}$/;
 export const NICK_RE = /^[A-Za-z0-9_-]{1,24}$/;
-export const TRANSPORTS = ['ws', 'tcp', 'udp', 'echo'];
+export const TRANSPORTS = ['ws', 'tcp', 'udp', 'irc', 'echo'];
 
 export function normalizeRoom(name) {
   let room = String(name ?? '').trim().toLowerCase();
@@ -21,6 +21,31 @@ export function isValidNick(nick) {
 
 export function sameNick(a, b) {
   return typeof a === 'string' && typeof b === 'string' && a.toLowerCase() === b.toLowerCase();
+}
+
+// A direct conversation is known by its peer's nick, compared case-insensitively
+// like the server does. The "@" keeps it apart from room names.
+export function dmKey(nick) {
+  return `@${String(nick ?? '').toLowerCase()}`;
+}
+
+// Splits `text` into pieces around each mention of `nick`: the nick as a whole
+// word (a nick character on neither side), any case. Returns null when there
+// is none, so most lines cost one regex test.
+export function splitMentions(text, nick) {
+  if (!nick || !isValidNick(nick) || typeof text !== 'string') return null;
+  // A valid nick holds no regex metacharacter ("-" is literal outside a class).
+  const re = new RegExp(`(?<![A-Za-z0-9_-])${nick}(?![A-Za-z0-9_-])`, 'gi');
+  const parts = [];
+  let at = 0;
+  for (const m of text.matchAll(re)) {
+    if (m.index > at) parts.push({ text: text.slice(at, m.index) });
+    parts.push({ text: m[0], mention: true });
+    at = m.index + m[0].length;
+  }
+  if (!parts.length) return null;
+  if (at < text.length) parts.push({ text: text.slice(at) });
+  return parts;
 }
 
 // A message is known by its id *and* its server time: ids restart at 1 when

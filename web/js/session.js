@@ -1,8 +1,8 @@
 // What the page asks of the server (SPEC section 4), each request with a
 // `ref` to match its answer, and the rooms the page has open.
 
-import { RoomLog, normalizeRoom, isValidRoom } from './model.js';
-import { state, store, conn, currentRoom, saveRooms, serverNow } from './state.js';
+import { RoomLog, normalizeRoom, isValidRoom, dmKey } from './model.js';
+import { state, store, conn, currentRoom, conversation, conversations, saveRooms, serverNow } from './state.js';
 import { dom, actions, mountRoom, showRoom, place, showError, renderRooms, closeDrawer } from './view.js';
 
 function debounce(fn, ms) {
@@ -91,12 +91,23 @@ export function requestNick(nick, meta = {}) {
   return true;
 }
 
+// A message to a room, or (`room.dm`) to one person: `say` with `to`.
 export function say(room, text, action) {
   const result = room.log.addLocal('pending', serverNow(), { text, action });
   place(room, result, { mine: true });
-  const fields = { room: room.name, text };
+  const fields = room.dm ? { to: room.name, text } : { room: room.name, text };
   if (action) fields.me = true;
-  send('say', fields, { room: room.name, text, action, entry: result.entry });
+  send('say', fields, {
+    room: room.key, to: room.dm ? room.name : undefined, nick: room.dm ? room.name : undefined,
+    text, action, entry: result.entry,
+  });
+}
+
+// Sets a room's topic (an empty one clears it); the `topic` event confirms it.
+export function setTopic(name, topic) {
+  if (!requireOnline()) return false;
+  send('topic', { room: name, topic }, { room: name, topic, user: true });
+  return true;
 }
 
 // ---- open rooms ----------------------------------------------------------
@@ -104,29 +115,72 @@ export function say(room, text, action) {
 export function openRoom(name) {
   let room = state.rooms.get(name);
   if (room) return room;
-  room = { name, log: new RoomLog(), unread: 0, unseen: 0, stuck: true, members: null, joined: false };
+  room = {
+    name, key: name, log: new RoomLog(), unread: 0, unseen: 0, mentions: 0, stuck: true,
+    members: null, joined: false, topic: undefined,
+  };
   mountRoom(room);
   state.rooms.set(name, room);
   saveRooms();
   return room;
 }
 
+// A direct conversation lives only in this page: the server does not keep
+// direct messages, so there is nothing to rejoin or replay.
+export function openDm(nick) {
+  const key = dmKey(nick);
+  let dm = state.dms.get(key);
+  if (dm) return dm;
+  dm = {
+    name: nick, key, dm: true, log: new RoomLog(), unread: 0, unseen: 0, mentions: 0, stuck: true,
+    members: null, joined: true, via: null, seq: 1,
+  };
+  mountRoom(dm);
+  state.dms.set(key, dm);
+  renderRooms();
+  return dm;
+}
+
+// The peer took another nick: the conversation follows them.
+export function renameDm(old, nick) {
+  const dm = state.dms.get(dmKey(old));
+  if (!dm) return null;
+  state.dms.delete(dm.key);
+  const existing = state.dms.get(dmKey(nick));
+  if (existing && existing !== dm) closeRoom(existing);
+  dm.name = nick;
+  dm.key = dmKey(nick);
+  state.dms.set(dm.key, dm);
+  dm.list.setAttribute('aria-label', `Direct messages with ${nick}`);
+  if (state.current === dmKey(old)) {
+    state.current = dm.key;
+    showRoom(dm, dm);
+  }
+  return dm;
+}
+
 export function closeRoom(room) {
   room.list.remove();
-  state.rooms.delete(room.name);
-  saveRooms();
-  if (state.current === room.name) switchTo([...state.rooms.values()][0] ?? null);
+  if (room.dm) state.dms.delete(room.key);
+  else {
+    state.rooms.delete(room.name);
+    saveRooms();
+  }
+  // Back to where the reader was before, if that is still open.
+  if (state.current === room.key) switchTo(conversation(state.previous) ?? conversations()[0] ?? null);
   renderRooms();
 }
 
 export function switchTo(room, { focus = false } = {}) {
   const previous = currentRoom();
-  state.current = room ? room.name : null;
+  if (previous && previous !== room) state.previous = previous.key;
+  state.current = room ? room.key : null;
   if (room) {
-    store.set('room', room.name);
+    if (!room.dm) store.set('room', room.name);
     room.unread = 0;
     room.unseen = 0;
-    if (!room.members) requestWho(room.name);
+    room.mentions = 0;
+    if (!room.dm && !room.members) requestWho(room.name);
   }
   showRoom(room, previous);
   closeDrawer();
@@ -134,10 +188,15 @@ export function switchTo(room, { focus = false } = {}) {
 }
 
 export function stepRoom(delta) {
-  const names = [...state.rooms.keys()];
-  if (names.length < 2) return;
-  const i = names.indexOf(state.current);
-  switchTo(state.rooms.get(names[(i + delta + names.length) % names.length]));
+  const all = conversations();
+  if (all.length < 2) return;
+  const i = all.findIndex((c) => c.key === state.current);
+  switchTo(all[(i + delta + all.length) % all.length]);
 }
 
-Object.assign(actions, { switchTo, leaveRoom, joinRoom });
+// Opens (or shows) the direct conversation with `nick`, ready to type.
+export function openDmWith(nick) {
+  switchTo(openDm(nick), { focus: true });
+}
+
+Object.assign(actions, { switchTo, leaveRoom, joinRoom, openDm: openDmWith, closeRoom });

@@ -26,7 +26,9 @@ export const state = {
   me: null,                              // our nick, as the server last said
   wantedNick: store.get('nick', null),   // the nick we chose; re-claimed on every connect
   rooms: new Map(),                      // open rooms, in the order they were opened
-  current: null,                         // the room on screen (remembered as store 'room')
+  dms: new Map(),                        // direct conversations by dmKey(peer), in the order opened
+  current: null,                         // key of the conversation on screen: a room name or dmKey(nick)
+  previous: null,                        // key of the one on screen before it (shown again when it closes)
   savedRooms: store.get('rooms', null),  // what to reopen on the first welcome
   serverRooms: [],                       // last `rooms` answer: [{room, members}]
   welcomed: false,                       // this connection got its welcome
@@ -41,8 +43,18 @@ export function serverNow() {
   return Date.now() - state.clockSkew;
 }
 
+// A conversation is a room ({name, key: name}) or a direct one
+// ({name: peer nick, key: dmKey(peer), dm: true}); both have a log and unread counts.
+export function conversation(key) {
+  return state.rooms.get(key) ?? state.dms.get(key) ?? null;
+}
+
+export function conversations() {
+  return [...state.rooms.values(), ...state.dms.values()];
+}
+
 export function currentRoom() {
-  return state.rooms.get(state.current) ?? null;
+  return conversation(state.current);
 }
 
 export function saveRooms() {

@@ -1,7 +1,7 @@
 // DOM building blocks. Everything that comes from the network goes in as
 // text (textContent / attributes), never as HTML.
 
-import { TRANSPORTS } from './model.js';
+import { TRANSPORTS, splitMentions } from './model.js';
 
 export function el(tag, props = {}, ...children) {
   const node = document.createElement(tag);
@@ -58,13 +58,23 @@ export function renderEntry(entry, me) {
   }
 }
 
+// The text of a message, with each mention of our nick marked (as text nodes
+// inside <mark>, never parsed as HTML).
+function textNode(m, me, mine) {
+  const parts = mine ? null : splitMentions(m.text, me);
+  if (!parts) return el('span', { class: 'text' }, m.text);
+  return el('span', { class: 'text' }, parts.map((p) => (p.mention ? el('mark', { class: 'mention' }, p.text) : p.text)));
+}
+
 function renderMessage(m, me) {
   const mine = m.from === me;
-  const cls = ['msg', m.me ? 'action' : '', mine ? 'mine' : ''].filter(Boolean).join(' ');
+  const text = textNode(m, me, mine);
+  const mention = text.firstElementChild !== null;
+  const cls = ['msg', m.me ? 'action' : '', mine ? 'mine' : '', mention ? 'mentions-me' : ''].filter(Boolean).join(' ');
   const body = m.me
     ? el('span', { class: 'body' }, el('span', { class: 'star', 'aria-hidden': 'true' }, '*'), ' ',
-      nickNode(m.from), ' ', viaBadge(m.via), ' ', el('span', { class: 'text' }, m.text))
-    : el('span', { class: 'body' }, nickNode(m.from), ' ', viaBadge(m.via), ' ', el('span', { class: 'text' }, m.text));
+      nickNode(m.from), ' ', viaBadge(m.via), ' ', text)
+    : el('span', { class: 'body' }, nickNode(m.from), ' ', viaBadge(m.via), ' ', text);
   return el('li', { class: cls, 'data-id': m.id }, timeNode(m.ts), ' ', body);
 }
 

@@ -20,8 +20,13 @@ export const PHONE = { width: 390, height: 844 };
 
 // A page in its own context (its own localStorage), recording console errors,
 // uncaught exceptions and dialogs so every test can insist there were none.
-export async function openPage(browser, url, { viewport = DESKTOP, colorScheme = 'light', storage = null } = {}) {
+// `init`: a function (and `initArg`) run in the page before its own scripts, e.g. stubs.
+export async function openPage(browser, url, {
+  viewport = DESKTOP, colorScheme = 'light', storage = null, init = null, initArg = null, permissions = [],
+} = {}) {
   const context = await browser.newContext({ viewport, colorScheme });
+  if (permissions.length) await context.grantPermissions(permissions, { origin: new URL(url).origin });
+  if (init) await context.addInitScript(init, initArg);
   if (storage) {
     // What an earlier visit left in localStorage.
     await context.addInitScript((entries) => {
@@ -118,6 +123,9 @@ export async function roomCount(page, room) {
     .first().textContent({ timeout: 2000 }).catch(() => null);
   return text === null ? null : parseInt(text, 10);
 }
+
+// The direct conversation with `nick` in the sidebar list (key: "@" + lower case).
+export const dmItem = (page, nick) => page.locator(`#dms li[data-key="@${nick.toLowerCase()}"]`);
 
 export async function switchRoom(page, room) {
   await page.click(`#my-rooms li[data-key="${room}"] .room-btn`);

@@ -1,0 +1,108 @@
+// The message_store of a cluster node (SPEC 11, --redis): ids, history and
+// topics live in Redis; every node, the sender's included, delivers only
+// what comes back from its subscription, so all nodes show Redis's order.
+// Design: docs/architecture.md, "Cluster".
+#pragma once
+
+#include <chrono>
+#include <deque>
+#include <functional>
+#include <map>
+#include <memory>
+#include <string>
+#include <unordered_map>
+
+#include <asio/io_context.hpp>
+#include <asio/steady_timer.hpp>
+
+#include "gateway/message_store.hpp"
+#include "gateway/redis/redis_client.hpp"
+#include "gateway/redis/redis_schema.hpp"
+
+namespace chatgate::redis {
+
+struct store_options {
+  url target;
+  std::string node_id;
+  std::size_t history = 100;  // stream MAXLEN ~ and what a join replays
+  std::chrono::milliseconds command_timeout{3000};
+  std::chrono::milliseconds connect_timeout{2000};
+  std::chrono::milliseconds heartbeat{5000};
+  std::chrono::milliseconds room_ttl{std::chrono::hours(24 * 7)};
+};
+
+class redis_store final : public message_store {
+ public:
+  redis_store(asio::io_context& io, store_options opts);
+  ~redis_store() override;
+
+  // Connects both connections; they reconnect by themselves.
+  void start();
+
+  void publish(protocol::chat_message msg, published then) override;
+  void history(const std::string& room, std::uint64_t after, std::size_t max_bytes,
+               history_loaded then) override;
+  void forget(const std::string& room) override;
+  void set_topic(const std::string& room, topic_record topic, done then) override;
+  void topic(const std::string& room, topic_loaded then) override;
+  void on_remote(std::function<void(protocol::message_ptr)> sink) override { remote_ = std::move(sink); }
+  std::size_t history_bytes() const override { return 0; }
+  void close() override;
+
+  // Both connections ready (readiness, chatgate_redis_up).
+  bool up() const { return commands_.up() && subscription_.up(); }
+  void on_state(std::function<void(bool up)> h) { on_state_ = std::move(h); }
+  const std::string& last_error() const;
+  // The deadline a publish gets in Redis's clock: Redis refuses it after
+  // this much, a second before the node gives up on the reply.
+  std::chrono::milliseconds fence() const;
+
+ private:
+  struct pending_publish {
+    protocol::chat_message msg;
+    published then;
+    bool accepted = false;  // the script ran; the message comes back on the subscription
+  };
+  struct read_request {
+    std::uint64_t after;
+    std::size_t max_bytes;
+    history_loaded then;
+  };
+  struct room_state {
+    bool confirmed = false;  // the subscription is active
+    bool synced = false;     // `last` is known and everything up to it delivered
+    bool reading = false;    // a sync read (baseline or backfill) is in flight
+    bool based = false;      // `last` came from Redis (the room's count when first synced)
+    std::uint64_t last = 0;  // the last id delivered
+    std::map<std::uint64_t, schema::entry> early;  // arrived ahead of `last` + 1
+    std::deque<read_request> waiting;              // history asked before the subscription was active
+  };
+
+  void on_message(const std::string& channel, const std::string& payload);
+  void on_subscribed(const std::string& channel);
+  void on_connection_state();
+  void sync_room(const std::string& room);
+  void accept(const std::string& room, schema::entry e);
+  void drain(const std::string& room);
+  void deliver(schema::entry e);
+  void read_history(const std::string& room, read_request req);
+  void measure_clock();
+  void do_heartbeat();
+  void fail_waiting(room_state& r);
+
+  asio::io_context& io_;
+  store_options opts_;
+  client commands_;
+  subscriber subscription_;
+  asio::steady_timer heartbeat_timer_;
+  std::shared_ptr<int> alive_ = std::make_shared<int>(0);
+  std::unordered_map<std::string, room_state> rooms_;  // subscribed rooms
+  std::map<std::uint64_t, pending_publish> pending_;   // by publish sequence number
+  std::uint64_t seq_ = 0;
+  long long clock_offset_ms_ = 0;  // Redis's clock minus ours
+  bool was_up_ = false;
+  std::function<void(protocol::message_ptr)> remote_;
+  std::function<void(bool)> on_state_;
+};
+
+}  // namespace chatgate::redis

@@ -1,0 +1,335 @@
+"""SPEC 10: --db keeps history, ids and topics across restarts and crashes."""
+
+import os
+import shutil
+import signal
+import sqlite3
+import subprocess
+import time
+
+import pytest
+
+import chatgate_client as cc
+from conftest import BINARY, FAST
+
+ROOMS = ("alpha", "beta", "gamma")
+
+
+def say_and_ack(client, room, texts):
+    """Sends texts to room; returns the ids of the acknowledging copies."""
+    client.send_many([{"type": "say", "room": room, "text": t, "ref": f"{room}-{i}"}
+                      for i, t in enumerate(texts)])
+    ids = []
+    for i, t in enumerate(texts):
+        ack = client.recv_until(lambda o: o.get("ref") == f"{room}-{i}")[0]
+        assert ack["type"] == "message" and ack["text"] == t, ack
+        ids.append(ack["id"])
+    return ids
+
+
+def fill(server, per_room=30):
+    """Messages in several rooms; returns {room: [(id, text)]}."""
+    a = server.ndjson()
+    a.rename("writer")
+    sent = {}
+    for room in ROOMS:
+        a.join(room)
+        texts = [f"{room} message {i}" for i in range(1, per_room + 1)]
+        ids = say_and_ack(a, room, texts)
+        assert ids == list(range(1, per_room + 1))
+        sent[room] = list(zip(ids, texts))
+    return sent
+
+
+def kill9(server):
+    server.proc.send_signal(signal.SIGKILL)
+    server.returncode = server.proc.wait(10)
+    server.close_clients()
+
+
+def check_restored(server, sent, history):
+    b = server.ndjson()
+    for room, msgs in sent.items():
+        h = b.join(room)
+        got = [(m["id"], m["text"]) for m in h["messages"]]
+        assert got == msgs[-history:], room
+        assert all(m["from"] == "writer" and m["via"] == "tcp" and m["room"] == room
+                   for m in h["messages"])
+        # `since` older than the in-memory history reaches the disk.
+        h = b.join(room, since=3)
+        assert [(m["id"], m["text"]) for m in h["messages"]] == msgs[3:], room
+        h = b.join(room, since=len(msgs) - 2)
+        assert [m["id"] for m in h["messages"]] == [len(msgs) - 1, len(msgs)]
+        # The next id continues; none is reused.
+        assert say_and_ack(b, room, [f"{room} after restart"]) == [len(msgs) + 1]
+    return b
+
+
+@pytest.mark.parametrize("how", ["kill -9", "SIGTERM"])
+def test_restart_keeps_history_ids_and_since(chatgate, tmp_path, how):
+    db = tmp_path / "chat.db"
+    s = chatgate("--db", str(db), "--history", "10", *FAST)
+    sent = fill(s)
+    if how == "kill -9":
+        kill9(s)
+    else:
+        assert s.stop() [0] == 0
+    s2 = chatgate("--db", str(db), "--history", "10", *FAST)
+    check_restored(s2, sent, history=10)
+    # And once more: the ids written after the restart survive too.
+    kill9(s2)
+    s3 = chatgate("--db", str(db), "--history", "10", *FAST)
+    c = s3.ndjson()
+    h = c.join("alpha", since=29)
+    assert [(m["id"], m["text"]) for m in h["messages"]] == [
+        (30, "alpha message 30"), (31, "alpha after restart")]
+
+
+def test_text_history_after_restart(chatgate, tmp_path):
+    db = tmp_path / "chat.db"
+    s = chatgate("--db", str(db), *FAST)
+    t = s.text()
+    t.rename("terminal")
+    t.send("/me waves")
+    t.send("hello from the terminal")
+    t.sync()
+    kill9(s)
+    s2 = chatgate("--db", str(db), *FAST)
+    u = s2.text()
+    lines = u.sync()
+    assert "[lobby] * terminal waves" in lines
+    assert "[lobby] terminal: hello from the terminal" in lines
+
+
+def test_retention_keeps_the_last_n_per_room(chatgate, tmp_path):
+    db = tmp_path / "chat.db"
+    s = chatgate("--db", str(db), "--db-retain", "50", "--history", "10", *FAST)
+    a = s.ndjson()
+    a.join("kept")
+    for chunk in range(4):
+        say_and_ack(a, "kept", [f"m{chunk * 50 + i}" for i in range(50)])
+    h = a.join("kept", since=1)
+    assert [m["id"] for m in h["messages"]] == list(range(151, 201))
+    assert s.stop()[0] == 0
+    with sqlite3.connect(db) as con:
+        assert con.execute("SELECT count(*), min(id), max(id) FROM messages WHERE room='kept'"
+                           ).fetchone() == (50, 151, 200)
+        assert con.execute("PRAGMA user_version").fetchone() == (1,)
+
+
+def test_topics_are_stored(chatgate, tmp_path):
+    """The schema keeps a topic per room next to its ids (SPEC 12 wires it)."""
+    db = tmp_path / "chat.db"
+    s = chatgate("--db", str(db))
+    assert s.stop()[0] == 0
+    with sqlite3.connect(db) as con:
+        cols = [r[1] for r in con.execute("PRAGMA table_info(rooms)")]
+    assert {"name", "last_id", "topic", "topic_by", "topic_ts"} <= set(cols)
+
+
+def test_metrics_show_the_store(chatgate, tmp_path):
+    db = tmp_path / "chat.db"
+    s = chatgate("--db", str(db), *FAST)
+    a = s.ndjson()
+    say_and_ack(a, "lobby", [f"m{i}" for i in range(20)])
+    m = s.metrics()
+    assert m["chatgate_store_persisted_total"] == 20
+    assert m["chatgate_store_errors_total"] == 0
+    assert m['chatgate_store_commit_seconds_bucket{le="+Inf"}'] >= 1
+    assert m["chatgate_store_commit_seconds_count"] >= 1
+    cc.wait_for(lambda: s.metrics()["chatgate_store_db_bytes"] >= 4096, what="db size")
+    assert m["chatgate_history_bytes"] > 20 * len("m00")
+
+
+# --- start-up errors: one line, exit 2, the file left alone -----------------
+
+def start_fails(tmp_path, *flags, timeout=15):
+    ports = tmp_path / "ports.json"
+    argv = [str(BINARY), "--bind", "127.0.0.1", "--ports-file", str(ports),
+            "--http-port", "0", "--tcp-port", "0", "--udp-port", "0", "--echo-port", "0", *flags]
+    env = {k: v for k, v in os.environ.items() if not k.startswith("CHATGATE_")}
+    p = subprocess.run(argv, capture_output=True, timeout=timeout, env=env)
+    assert p.returncode == 2, (p.returncode, p.stderr)
+    assert not ports.exists()
+    lines = p.stderr.decode().strip().splitlines()
+    assert len(lines) == 1, lines
+    return lines[0]
+
+
+def test_not_a_database_is_a_startup_error(tmp_path):
+    db = tmp_path / "notes.db"
+    garbage = b"these are my notes, not a database\n" * 300
+    db.write_bytes(garbage)
+    line = start_fails(tmp_path, "--db", str(db))
+    assert str(db) in line and "--db" in line
+    assert db.read_bytes() == garbage  # never overwritten
+
+
+def test_corrupt_database_is_a_startup_error(chatgate, tmp_path):
+    db = tmp_path / "chat.db"
+    s = chatgate("--db", str(db), *FAST)
+    say_and_ack(s.ndjson(), "lobby", ["x" * 3000 for _ in range(40)])
+    assert s.stop()[0] == 0
+    data = bytearray(db.read_bytes())
+    assert len(data) > 5 * 4096
+    # Scribble over the b-tree pages after the schema page.
+    for page in range(1, len(data) // 4096):
+        data[page * 4096: page * 4096 + 64] = b"\xa5" * 64
+    db.write_bytes(bytes(data))
+    line = start_fails(tmp_path, "--db", str(db))
+    assert str(db) in line
+    assert "corrupt" in line or "malformed" in line, line
+    assert db.read_bytes() == bytes(data)
+
+
+def test_other_applications_database_is_refused(tmp_path):
+    db = tmp_path / "other.db"
+    with sqlite3.connect(db) as con:
+        con.execute("CREATE TABLE invoices(id INTEGER)")
+    line = start_fails(tmp_path, "--db", str(db))
+    assert "not a chatgate database" in line
+
+
+def test_newer_schema_is_refused(tmp_path):
+    db = tmp_path / "future.db"
+    with sqlite3.connect(db) as con:
+        con.execute("CREATE TABLE rooms(name TEXT)")
+        con.execute("PRAGMA user_version=99")
+    line = start_fails(tmp_path, "--db", str(db))
+    assert "schema version 99" in line
+
+
+def test_missing_directory_is_a_startup_error(tmp_path):
+    db = tmp_path / "no" / "such" / "dir" / "chat.db"
+    line = start_fails(tmp_path, "--db", str(db))
+    assert str(db) in line and "No such file or directory" in line
+
+
+def test_unwritable_directory_is_a_startup_error(tmp_path):
+    ro = tmp_path / "readonly"
+    ro.mkdir()
+    mounted = False
+    if os.geteuid() == 0:
+        # root ignores file modes: a read-only file system is really unwritable.
+        r = subprocess.run(["mount", "-t", "tmpfs", "-o", "ro,size=64k", "tmpfs", str(ro)],
+                           capture_output=True)
+        if r.returncode != 0:
+            pytest.skip(f"running as root and cannot mount a read-only tmpfs: {r.stderr!r}")
+        mounted = True
+    else:
+        ro.chmod(0o555)
+    try:
+        db = ro / "chat.db"
+        line = start_fails(tmp_path, "--db", str(db))
+        assert str(db) in line
+        assert "Read-only file system" in line or "Permission denied" in line, line
+    finally:
+        if mounted:
+            subprocess.run(["umount", str(ro)])
+
+
+def test_second_chatgate_on_the_same_file_is_refused(chatgate, tmp_path):
+    db = tmp_path / "chat.db"
+    s = chatgate("--db", str(db), *FAST)
+    a = s.ndjson()
+    say_and_ack(a, "lobby", ["before"])
+    line = start_fails(tmp_path, "--db", str(db))
+    assert str(db) in line and "in use by another chatgate" in line
+    # The first one is unharmed.
+    assert say_and_ack(a, "lobby", ["after"]) == [2]
+    # Also through the environment (the container's way).
+    env_line = subprocess.run(
+        [str(BINARY), "--bind", "127.0.0.1", "--http-port", "0", "--tcp-port", "0",
+         "--udp-port", "0", "--echo-port", "0"],
+        env={"CHATGATE_DB": str(db), "PATH": os.environ.get("PATH", "")},
+        capture_output=True, timeout=15)
+    assert env_line.returncode == 2 and b"in use by another chatgate" in env_line.stderr
+
+
+# --- a disk that fills up while running ------------------------------------
+
+@pytest.fixture
+def small_fs(tmp_path):
+    """A 2 MiB tmpfs, unmounted after the servers stopped."""
+    if os.geteuid() != 0 or not shutil.which("mount"):
+        pytest.skip("needs root to mount a small tmpfs")
+    path = tmp_path / "small"
+    path.mkdir()
+    r = subprocess.run(["mount", "-t", "tmpfs", "-o", "size=2m", "tmpfs", str(path)],
+                       capture_output=True)
+    if r.returncode != 0:
+        pytest.skip(f"cannot mount a tmpfs: {r.stderr!r}")
+    yield path
+    subprocess.run(["umount", "-l", str(path)])
+
+
+def test_disk_full_refuses_as_unavailable_and_recovers(small_fs, chatgate):
+    db = small_fs / "chat.db"
+    s = chatgate("--db", str(db), *FAST)
+    sender = s.ndjson()
+    sender.rename("sender")
+    watcher = s.ws()
+    terminal = s.text()
+    filler = small_fs / "filler"
+    # Take most of the space, then write until the database cannot grow.
+    with open(filler, "wb") as f:
+        try:
+            f.write(b"\0" * (1536 * 1024))
+        except OSError:
+            pass
+    text = "y" * 4000
+    last_ok = 0
+    refused = None
+    for i in range(400):
+        sender.send({"type": "say", "room": "lobby", "text": f"{i} {text}", "ref": i})
+        answer = sender.recv_until(lambda o: o.get("ref") == i)[0]
+        if answer["type"] == "error":
+            refused = (i, answer)
+            break
+        last_ok = answer["id"]
+    assert refused, "the disk never filled up"
+    i, answer = refused
+    assert answer["code"] == "unavailable", answer
+    assert last_ok > 0
+    # A text client is told in its own words (a message as big: a small one
+    # may still fit in a page).
+    terminal.send("from the terminal " + text)
+    assert terminal.expect(lambda l: l.startswith("!")) == "! unavailable, not sent"
+    # Nobody saw the refused message; everyone is still connected and served.
+    seen = [o for o in watcher.sync() if o["type"] == "message"]
+    assert seen and seen[-1]["id"] == last_ok
+    assert not any(o["text"].startswith((f"{i} ", "from the terminal")) for o in seen)
+    assert watcher.request({"type": "who", "room": "lobby"})["type"] == "who"
+    assert s.get("/healthz")[0] == 200
+    m = s.metrics()
+    assert m["chatgate_store_errors_total"] >= 2
+    assert s.stderr().count("write failed") == 1  # once per burst
+    # Space comes back: writing resumes with the next id, no gap.
+    filler.unlink()
+    assert say_and_ack(sender, "lobby", ["space again"]) == [last_ok + 1]
+    got = watcher.expect("message", text="space again")
+    assert got["id"] == last_ok + 1
+    assert s.proc.poll() is None
+
+
+def test_since_from_disk_comes_in_pages_that_fit_the_queue(chatgate, tmp_path):
+    db = tmp_path / "chat.db"
+    s = chatgate("--db", str(db), "--history", "10", *FAST)
+    a = s.ndjson()
+    text = "p" * 4000
+    for chunk in range(6):
+        say_and_ack(a, "lobby", [f"{chunk * 50 + i} {text}" for i in range(50)])
+    kill9(s)
+    s2 = chatgate("--db", str(db), "--history", "10", *FAST)
+    b = s2.ws()  # (an NDJSON client would first get the lobby's history as text)
+    got, since = [], 1  # (since 0 is a plain join: the last --history)
+    for _ in range(10):
+        h = b.join("lobby", since=since)
+        ids = [m["id"] for m in h["messages"]]
+        # Oldest first, at most half of --max-queue-bytes (1 MiB) of text.
+        assert sum(len(m["text"]) for m in h["messages"]) <= 512 * 1024 + 4096
+        if not ids:
+            break
+        got += ids
+        since = ids[-1]
+    assert got == list(range(2, 301))

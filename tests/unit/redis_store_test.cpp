@@ -1,0 +1,274 @@
+#include "gateway/redis/redis_store.hpp"
+
+#include <gtest/gtest.h>
+
+#include <functional>
+
+#include "tests/unit/support/redis_server.hpp"
+
+namespace chatgate::redis {
+namespace {
+
+using namespace std::chrono_literals;
+using test::redis_server;
+
+#define REQUIRE_REDIS(server) \
+  if (!(server).available()) GTEST_SKIP() << "redis-server not installed"
+
+bool run_until(asio::io_context& io, const std::function<bool()>& done,
+               std::chrono::milliseconds timeout = 15s) {
+  const auto deadline = std::chrono::steady_clock::now() + timeout;
+  while (!done()) {
+    if (std::chrono::steady_clock::now() > deadline) return false;
+    io.restart();
+    if (io.run_for(5ms) == 0) std::this_thread::sleep_for(1ms);
+  }
+  return true;
+}
+
+void settle(asio::io_context& io, std::chrono::milliseconds d) {
+  const auto until = std::chrono::steady_clock::now() + d;
+  while (std::chrono::steady_clock::now() < until) {
+    io.restart();
+    if (io.run_for(5ms) == 0) std::this_thread::sleep_for(1ms);
+  }
+}
+
+protocol::chat_message msg(const std::string& text, const std::string& room = "lobby") {
+  protocol::chat_message m;
+  m.room = room;
+  m.from = "alice";
+  m.source = protocol::via::ws;
+  m.text = text;
+  return m;
+}
+
+// One node: its store and every message its hub would fan out, in order.
+struct node {
+  std::unique_ptr<redis_store> store;
+  std::vector<protocol::stored_ptr> seen;  // own (publish callback) and remote, as delivered
+  int own = 0, remote = 0, refused = 0;
+
+  node(asio::io_context& io, const std::string& url, const std::string& id, std::size_t history = 100) {
+    std::string error;
+    store_options o;
+    o.target = *parse_url(url, error);
+    o.node_id = id;
+    o.history = history;
+    o.command_timeout = 1500ms;
+    o.connect_timeout = 1000ms;
+    o.heartbeat = 500ms;
+    store = std::make_unique<redis_store>(io, o);
+    store->on_remote([this](protocol::message_ptr m) {
+      seen.push_back(m->msg);
+      ++remote;
+    });
+    store->start();
+  }
+
+  void publish(const std::string& text, const std::string& room = "lobby") {
+    store->publish(msg(text, room), [this](std::error_code ec, protocol::message_ptr m) {
+      if (ec) {
+        ++refused;
+        return;
+      }
+      seen.push_back(m->msg);
+      ++own;
+    });
+  }
+
+  // Joins (subscribes) like the hub does on a join: a history read.
+  std::optional<std::vector<protocol::stored_ptr>> history(asio::io_context& io,
+                                                           const std::string& room,
+                                                           std::uint64_t after) {
+    std::optional<std::vector<protocol::stored_ptr>> out;
+    bool done = false;
+    store->history(room, after, 1 << 20, [&](std::error_code ec, std::vector<protocol::stored_ptr> h) {
+      if (!ec) out = std::move(h);
+      done = true;
+    });
+    run_until(io, [&] { return done; });
+    return out;
+  }
+
+  std::vector<std::string> texts() const {
+    std::vector<std::string> out;
+    for (const auto& m : seen) out.push_back(std::to_string(m->id) + ":" + m->text);
+    return out;
+  }
+};
+
+struct cluster {
+  redis_server server;
+  asio::io_context io;
+  std::unique_ptr<node> a, b;
+
+  explicit cluster(std::size_t history = 100) {
+    if (!server.available()) return;
+    a = std::make_unique<node>(io, server.url(), "node-a", history);
+    b = std::make_unique<node>(io, server.url(), "node-b", history);
+    run_until(io, [&] { return a->store->up() && b->store->up(); });
+  }
+};
+
+TEST(RedisStore, BothNodesDeliverTheSameIdsInTheSameOrder) {
+  cluster c;
+  REQUIRE_REDIS(c.server);
+  ASSERT_TRUE(c.a->store->up() && c.b->store->up());
+  ASSERT_TRUE(c.a->history(c.io, "lobby", 0));
+  ASSERT_TRUE(c.b->history(c.io, "lobby", 0));
+  for (int i = 0; i < 50; ++i) {  // concurrent senders on both nodes
+    c.a->publish("a" + std::to_string(i));
+    c.b->publish("b" + std::to_string(i));
+  }
+  ASSERT_TRUE(run_until(c.io, [&] { return c.a->seen.size() == 100 && c.b->seen.size() == 100; }))
+      << c.a->seen.size() << " " << c.b->seen.size();
+  settle(c.io, 100ms);
+  EXPECT_EQ(c.a->texts(), c.b->texts());  // one order everywhere
+  for (std::size_t i = 0; i < 100; ++i) EXPECT_EQ(c.a->seen[i]->id, i + 1);  // 1..100, no gaps
+  EXPECT_EQ(c.a->own, 50);
+  EXPECT_EQ(c.a->remote, 50);
+  EXPECT_EQ(c.b->own, 50);
+  // A node's own messages come back in the order it sent them.
+  std::vector<std::string> mine;
+  for (const auto& m : c.a->seen)
+    if (m->text[0] == 'a') mine.push_back(m->text);
+  for (int i = 0; i < 50; ++i) EXPECT_EQ(mine[i], "a" + std::to_string(i));
+}
+
+TEST(RedisStore, HistoryAndSinceAreTheSameOnEveryNode) {
+  cluster c(5);
+  REQUIRE_REDIS(c.server);
+  ASSERT_TRUE(c.a->history(c.io, "lobby", 0));
+  for (int i = 1; i <= 8; ++i) c.a->publish("m" + std::to_string(i));
+  ASSERT_TRUE(run_until(c.io, [&] { return c.a->own == 8; }));
+  auto join = c.b->history(c.io, "lobby", 0);  // b joins later
+  ASSERT_TRUE(join);
+  ASSERT_EQ(join->size(), 5u);  // --history
+  EXPECT_EQ(join->front()->id, 4u);
+  EXPECT_EQ(join->back()->id, 8u);  // oldest first
+  auto since = c.b->history(c.io, "lobby", 6);
+  ASSERT_TRUE(since);
+  ASSERT_EQ(since->size(), 2u);
+  EXPECT_EQ((*since)[0]->text, "m7");
+  EXPECT_EQ((*since)[1]->id, 8u);
+  // b is subscribed now: a's next message reaches it with the next id.
+  c.a->publish("m9");
+  ASSERT_TRUE(run_until(c.io, [&] { return c.b->remote == 1; }));
+  EXPECT_EQ(c.b->seen.back()->id, 9u);
+  EXPECT_EQ(c.b->seen.back()->text, "m9");
+}
+
+TEST(RedisStore, RedisStoppedMeansUnavailableAndTheMessageNeverSurfaces) {
+  cluster c;
+  REQUIRE_REDIS(c.server);
+  ASSERT_TRUE(c.a->history(c.io, "lobby", 0));
+  ASSERT_TRUE(c.b->history(c.io, "lobby", 0));
+  c.a->publish("before");
+  ASSERT_TRUE(run_until(c.io, [&] { return c.b->remote == 1; }));
+  c.server.pause();
+  const auto t0 = std::chrono::steady_clock::now();
+  c.a->publish("refused");
+  ASSERT_TRUE(run_until(c.io, [&] { return c.a->refused == 1; }));
+  EXPECT_LT(std::chrono::steady_clock::now() - t0, 5s);  // within a few seconds
+  ASSERT_TRUE(run_until(c.io, [&] { return !c.a->store->up(); }));
+  c.a->publish("while down");  // refused at once
+  ASSERT_TRUE(run_until(c.io, [&] { return c.a->refused == 2; }, 1s));
+  c.server.resume();
+  ASSERT_TRUE(run_until(c.io, [&] { return c.a->store->up() && c.b->store->up(); }))
+      << c.a->store->last_error();
+  c.a->publish("after");
+  ASSERT_TRUE(run_until(c.io, [&] { return c.b->remote == 2 && c.a->own == 2; }));
+  settle(c.io, 300ms);
+  EXPECT_EQ(c.b->texts(), (std::vector<std::string>{"1:before", "2:after"}));
+  EXPECT_EQ(c.a->texts(), (std::vector<std::string>{"1:before", "2:after"}));
+}
+
+TEST(RedisStore, AKilledSubscriptionBackfillsInOrderOnce) {
+  cluster c;
+  REQUIRE_REDIS(c.server);
+  ASSERT_TRUE(c.a->history(c.io, "lobby", 0));
+  ASSERT_TRUE(c.b->history(c.io, "lobby", 0));
+  c.a->publish("1");
+  ASSERT_TRUE(run_until(c.io, [&] { return c.b->remote == 1; }));
+
+  // Kill every subscriber connection; publish while they reconnect.
+  std::string error;
+  options o;
+  o.target = *parse_url(c.server.url(), error);
+  client admin(c.io, o);
+  admin.start();
+  ASSERT_TRUE(run_until(c.io, [&] { return admin.up(); }));
+  bool killed = false;
+  admin.command({"CLIENT", "KILL", "TYPE", "pubsub"}, [&](std::error_code, reply) { killed = true; });
+  ASSERT_TRUE(run_until(c.io, [&] { return killed; }));
+  for (int i = 2; i <= 6; ++i) c.a->publish(std::to_string(i));
+  ASSERT_TRUE(run_until(c.io, [&] { return c.b->remote == 6 && c.a->own == 6; }))
+      << c.b->remote << " " << c.a->own;
+  settle(c.io, 300ms);
+  const std::vector<std::string> want{"1:1", "2:2", "3:3", "4:4", "5:5", "6:6"};
+  EXPECT_EQ(c.b->texts(), want);
+  EXPECT_EQ(c.a->texts(), want);
+}
+
+TEST(RedisStore, TopicsAreShared) {
+  cluster c;
+  REQUIRE_REDIS(c.server);
+  bool set = false;
+  c.a->store->set_topic("lobby", {"welcome all", "alice", 1234}, [&](std::error_code ec) {
+    EXPECT_FALSE(ec);
+    set = true;
+  });
+  ASSERT_TRUE(run_until(c.io, [&] { return set; }));
+  std::optional<topic_record> got;
+  bool done = false;
+  c.b->store->topic("lobby", [&](std::error_code ec, std::optional<topic_record> t) {
+    EXPECT_FALSE(ec);
+    got = t;
+    done = true;
+  });
+  ASSERT_TRUE(run_until(c.io, [&] { return done; }));
+  ASSERT_TRUE(got);
+  EXPECT_EQ(got->text, "welcome all");
+  EXPECT_EQ(got->by, "alice");
+  EXPECT_EQ(got->ts, 1234);
+  done = false;
+  c.b->store->topic("elsewhere", [&](std::error_code ec, std::optional<topic_record> t) {
+    EXPECT_FALSE(ec);
+    EXPECT_FALSE(t);
+    done = true;
+  });
+  ASSERT_TRUE(run_until(c.io, [&] { return done; }));
+}
+
+TEST(RedisStore, ForgottenRoomsAreUnsubscribedButPublishesStillComplete) {
+  cluster c;
+  REQUIRE_REDIS(c.server);
+  ASSERT_TRUE(c.b->history(c.io, "quiet", 0));
+  c.a->publish("x", "quiet");  // a has no member there: completes from the reply
+  ASSERT_TRUE(run_until(c.io, [&] { return c.a->own == 1 && c.b->remote == 1; }));
+  EXPECT_EQ(c.a->seen.back()->id, 1u);
+  c.b->store->forget("quiet");
+  c.a->publish("y", "quiet");
+  ASSERT_TRUE(run_until(c.io, [&] { return c.a->own == 2; }));
+  settle(c.io, 200ms);
+  EXPECT_EQ(c.b->remote, 1);  // b no longer listens
+  EXPECT_EQ(c.a->seen.back()->id, 2u);
+}
+
+TEST(RedisStore, DownMeansUnavailableAndStateIsReported) {
+  cluster c;
+  REQUIRE_REDIS(c.server);
+  std::vector<bool> states;
+  c.a->store->on_state([&](bool up) { states.push_back(up); });
+  c.server.kill();
+  ASSERT_TRUE(run_until(c.io, [&] { return !c.a->store->up(); }));
+  EXPECT_FALSE(c.a->history(c.io, "lobby", 0));  // unavailable
+  ASSERT_TRUE(c.server.start());
+  ASSERT_TRUE(run_until(c.io, [&] { return c.a->store->up(); }));
+  EXPECT_EQ(states, (std::vector<bool>{false, true}));
+  EXPECT_TRUE(c.a->history(c.io, "lobby", 0));
+}
+
+}  // namespace
+}  // namespace chatgate::redis
