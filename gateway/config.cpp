@@ -53,6 +53,8 @@ std::optional<int> parse_config(int argc, char** argv, config& c) {
   flag(app, "--no-tcp", c.no_tcp, "switch the TCP chat listener off");
   flag(app, "--no-udp", c.no_udp, "switch the UDP chat listener off");
   flag(app, "--no-echo", c.no_echo, "switch the echo listeners off");
+  option(app, "--irc-port", c.irc_port, "IRC port (SPEC 14)");
+  flag(app, "--no-irc", c.no_irc, "switch the IRC listener off");
   option(app, "--ports-file", c.ports_file, "write the bound ports there as JSON once listening");
   option(app, "--log-level", c.log_level, "trace, debug, info, warn or error")
       ->check(CLI::IsMember({"trace", "debug", "info", "warn", "error"}));
@@ -81,6 +83,8 @@ std::optional<int> parse_config(int argc, char** argv, config& c) {
          "a partial TCP line idle this long counts as complete")
       ->check(CLI::Range(1u, 3600000u));
   option(app, "--udp-idle-s", c.udp_idle_s, "a silent UDP peer is forgotten after this")
+      ->check(CLI::Range(1u, 86400u));
+  option(app, "--irc-ping-s", c.irc_ping_s, "a silent IRC client is pinged after this, dropped after twice")
       ->check(CLI::Range(1u, 86400u));
 
   try {

@@ -9,6 +9,7 @@
 #include <list>
 #include <map>
 #include <memory>
+#include <optional>
 #include <string>
 #include <unordered_map>
 #include <vector>
@@ -41,7 +42,19 @@ class hub {
 
   // Registers a client, sends it its welcome and the default room's
   // history, and tells the room. `json` picks the wire format.
-  client_id connect(participant& sink, protocol::via source, bool json);
+  // `nick`, when valid and free, is claimed instead of a guest nick.
+  client_id connect(participant& sink, protocol::via source, bool json, const std::string& nick = {});
+
+  // Queries for transports whose answers do not fit an event (IRC
+  // registration and WHOIS).
+  struct person {
+    std::string nick;
+    protocol::via source;
+    std::vector<std::string> rooms;
+  };
+  bool nick_in_use(const std::string& nick) const;
+  const std::string* nick_of(client_id id) const;  // null once gone
+  std::optional<person> whois(const std::string& nick) const;
   // The connection is gone: leaves its rooms, frees its nick. Idempotent.
   void disconnect(client_id id);
 
