@@ -123,7 +123,7 @@ def test_chat_with_websocket_tcp_and_udp(server, irc):
     c.register("ircy")
     # IRC -> everyone, via "irc".
     c.send("PRIVMSG #lobby :hello from irc")
-    m = ws.expect(lambda e: e.get("type") == "message")
+    m = ws.expect("message")
     assert (m["from"], m["via"], m["text"]) == ("ircy", "irc", "hello from irc")
     tcp.expect("[lobby] ircy: hello from irc")
     udp.expect("[lobby] ircy: hello from irc")
@@ -137,7 +137,7 @@ def test_chat_with_websocket_tcp_and_udp(server, irc):
     udp.send("/me waves")
     c.expect(f":{udp.nick}!udp@chatgate PRIVMSG #lobby :\x01ACTION waves\x01")
     c.send("PRIVMSG #lobby :\x01ACTION dances\x01")
-    tcp.expect("* ircy dances")
+    tcp.expect("[lobby] * ircy dances")
 
 
 def test_join_history_topic_part_and_server_time(server, irc):
@@ -159,8 +159,8 @@ def test_join_history_topic_part_and_server_time(server, irc):
     c.expect(lambda l: " 353 histy = #den :" in l and ws.nick in l and "histy" in l)
     c.expect(":chatgate 366 histy #den :End of /NAMES list")
     c.expect(":histy!irc@chatgate JOIN #other")
-    j = ws.expect("joined")
-    assert (j["nick"], j["via"], j["room"]) == ("histy", "irc", "den")
+    j = ws.expect("joined", nick="histy", room="den")
+    assert j["via"] == "irc"
     # TOPIC set from IRC reaches the WebSocket user.
     c.send("TOPIC #den :new topic")
     t = ws.expect("topic")
@@ -282,12 +282,13 @@ def test_no_irc(chatgate):
 
 def test_python3_irc_client(server, irc):
     irc_client = pytest.importorskip("irc.client")
-    reactor = irc_client.Reactor()
+    reactor = getattr(irc_client, "Reactor", None) or irc_client.IRC  # Debian 12 has 8.5: IRC
+    reactor = reactor()
     conn = reactor.server().connect("127.0.0.1", server.irc, "pyirc")
     got = []
-    conn.add_global_handler("pubmsg", lambda c, e: got.append(("pub", e.source.nick, e.target, e.arguments[0])))
-    conn.add_global_handler("privmsg", lambda c, e: got.append(("priv", e.source.nick, e.arguments[0])))
-    conn.add_global_handler("join", lambda c, e: got.append(("join", e.source.nick, e.target)))
+    conn.add_global_handler("pubmsg", lambda c, e: got.append(("pub", irc_client.NickMask(e.source).nick, e.target, e.arguments[0])))
+    conn.add_global_handler("privmsg", lambda c, e: got.append(("priv", irc_client.NickMask(e.source).nick, e.arguments[0])))
+    conn.add_global_handler("join", lambda c, e: got.append(("join", irc_client.NickMask(e.source).nick, e.target)))
     conn.add_global_handler("welcome", lambda c, e: got.append(("welcome", e.target)))
 
     def pump(pred, what):
@@ -307,7 +308,7 @@ def test_python3_irc_client(server, irc):
     ws.send({"type": "say", "room": "pyroom", "text": "hi python"})
     pump(lambda g: g == ("pub", ws.nick, "#pyroom", "hi python"), "the WebSocket message")
     conn.privmsg("#pyroom", "hi browser")
-    m = ws.expect("message")
+    m = ws.expect("message", **{"from": "pyirc"})
     assert (m["from"], m["via"], m["text"]) == ("pyirc", "irc", "hi browser")
     ws.send({"type": "say", "to": "pyirc", "text": "private"})
     pump(lambda g: g == ("priv", ws.nick, "private"), "the DM")
@@ -333,14 +334,14 @@ def test_irssi_in_tmux(server, tmp_path):
             return subprocess.run(tmux + ["capture-pane", "-p", "-t", session],
                                   capture_output=True, text=True).stdout
         ws = server.ws()
-        j = ws.expect(lambda e: e.get("type") == "joined" and e.get("nick") == "irssiuser", timeout=20)
+        j = ws.expect("joined", timeout=20, nick="irssiuser")
         assert j["via"] == "irc"
         subprocess.run(tmux + ["send-keys", "-t", session, "/join #lobby", "Enter"], check=True)
         ws.send({"type": "say", "room": "lobby", "text": "hello irssi from the browser"})
         cc.wait_for(lambda: "hello irssi from the browser" in screen(), timeout=20,
                     what="irssi showing the browser's message")
         subprocess.run(tmux + ["send-keys", "-t", session, "hi browser, irssi here", "Enter"], check=True)
-        m = ws.expect(lambda e: e.get("type") == "message" and e.get("from") == "irssiuser", timeout=20)
+        m = ws.expect("message", timeout=20, **{"from": "irssiuser"})
         assert (m["via"], m["text"], m["room"]) == ("irc", "hi browser, irssi here", "lobby")
     finally:
         subprocess.run(tmux + ["kill-session", "-t", session], capture_output=True)
