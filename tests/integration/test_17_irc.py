@@ -345,3 +345,48 @@ def test_irssi_in_tmux(server, tmp_path):
         assert (m["via"], m["text"], m["room"]) == ("irc", "hi browser, irssi here", "lobby")
     finally:
         subprocess.run(tmux + ["kill-session", "-t", session], capture_output=True)
+
+
+def test_irc_framework_kiwi(server):
+    """Kiwi IRC's irc-framework (npm) chats with a WebSocket user."""
+    import json as _json
+    import shutil
+    import subprocess
+    from pathlib import Path
+    if not shutil.which("node") or not shutil.which("npm"):
+        pytest.skip("node and npm are needed")
+    script = Path(__file__).resolve().parent.parent / "irc" / "run_kiwi.sh"
+    ws = server.ws()
+    ws.send({"type": "join", "room": "kiwi"})
+    ws.expect("joined", room="kiwi")
+    proc = subprocess.Popen([str(script), str(server.irc)], stdout=subprocess.PIPE, text=True)
+    try:
+        ws.expect("joined", room="kiwi", nick="kiwi", timeout=60)  # npm ci may run first
+        ws.send({"type": "say", "room": "kiwi", "text": "ping kiwi"})
+        m = ws.expect("message", room="kiwi", text="pong from kiwi", timeout=20)
+        assert (m["from"], m["via"]) == ("kiwi", "irc")
+        a = ws.expect("message", room="kiwi", text="waves", timeout=20)
+        assert a["me"] is True
+        d = ws.expect("message", text="a private word", timeout=20)
+        assert (d["from"], d["to"]) == ("kiwi", ws.nick)
+        t = ws.expect("topic", room="kiwi", timeout=20)
+        assert (t["topic"], t["by"]) == ("set by kiwi", "kiwi")
+        ws.expect("left", room="kiwi", nick="kiwi", timeout=20)
+        stdout, _ = proc.communicate(timeout=30)
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+    seen = [_json.loads(line) for line in stdout.splitlines() if line.startswith("{")]
+    kinds = {e["ev"]: e for e in seen}
+    assert "timeout" not in kinds, seen
+    assert kinds["registered"]["nick"] == "kiwi"
+    assert "server-time" in kinds["registered"]["caps"], seen
+    assert {"ev": "join", "nick": "kiwi", "channel": "#kiwi", "ident": "irc"} in seen
+    names = [e for e in seen if e["ev"] == "names" and e["channel"] == "#kiwi"]
+    assert names and set(names[0]["users"]) >= {"kiwi", ws.nick}, seen
+    got = [e for e in seen if e["ev"] == "message" and e["text"] == "ping kiwi"]
+    assert got and got[0]["nick"] == ws.nick and got[0]["ident"] == "ws" and got[0]["time"], seen
+    assert kinds["whois"]["nick"] == ws.nick and kinds["whois"]["ident"] == "ws", seen
+    assert [ws.nick, "ws"] in kinds["who"]["users"], seen
+    assert ["#kiwi", 2] in kinds["list"]["channels"] or ["#kiwi", "2"] in kinds["list"]["channels"], seen
+    assert kinds["part"]["channel"] == "#kiwi"
