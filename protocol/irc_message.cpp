@@ -113,9 +113,14 @@ irc_parse_result parse_irc(std::string_view line) {
     line.remove_prefix(1);
     r.message.source = std::string(take_word(line));
     skip_spaces(line);
+    // ": PRIVMSG" names no source: malformed, not a command called ':'.
+    if (r.message.source.empty()) {
+      r.status = irc_parse_status::no_command;
+      return r;
+    }
   }
   const std::string_view command = take_word(line);
-  if (command.empty()) {
+  if (command.empty() || command.front() == ':' || command.front() == '@') {
     r.status = irc_parse_status::no_command;
     return r;
   }

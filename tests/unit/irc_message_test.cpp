@@ -79,6 +79,8 @@ TEST(IrcMessage, Limits) {
   EXPECT_EQ(parse_irc("   ").status, irc_parse_status::empty);
   EXPECT_EQ(parse_irc(":onlysource").status, irc_parse_status::no_command);
   EXPECT_EQ(parse_irc("@a=b").status, irc_parse_status::no_command);
+  // Found by the fuzzer: an empty source is malformed (the line is ignored).
+  EXPECT_EQ(parse_irc(": :n!u G c").status, irc_parse_status::no_command);
 }
 
 TEST(IrcMessage, SerializeRoundTrip) {
