@@ -114,6 +114,25 @@ def test_long_line_417_and_unknown_421(irc):
     c.sync()
 
 
+def test_tags_limit_and_unregistered_flood(irc):
+    c = irc()
+    c.register("taggy")
+    # 8191 bytes of tags are allowed in front of a 512-byte line...
+    c.send("@k=" + "v" * 8000 + " PING tagged")
+    c.expect(lambda l: l.endswith("PONG chatgate tagged"))
+    # ...more are not.
+    c.send("@k=" + "v" * 8200 + " PING x")
+    c.expect(":chatgate 417 taggy :Input line was too long")
+    c.sync()
+    # A client that never registers is closed after 64 lines.
+    d = irc()
+    for _ in range(70):
+        d.send("FOO")
+    assert d.expect(lambda l: l.startswith("ERROR ")) == \
+        "ERROR :Closing link: too many lines before registration"
+    assert d.wait_closed(T)
+
+
 def test_chat_with_websocket_tcp_and_udp(server, irc):
     ws = server.ws()
     tcp = server.text()
@@ -257,8 +276,13 @@ def test_irc_counts_toward_max_clients(chatgate, irc_at):
         return irc_at(server)
     tcp = server.text()
     c = irc()
-    c.send("NICK full1")
-    c.send("USER full1 0 * :x")
+    # Refused at accept (or at registration when it filled up meanwhile).
+    try:
+        c.send("NICK full1")
+        c.send("USER full1 0 * :x")
+    except OSError:
+        pass
+    assert c.expect(lambda l: l.startswith("ERROR ")) == "ERROR :Closing link: server full"
     assert c.wait_closed(T)
     assert tcp.nick
 
