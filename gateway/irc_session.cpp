@@ -379,7 +379,6 @@ void irc_session::on_ping_timer(std::error_code ec) {
     send_line({{}, {}, "ERROR", {"Closing link: ping timeout"}});
     return finish();
   }
-  awaiting_pong_ = true;
   send_line({{}, {}, "PING", {protocol::irc_server_name}});
   // One more period of silence and it is gone.
   last_input_ = std::chrono::steady_clock::now();

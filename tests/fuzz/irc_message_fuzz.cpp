@@ -1,5 +1,5 @@
 // Any line through the IRC parser; what parses must survive serialize ->
-// parse unchanged (round trip), and the event encoder must stay in 512.
+// parse unchanged (round trip); split_utf8 never exceeds its cap.
 #include <cstddef>
 #include <cstdint>
 #include <string_view>
