@@ -38,9 +38,13 @@ hub::hub(const config& cfg, metrics& m, std::unique_ptr<message_store> store)
 
 hub::~hub() = default;
 
-client_id hub::connect(participant& sink, protocol::via source, bool json, bool counted) {
+client_id hub::connect(participant& sink, protocol::via source, bool json, bool counted,
+                       const std::string& nick) {
+  // A nick chosen before connecting (IRC registration); a guest nick when
+  // none, or when it was taken meanwhile.
+  std::string name = !nick.empty() && protocol::is_valid_nick(nick) && nicks_.claim(nick) ? nick : nicks_.claim_guest();
   const client_id id = next_id_++;
-  auto owned = std::make_unique<client>(client{id, &sink, source, json, json ? sink.json_wire() : wire::text, nicks_.claim_guest(), {},
+  auto owned = std::make_unique<client>(client{id, &sink, source, json, json ? sink.json_wire() : wire::text, std::move(name), {},
                                                rate_limiter(cfg_.burst, rate_limiter::clock::now())});
   client& c = *owned;
   c.counted = counted;
@@ -54,6 +58,23 @@ client_id hub::connect(participant& sink, protocol::via source, bool json, bool 
   send_topic(c, lobby);
   send_history(c, lobby, 0, nullptr);
   return id;
+}
+
+bool hub::nick_in_use(const std::string& nick) const {
+  return by_nick_.count(protocol::fold_nick(nick)) != 0;
+}
+
+const std::string* hub::nick_of(client_id id) const {
+  auto it = clients_.find(id);
+  return it == clients_.end() ? nullptr : &it->second->nick;
+}
+
+std::optional<hub::person> hub::whois(const std::string& nick) const {
+  auto it = by_nick_.find(protocol::fold_nick(nick));
+  if (it == by_nick_.end()) return std::nullopt;
+  person p{it->second->nick, it->second->source, {}};
+  for (const room* r : it->second->rooms) p.rooms.push_back(r->name);
+  return p;
 }
 
 void hub::disconnect(client_id id) {
@@ -384,7 +405,7 @@ void hub::on_published(std::error_code ec, protocol::message_ptr sealed, client_
   for (client* m : r->members) {
     if (m != sender) {
       send(*m, ob);
-    } else if (m->json) {
+    } else if (m->json && m->sink->echoes_own_messages()) {
       // The sender's copy is its acknowledgement; text senders get none.
       if (ref.is_null())
         send(*m, ob);
@@ -404,7 +425,7 @@ void hub::publish_direct(client& to, protocol::chat_message msg, client& sender,
   if (&to != &sender) send(to, ob);
   // The JSON sender's copy is its acknowledgement; text senders get none,
   // unless they wrote to themselves.
-  if (&to != &sender && !sender.json) return;
+  if (&to != &sender && !(sender.json && sender.sink->echoes_own_messages())) return;
   if (ref.is_null())
     send(sender, ob);
   else

@@ -9,6 +9,7 @@
 #include <list>
 #include <map>
 #include <memory>
+#include <optional>
 #include <string>
 #include <unordered_map>
 #include <vector>
@@ -44,10 +45,23 @@ class hub {
   // history, and tells the room. `json` picks the wire format. An
   // uncounted client (an unvalidated UDP peer) is outside --max-clients
   // and gets no history and no joined/left notices until validate().
-  client_id connect(participant& sink, protocol::via source, bool json, bool counted = true);
+  // `nick`, when valid and free, is claimed instead of a guest nick.
+  client_id connect(participant& sink, protocol::via source, bool json, bool counted = true,
+                    const std::string& nick = {});
   // The client proved its address: it counts from now on and gets its
   // room's history. False (nothing changes) when the server is full.
   bool validate(client_id id);
+
+  // Queries for transports whose answers do not fit an event (IRC
+  // registration and WHOIS).
+  struct person {
+    std::string nick;
+    protocol::via source;
+    std::vector<std::string> rooms;
+  };
+  bool nick_in_use(const std::string& nick) const;
+  const std::string* nick_of(client_id id) const;  // null once gone
+  std::optional<person> whois(const std::string& nick) const;
   // The connection is gone: leaves its rooms, frees its nick. Idempotent.
   void disconnect(client_id id);
 

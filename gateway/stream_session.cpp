@@ -39,6 +39,19 @@ void stream_session::begin(protocol::via source, bool json) {
   do_read();
 }
 
+void stream_session::begin_unattached() {
+  std::error_code ec;
+  socket_.non_blocking(true, ec);
+  socket_.set_option(asio::ip::tcp::no_delay(true), ec);
+  spdlog::info("{} {} connected", kind_, peer_);
+  do_read();
+}
+
+void stream_session::attach(protocol::via source, bool json, const std::string& nick) {
+  id_ = ctx_.chat.connect(*this, source, json, /*counted=*/true, nick);
+  spdlog::info("{} {} registered as client {}", kind_, peer_, id_);
+}
+
 asio::steady_timer& stream_session::timer() {
   if (!timer_) timer_ = std::make_unique<asio::steady_timer>(socket_.get_executor());
   return *timer_;

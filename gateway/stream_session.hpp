@@ -46,6 +46,10 @@ class stream_session : public participant, public std::enable_shared_from_this<s
 
   // Registers with the hub and starts reading.
   void begin(protocol::via source, bool json);
+  // For a transport that registers later (IRC): reads first, then attach()
+  // makes it a hub client, with the nick it chose when that is free.
+  void begin_unattached();
+  void attach(protocol::via source, bool json, const std::string& nick);
 
   // Bytes just read; the buffer is the shared scratch, writable, and only
   // valid during the call.
