@@ -10,7 +10,7 @@ namespace chatgate {
 irc_server::irc_server(asio::io_context& io, const config& cfg, hub& h, metrics& m,
                        backpressure& bp, const asio::ip::tcp::endpoint& at)
     : acceptor_(io), backoff_(io.get_executor(), "irc"), ctx_{cfg, h, m, bp} {
-  open_listener(acceptor_, at);
+  open_listener(acceptor_, at, "irc (--irc-port)");
 }
 
 void irc_server::stop() {

@@ -114,9 +114,9 @@ std::string encode_irc(const event& e, const ref_value& ref, bool tagged) {
           o.numeric("376", n, {"End of /MOTD command"});
           for (const std::string& r : x.rooms) o.line({{}, irc_mask(n, via::irc), "JOIN", {"#" + r}});
         } else if constexpr (std::is_same_v<T, ev::message>) {
-          message_lines(o, x.msg->msg, tagged);
+          message_lines(o, *x.msg->msg, tagged);
         } else if constexpr (std::is_same_v<T, ev::history>) {
-          for (const message_ptr& m : x.messages) message_lines(o, m->msg, tagged);
+          for (const stored_ptr& m : x.messages) message_lines(o, *m, tagged);
         } else if constexpr (std::is_same_v<T, ev::joined>) {
           o.line({{}, irc_mask(x.nick, x.source), "JOIN", {"#" + x.room}});
         } else if constexpr (std::is_same_v<T, ev::left>) {
