@@ -156,7 +156,7 @@ void hub::on(client& c, protocol::req::join& r, const ref_value& ref) {
   if (!name) return error(c, error_code::bad_room, "bad room: " + protocol::sanitize_text(r.room), ref);
   room& target = find_or_create(*name);
   if (is_member(target, c)) {
-    send_topic(c, target);
+    send_topic(c, target, ref);
     return send_history(c, target, r.since.value_or(0), ref);
   }
   if (c.json && c.rooms.size() >= cfg_.max_rooms_per_client)
@@ -165,7 +165,7 @@ void hub::on(client& c, protocol::req::join& r, const ref_value& ref) {
   if (!c.json)
     while (!c.rooms.empty()) exit(c, *c.rooms.back(), nullptr, /*tell_self=*/false);
   enter(c, target, ref, /*announce_to_self=*/true);
-  send_topic(c, target);
+  send_topic(c, target, ref);
   send_history(c, target, r.since.value_or(0), ref);
 }
 
@@ -438,12 +438,14 @@ hub::client* hub::find_client(const std::string& nick) {
   return it == by_nick_.end() ? nullptr : it->second;
 }
 
-void hub::send_topic(client& c, room& r) {
+void hub::send_topic(client& c, room& r, const ref_value& join_ref) {
   // After a join, the topic comes just before the history, when one is set.
   // Without the join's ref: a join is still answered by joined + history,
-  // as clients that count on those two expect.
+  // as clients that count on those two expect. IRC sessions read their own
+  // refs to answer a JOIN with 332/333 instead of a TOPIC change.
   if (r.topic.text.empty()) return;
-  send(c, ev::topic{r.name, r.topic.text, r.topic.by, r.topic.ts});
+  const bool irc = c.source == protocol::via::irc;
+  send(c, ev::topic{r.name, r.topic.text, r.topic.by, r.topic.ts}, irc ? join_ref : ref_value());
 }
 
 void hub::send_history(client& c, room& r, std::uint64_t after, const ref_value& ref) {

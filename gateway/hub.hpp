@@ -146,7 +146,7 @@ class hub {
                       const protocol::ref_value& ref);
   // The client with this nick (any letter case), or null.
   client* find_client(const std::string& nick);
-  void send_topic(client& c, room& r);
+  void send_topic(client& c, room& r, const protocol::ref_value& join_ref = nullptr);
   void on_topic_stored(std::error_code ec, client_id from, const std::string& name,
                        const topic_state& next, std::int64_t ts, const protocol::ref_value& ref);
   void on_published(std::error_code ec, protocol::message_ptr sealed, client_id from,
