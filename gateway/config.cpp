@@ -131,6 +131,8 @@ std::optional<int> parse_config(int argc, char** argv, config& c) {
   flag(app, "--no-tcp", c.no_tcp, "switch the TCP chat listener off");
   flag(app, "--no-udp", c.no_udp, "switch the UDP chat listener off");
   flag(app, "--no-echo", c.no_echo, "switch the echo listeners off");
+  option(app, "--irc-port", c.irc_port, "IRC port (SPEC 14)");
+  flag(app, "--no-irc", c.no_irc, "switch the IRC listener off");
   option(app, "--ports-file", c.ports_file, "write the bound ports there as JSON once listening");
   option(app, "--log-level", c.log_level, "trace, debug, info, warn or error")
       ->check(CLI::IsMember({"trace", "debug", "info", "warn", "error"}));
@@ -174,6 +176,8 @@ std::optional<int> parse_config(int argc, char** argv, config& c) {
   option(app, "--shutdown-delay-s", c.shutdown_delay_s,
          "on SIGTERM, /readyz answers 503 this long before the shutdown starts")
       ->check(within<unsigned>(0, 3600));
+  option(app, "--irc-ping-s", c.irc_ping_s, "a silent IRC client is pinged after this, dropped after twice")
+      ->check(within<unsigned>(1, 86400));
 
   option(app, "--tls-cert", c.tls_cert,
          "PEM certificate chain (fullchain.pem): the HTTP port serves HTTPS and WSS only");

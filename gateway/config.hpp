@@ -14,9 +14,11 @@ struct config {
   std::uint16_t tcp_port = 7000;
   std::uint16_t udp_port = 7000;
   std::uint16_t echo_port = 7007;
+  std::uint16_t irc_port = 6667;
   bool no_tcp = false;
   bool no_udp = false;
   bool no_echo = false;
+  bool no_irc = false;
   std::string ports_file;
   std::string log_level = "info";
   std::string web_root;  // empty: serve the page embedded in the binary
@@ -40,6 +42,7 @@ struct config {
   unsigned udp_idle_s = 300;
   std::size_t max_udp_peers = 1000;  // unvalidated UDP peers at once (SPEC 9)
   unsigned shutdown_delay_s = 0;  // SIGTERM: /readyz says 503 this long first
+  unsigned irc_ping_s = 120;  // a silent IRC client is pinged, then dropped
 
   // TLS (SPEC 13): with both, the HTTP port speaks HTTPS and WSS only and
   // the TLS TCP chat port opens.

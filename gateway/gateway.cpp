@@ -36,6 +36,8 @@ gateway::gateway(asio::io_context& io, const config& cfg, hub& h, metrics& m)
     echo_ = std::make_unique<echo_server>(io, cfg, h, m, asio::ip::tcp::endpoint(address, cfg.echo_port));
   // The echo never answers this server's own UDP ports (SPEC 9).
   if (echo_ && udp_) echo_->add_own_port(udp_->local_endpoint().port());
+  if (!cfg.no_irc)
+    irc_ = std::make_unique<irc_server>(io, cfg, h, m, pressure_, asio::ip::tcp::endpoint(address, cfg.irc_port));
 }
 
 gateway::~gateway() = default;
@@ -46,6 +48,7 @@ void gateway::start() {
   if (udp_) udp_->start();
   if (echo_) echo_->start();
   if (tls_tcp_) tls_tcp_->start();
+  if (irc_) irc_->start();
   if (cfg_.require_auth) check_auth_deadlines();
 }
 
@@ -92,6 +95,7 @@ void gateway::shutdown(std::chrono::milliseconds grace) {
   if (tcp_) tcp_->stop();
   if (tls_tcp_) tls_tcp_->stop();
   if (echo_) echo_->stop();
+  if (irc_) irc_->stop();
   auth_timer_.cancel();
   hub_.shutdown();
   if (udp_) udp_->stop();
@@ -116,6 +120,7 @@ std::string gateway::ports_json() const {
          ",\"tcp\":" + port(bool(tcp_), [&] { return tcp_->local_endpoint().port(); }) +
          ",\"udp\":" + port(bool(udp_), [&] { return udp_->local_endpoint().port(); }) +
          ",\"echo\":" + port(bool(echo_), [&] { return echo_->tcp_endpoint().port(); }) +
+         ",\"irc\":" + port(bool(irc_), [&] { return irc_->local_endpoint().port(); }) +
          (tls_tcp_ ? ",\"tls_tcp\":" + std::to_string(tls_tcp_->local_endpoint().port()) : std::string()) + "}";
 }
 
@@ -129,6 +134,7 @@ void gateway::log_listeners() const {
     spdlog::info("listening: echo tcp on {}", to_text(echo_->tcp_endpoint()));
     spdlog::info("listening: echo udp on {}", to_text(echo_->udp_endpoint()));
   }
+  if (irc_) spdlog::info("listening: irc on {}", to_text(irc_->local_endpoint()));
 }
 
 bool stage_file(const std::string& path, const std::string& text) {

@@ -10,6 +10,7 @@
 #include "gateway/config.hpp"
 #include "gateway/echo_server.hpp"
 #include "gateway/hub.hpp"
+#include "gateway/irc_server.hpp"
 #include "gateway/metrics.hpp"
 #include "gateway/tcp_server.hpp"
 #include "gateway/tls_context.hpp"
@@ -59,6 +60,7 @@ class gateway {
   std::unique_ptr<udp_server> udp_;
   std::unique_ptr<echo_server> echo_;
   std::unique_ptr<tcp_server> tls_tcp_;
+  std::unique_ptr<irc_server> irc_;
   asio::steady_timer drain_timer_;
   asio::steady_timer delay_timer_;  // --shutdown-delay-s
   bool draining_ = false;

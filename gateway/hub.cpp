@@ -39,9 +39,15 @@ hub::hub(const config& cfg, metrics& m, std::unique_ptr<message_store> store)
 hub::~hub() = default;
 
 client_id hub::connect(participant& sink, protocol::via source, bool json, bool counted,
-                       std::string token) {
+                       const std::string& nick, std::string token) {
+  // A nick chosen before connecting (IRC registration); a guest nick when
+  // none, or when it was taken meanwhile.
+  // A reserved nick needs its token: the guest nick until check_token.
+  std::string name = !nick.empty() && protocol::is_valid_nick(nick) && !nicks_.reserved(nick) && nicks_.claim(nick)
+                         ? nick
+                         : nicks_.claim_guest();
   const client_id id = next_id_++;
-  auto owned = std::make_unique<client>(client{id, &sink, source, json, json ? sink.json_wire() : wire::text, nicks_.claim_guest(), {},
+  auto owned = std::make_unique<client>(client{id, &sink, source, json, json ? sink.json_wire() : wire::text, std::move(name), {},
                                                rate_limiter(cfg_.burst, rate_limiter::clock::now())});
   client& c = *owned;
   c.counted = counted;
@@ -87,6 +93,23 @@ void hub::expire_unauthenticated(std::chrono::steady_clock::time_point now) {
     error(*c, error_code::bad_token, "bad token: none sent within " + std::to_string(cfg_.auth_timeout_s) + " s", nullptr);
     c->sink->close();
   }
+}
+
+bool hub::nick_in_use(const std::string& nick) const {
+  return by_nick_.count(protocol::fold_nick(nick)) != 0;
+}
+
+const std::string* hub::nick_of(client_id id) const {
+  auto it = clients_.find(id);
+  return it == clients_.end() ? nullptr : &it->second->nick;
+}
+
+std::optional<hub::person> hub::whois(const std::string& nick) const {
+  auto it = by_nick_.find(protocol::fold_nick(nick));
+  if (it == by_nick_.end()) return std::nullopt;
+  person p{it->second->nick, it->second->source, {}};
+  for (const room* r : it->second->rooms) p.rooms.push_back(r->name);
+  return p;
 }
 
 void hub::disconnect(client_id id) {
@@ -174,7 +197,7 @@ void hub::on(client& c, protocol::req::join& r, const ref_value& ref) {
   if (!name) return error(c, error_code::bad_room, "bad room: " + protocol::sanitize_text(r.room), ref);
   room& target = find_or_create(*name);
   if (is_member(target, c)) {
-    send_topic(c, target);
+    send_topic(c, target, ref);
     return send_history(c, target, r.since.value_or(0), ref);
   }
   if (c.json && c.rooms.size() >= cfg_.max_rooms_per_client)
@@ -183,7 +206,7 @@ void hub::on(client& c, protocol::req::join& r, const ref_value& ref) {
   if (!c.json)
     while (!c.rooms.empty()) exit(c, *c.rooms.back(), nullptr, /*tell_self=*/false);
   enter(c, target, ref, /*announce_to_self=*/true);
-  send_topic(c, target);
+  send_topic(c, target, ref);
   send_history(c, target, r.since.value_or(0), ref);
 }
 
@@ -477,7 +500,7 @@ void hub::on_published(std::error_code ec, protocol::message_ptr sealed, client_
   for (client* m : r->members) {
     if (m != sender) {
       send(*m, ob);
-    } else if (m->json) {
+    } else if (m->json && m->sink->echoes_own_messages()) {
       // The sender's copy is its acknowledgement; text senders get none.
       if (ref.is_null())
         send(*m, ob);
@@ -497,7 +520,7 @@ void hub::publish_direct(client& to, protocol::chat_message msg, client& sender,
   if (&to != &sender) send(to, ob);
   // The JSON sender's copy is its acknowledgement; text senders get none,
   // unless they wrote to themselves.
-  if (&to != &sender && !sender.json) return;
+  if (&to != &sender && !(sender.json && sender.sink->echoes_own_messages())) return;
   if (ref.is_null())
     send(sender, ob);
   else
@@ -511,12 +534,14 @@ hub::client* hub::find_client(const std::string& nick) {
   return it == by_nick_.end() || it->second->waiting_auth ? nullptr : it->second;
 }
 
-void hub::send_topic(client& c, room& r) {
+void hub::send_topic(client& c, room& r, const ref_value& join_ref) {
   // After a join, the topic comes just before the history, when one is set.
   // Without the join's ref: a join is still answered by joined + history,
-  // as clients that count on those two expect.
+  // as clients that count on those two expect. IRC sessions read their own
+  // refs to answer a JOIN with 332/333 instead of a TOPIC change.
   if (r.topic.text.empty()) return;
-  send(c, ev::topic{r.name, r.topic.text, r.topic.by, r.topic.ts});
+  const bool irc = c.source == protocol::via::irc;
+  send(c, ev::topic{r.name, r.topic.text, r.topic.by, r.topic.ts}, irc ? join_ref : ref_value());
 }
 
 void hub::send_history(client& c, room& r, std::uint64_t after, const ref_value& ref) {

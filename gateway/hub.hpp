@@ -9,6 +9,7 @@
 #include <list>
 #include <map>
 #include <memory>
+#include <optional>
 #include <string>
 #include <unordered_map>
 #include <vector>
@@ -45,14 +46,26 @@ class hub {
   // history, and tells the room. `json` picks the wire format. An
   // uncounted client (an unvalidated UDP peer) is outside --max-clients
   // and gets no history and no joined/left notices until validate().
+  // `nick`, when valid and free, is claimed instead of a guest nick.
   // `token`, if any, was presented with the connection (WebSocket
   // `?token=`). With --require-auth and no good token the client waits, in
   // no room, for `auth` (SPEC 13).
   client_id connect(participant& sink, protocol::via source, bool json, bool counted = true,
-                    std::string token = {});
+                    const std::string& nick = {}, std::string token = {});
   // The client proved its address: it counts from now on and gets its
   // room's history. False (nothing changes) when the server is full.
   bool validate(client_id id);
+
+  // Queries for transports whose answers do not fit an event (IRC
+  // registration and WHOIS).
+  struct person {
+    std::string nick;
+    protocol::via source;
+    std::vector<std::string> rooms;
+  };
+  bool nick_in_use(const std::string& nick) const;
+  const std::string* nick_of(client_id id) const;  // null once gone
+  std::optional<person> whois(const std::string& nick) const;
   // The connection is gone: leaves its rooms, frees its nick. Idempotent.
   void disconnect(client_id id);
 
@@ -153,7 +166,7 @@ class hub {
                       const protocol::ref_value& ref);
   // The client with this nick (any letter case), or null.
   client* find_client(const std::string& nick);
-  void send_topic(client& c, room& r);
+  void send_topic(client& c, room& r, const protocol::ref_value& join_ref = nullptr);
   void on_topic_stored(std::error_code ec, client_id from, const std::string& name,
                        const topic_state& next, std::int64_t ts, const protocol::ref_value& ref);
   void on_published(std::error_code ec, protocol::message_ptr sealed, client_id from,

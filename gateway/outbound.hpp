@@ -8,6 +8,7 @@
 #include "gateway/participant.hpp"
 #include "gateway/ws_frame.hpp"
 #include "protocol/event.hpp"
+#include "protocol/irc_encode.hpp"
 
 namespace chatgate {
 
@@ -30,6 +31,10 @@ class outbound {
       const shared_bytes& line = bytes(wire::json_lines);
       return line ? std::make_shared<const std::string>(ws_text_frame(*line)) : nullptr;
     }
+    if (w == wire::irc || w == wire::irc_tagged) {
+      std::string s = protocol::encode_irc(event_, ref_, w == wire::irc_tagged);
+      return s.empty() ? nullptr : std::make_shared<const std::string>(std::move(s));
+    }
     const bool json = w == wire::json_lines;
     // A chat message was encoded when it was sealed: share those bytes.
     if (const auto* m = std::get_if<protocol::ev::message>(&event_); m && ref_.is_null())
@@ -41,7 +46,7 @@ class outbound {
 
   protocol::event event_;
   protocol::ref_value ref_;
-  std::optional<shared_bytes> slots_[3];  // by wire
+  std::optional<shared_bytes> slots_[wire_count];  // by wire
 };
 
 }  // namespace chatgate

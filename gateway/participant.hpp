@@ -10,8 +10,10 @@ namespace chatgate {
 using shared_bytes = std::shared_ptr<const std::string>;
 
 // How events are put on the wire: SPEC 3 text lines, SPEC 4 NDJSON lines,
-// or the same JSON objects in WebSocket text frames.
-enum class wire : unsigned char { text, json_lines, ws_frames };
+// or the same JSON objects in WebSocket text frames; IRC lines (SPEC 14),
+// with `@time=` tags for clients that negotiated server-time.
+enum class wire : unsigned char { text, json_lines, ws_frames, irc, irc_tagged };
+inline constexpr int wire_count = 5;
 
 class participant {
  public:
@@ -38,6 +40,10 @@ class participant {
 
   // How this client frames JSON events.
   virtual wire json_wire() const { return wire::json_lines; }
+
+  // Whether a JSON-mode sender gets its own chat messages back (its ack).
+  // IRC clients do only with the echo-message capability.
+  virtual bool echoes_own_messages() const { return true; }
 };
 
 }  // namespace chatgate

@@ -44,10 +44,23 @@ void stream_session::begin(protocol::via source, bool json, std::string token) {
   asio::ip::tcp::socket& raw = tls_ ? tls_->next_layer() : socket_;
   raw.non_blocking(true, ec);
   raw.set_option(asio::ip::tcp::no_delay(true), ec);
-  id_ = ctx_.chat.connect(*this, source, json, /*counted=*/true, std::move(token));
+  id_ = ctx_.chat.connect(*this, source, json, /*counted=*/true, /*nick=*/{}, std::move(token));
   spdlog::info("{} {} connected{} (client {})", kind_, peer_, tls_ ? " over TLS" : "", id_);
   if (tls_) return do_read_tls();
   do_read();
+}
+
+void stream_session::begin_unattached() {
+  std::error_code ec;
+  socket_.non_blocking(true, ec);
+  socket_.set_option(asio::ip::tcp::no_delay(true), ec);
+  spdlog::info("{} {} connected", kind_, peer_);
+  do_read();
+}
+
+void stream_session::attach(protocol::via source, bool json, const std::string& nick, std::string token) {
+  id_ = ctx_.chat.connect(*this, source, json, /*counted=*/true, nick, std::move(token));
+  spdlog::info("{} {} registered as client {}", kind_, peer_, id_);
 }
 
 asio::steady_timer& stream_session::timer() {

@@ -52,6 +52,10 @@ class stream_session : public participant, public std::enable_shared_from_this<s
   // Registers with the hub and starts reading; `token` (may be empty) was
   // presented at connection time (WebSocket `?token=`).
   void begin(protocol::via source, bool json, std::string token = {});
+  // For a transport that registers later (IRC): reads first, then attach()
+  // makes it a hub client, with the nick it chose when that is free.
+  void begin_unattached();
+  void attach(protocol::via source, bool json, const std::string& nick, std::string token = {});
 
   // Bytes just read; the buffer is the shared scratch, writable, and only
   // valid during the call.

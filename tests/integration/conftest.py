@@ -40,7 +40,7 @@ class Server:
         base = ["--bind", "127.0.0.1", "--ports-file", str(self.ports_file)]
         if listen:
             # Port 0 for each listener the test does not place itself.
-            for name in ("http", "tcp", "udp", "echo"):
+            for name in ("http", "tcp", "udp", "echo", "irc"):
                 if f"--{name}-port" not in flags:
                     base += [f"--{name}-port", "0"]
             # The TLS TCP chat port opens only with a certificate.
@@ -77,6 +77,7 @@ class Server:
     udp = property(lambda self: self.ports["udp"])
     echo = property(lambda self: self.ports["echo"])
     tls_tcp = property(lambda self: self.ports["tls_tcp"])
+    irc = property(lambda self: self.ports.get("irc"))
     pid = property(lambda self: self.proc.pid)
 
     def stderr(self):

@@ -49,11 +49,11 @@ def run_binary(*args, env=None):
 
 def test_ports_file_lists_every_listener(server):
     ports = json.loads(server.ports_file.read_text())
-    assert set(ports) == {"http", "tcp", "udp", "echo"}
+    assert set(ports) == {"http", "tcp", "udp", "echo", "irc"}
     for name, port in ports.items():
         assert isinstance(port, int) and 0 < port < 65536, (name, port)
     # Port 0 really means "pick one": nothing ended up on a fixed default.
-    assert ports["http"] != 8080 and ports["tcp"] != 7000 and ports["echo"] != 7007
+    assert ports["http"] != 8080 and ports["tcp"] != 7000 and ports["echo"] != 7007 and ports["irc"] != 6667
 
 
 def test_ports_file_is_written_by_rename(server):
@@ -82,10 +82,10 @@ def test_two_servers_with_port_zero_do_not_collide(chatgate):
 
 
 def test_explicit_ports_are_used(chatgate):
-    http, tcp, udp, echo = (free_port() for _ in range(4))
+    http, tcp, udp, echo, irc = (free_port() for _ in range(5))
     server = chatgate("--http-port", str(http), "--tcp-port", str(tcp),
-                      "--udp-port", str(udp), "--echo-port", str(echo))
-    assert server.ports == {"http": http, "tcp": tcp, "udp": udp, "echo": echo}
+                      "--udp-port", str(udp), "--echo-port", str(echo), "--irc-port", str(irc))
+    assert server.ports == {"http": http, "tcp": tcp, "udp": udp, "echo": echo, "irc": irc}
     assert server.text().room == "lobby"
 
 

@@ -292,6 +292,13 @@ class Flood:
             self.slow = socket.socket()
             self.slow.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 4096)
             self.slow.connect(("127.0.0.1", server.tcp))
+        elif slow_kind == "irc":
+            # An IRC client registers, then never reads (SPEC 14: its output
+            # counts toward --max-queue-bytes).
+            self.slow = socket.socket()
+            self.slow.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 4096)
+            self.slow.connect(("127.0.0.1", server.irc))
+            self.slow.sendall(b"NICK slowirc\r\nUSER slowirc 0 * :slow\r\n")
         else:
             self.slow = raw_ws_never_reading(server.http, 4096)
         self.slow_nick = self.observer.expect("joined")["nick"]
@@ -338,7 +345,7 @@ class Flood:
         assert loads == [f"[lobby] {self.sender.nick}: {self.text(i)}" for i in range(self.sent)]
 
 
-@pytest.mark.parametrize("slow_kind", ["tcp", "ws"])
+@pytest.mark.parametrize("slow_kind", ["tcp", "ws", "irc"])
 def test_client_that_never_reads_is_dropped(chatgate, slow_kind):
     server = chatgate(*FAST, "--max-queue-bytes", "65536")
     flood = Flood(server, slow_kind)

@@ -494,3 +494,52 @@ def test_require_auth_closes_silent_clients_after_the_timeout(strict):
     # address's anti-amplification budget (SPEC 9: 3x what came, +256).
     udp.send("again " + "x" * 100)
     udp.expect(lambda l: l.startswith("* authentication required"))
+
+
+# --------------------------------------------------------------------------
+# IRC: PASS carries the token (SPEC 14)
+
+
+def irc_connect(srv):
+    from test_22_irc import Irc
+    return Irc(srv.irc, timeout=10)
+
+
+def irc_register(c, nick, password=None):
+    if password is not None:
+        c.send(f"PASS {password}")
+    c.send(f"NICK {nick}")
+    c.send(f"USER {nick} 0 * :{nick}")
+
+
+def test_irc_pass_token_gives_its_nick_and_reserves_it(auth_server):
+    member = auth_server.ws(path="/ws?token=" + token("member"))
+    c = irc_connect(auth_server)
+    irc_register(c, "whatever", token("ivy"))
+    c.expect(lambda l: l.startswith(":chatgate 001 ivy "))
+    c.expect(":ivy!irc@chatgate JOIN #lobby")
+    member.expect("joined", nick="ivy")
+    c.close()
+    member.expect("left", nick="ivy")
+    # Reserved while its owner is away: registering as it without the token
+    # gets a guest nick, not ivy.
+    other = irc_connect(auth_server)
+    irc_register(other, "ivy")
+    first = other.expect(lambda l: " 001 " in l)
+    assert not first.startswith(":chatgate 001 ivy "), first
+    other.close()
+
+
+def test_irc_without_a_good_pass_is_refused_with_require_auth(strict):
+    for password in (None, bad_tokens()["forged"]):
+        c = irc_connect(strict)
+        irc_register(c, "jack", password)
+        assert " 464 " in c.expect(lambda l: " 464 " in l)
+        c.expect(lambda l: l.startswith("ERROR "))
+        assert c.wait_closed(10) if hasattr(c, "wait_closed") else True
+        c.close()
+    c = irc_connect(strict)
+    irc_register(c, "jack", token("jack"))
+    c.expect(lambda l: l.startswith(":chatgate 001 jack "))
+    c.expect(":jack!irc@chatgate JOIN #lobby")
+    c.close()

@@ -1,0 +1,416 @@
+"""IRC (SPEC 14): raw-socket numerics and limits, chat with the other
+transports, and Debian's python3-irc as a client nobody here wrote."""
+
+import socket
+import time
+
+import pytest
+
+import chatgate_client as cc
+
+T = 10  # seconds; tolerant of a loaded machine
+
+
+class Irc(cc.LineSocket, cc.TextLines):
+    """A raw IRC connection: send lines, read CRLF lines."""
+
+    def send(self, line):
+        self.send_raw(line.encode() + b"\r\n")
+
+    def read_line(self, timeout=None):
+        line = self.read_line_bytes(timeout).decode("utf-8")
+        assert line.endswith("\r"), f"IRC lines end with CRLF: {line!r}"
+        return line[:-1]
+
+    def register(self, nick, caps=None):
+        if caps:
+            self.send("CAP LS 302")
+            self.expect(lambda l: " CAP * LS " in l)
+            self.send("CAP REQ :" + " ".join(caps))
+            self.expect(lambda l: " CAP * ACK " in l)
+            self.send("CAP END")
+        self.send(f"NICK {nick}")
+        self.send(f"USER {nick} 0 * :{nick} real")
+        before = self.read_until(lambda l: " 376 " in l or " 422 " in l)[1]
+        self.sync()
+        return before
+
+    def sync(self):
+        """Everything before the answer to a PING marker."""
+        marker = cc.new_ref("s")
+        self.send(f"PING {marker}")
+        return self.read_until(lambda l: l.endswith(f"PONG chatgate {marker}"))[1]
+
+
+@pytest.fixture
+def irc_at():
+    made = []
+
+    def connect(srv):
+        c = Irc(srv.irc, timeout=T)
+        made.append(c)
+        return c
+    yield connect
+    for c in made:
+        c.close()
+
+
+@pytest.fixture
+def irc(server, irc_at):
+    return lambda: irc_at(server)
+
+
+def test_ports_file_names_irc(server):
+    assert isinstance(server.irc, int) and server.irc > 0
+
+
+def test_registration_welcome_and_lobby(irc):
+    c = irc()
+    c.send("NICK alice")
+    c.send("USER alice 0 * :Alice")
+    lines = c.read_until(lambda l: " 376 " in l)[1]
+    text = "\n".join(lines)
+    for n in ("001", "002", "003", "004", "005"):
+        assert f":chatgate {n} alice " in text
+    assert "CHANTYPES=#" in text and "NICKLEN=24" in text and "CHANNELLEN=33" in text
+    assert "CASEMAPPING=ascii" in text
+    # The welcome says which nick characters work.
+    assert "A-Z a-z 0-9 _ -" in text
+    c.expect(":alice!irc@chatgate JOIN #lobby")
+    c.expect(lambda l: " 353 alice = #lobby :" in l and "alice" in l.split(":")[-1])
+    c.expect(":chatgate 366 alice #lobby :End of /NAMES list")
+
+
+def test_commands_before_registration_get_451(irc):
+    c = irc()
+    c.send("JOIN #x")
+    assert c.expect(lambda l: " 451 " in l) == ":chatgate 451 * :You have not registered"
+
+
+def test_bad_nick_432_and_nick_in_use_433(irc):
+    a = irc()
+    a.send("NICK bad[nick]")
+    line = a.expect(lambda l: " 432 " in l)
+    assert "bad[nick]" in line and "A-Z a-z 0-9 _ -" in line
+    a.send("NICK")
+    a.expect(lambda l: " 431 " in l)
+    a.register("taken1")
+    b = irc()
+    b.send("NICK TAKEN1")  # nicks are unique case-insensitively
+    b.expect(":chatgate 433 * TAKEN1 :Nickname is already in use")
+    b.send("NICK free1")
+    b.send("USER free1 0 * :x")
+    b.expect(lambda l: l.startswith(":chatgate 001 free1 "))
+
+
+def test_long_line_417_and_unknown_421(irc):
+    c = irc()
+    c.register("longy")
+    c.send("PRIVMSG #lobby :" + "x" * 600)
+    c.expect(":chatgate 417 longy :Input line was too long")
+    c.send("FROBNICATE a b")
+    c.expect(":chatgate 421 longy FROBNICATE :Unknown command")
+    # Still usable after both.
+    c.sync()
+
+
+def test_tags_limit_and_unregistered_flood(irc):
+    c = irc()
+    c.register("taggy")
+    # 8191 bytes of tags are allowed in front of a 512-byte line...
+    c.send("@k=" + "v" * 8000 + " PING tagged")
+    c.expect(lambda l: l.endswith("PONG chatgate tagged"))
+    # ...more are not.
+    c.send("@k=" + "v" * 8200 + " PING x")
+    c.expect(":chatgate 417 taggy :Input line was too long")
+    c.sync()
+    # A client that never registers is closed after 64 lines.
+    d = irc()
+    for _ in range(70):
+        d.send("FOO")
+    assert d.expect(lambda l: l.startswith("ERROR ")) == \
+        "ERROR :Closing link: too many lines before registration"
+    assert d.wait_closed(T)
+
+
+def test_chat_with_websocket_tcp_and_udp(server, irc):
+    ws = server.ws()
+    tcp = server.text()
+    udp = server.udp_client()
+    udp.hello()
+    c = irc()
+    c.register("ircy")
+    # IRC -> everyone, via "irc".
+    c.send("PRIVMSG #lobby :hello from irc")
+    m = ws.expect("message")
+    assert (m["from"], m["via"], m["text"]) == ("ircy", "irc", "hello from irc")
+    tcp.expect("[lobby] ircy: hello from irc")
+    udp.expect("[lobby] ircy: hello from irc")
+    # Without echo-message the sender does not get its own line back.
+    assert not any("hello from irc" in l for l in c.sync())
+    # Everyone -> IRC, as nick!via@chatgate.
+    ws.send({"type": "say", "room": "lobby", "text": "from the browser"})
+    c.expect(f":{ws.nick}!ws@chatgate PRIVMSG #lobby :from the browser")
+    tcp.send("from a terminal")
+    c.expect(f":{tcp.nick}!tcp@chatgate PRIVMSG #lobby :from a terminal")
+    udp.send("/me waves")
+    c.expect(f":{udp.nick}!udp@chatgate PRIVMSG #lobby :\x01ACTION waves\x01")
+    c.send("PRIVMSG #lobby :\x01ACTION dances\x01")
+    tcp.expect("[lobby] * ircy dances")
+
+
+def test_join_history_topic_part_and_server_time(server, irc):
+    ws = server.ws()
+    ws.send({"type": "join", "room": "den"})
+    ws.expect("joined")
+    ws.send({"type": "topic", "room": "den", "topic": "den talk"})
+    ws.expect("topic")
+    ws.send({"type": "say", "room": "den", "text": "earlier"})
+    ws.expect("message")
+    c = irc()
+    c.register("histy", caps=["server-time", "message-tags"])
+    c.send("JOIN #den,#Other")
+    c.expect(":histy!irc@chatgate JOIN #den")
+    c.expect(":chatgate 332 histy #den :den talk")
+    c.expect(lambda l: l.startswith(f":chatgate 333 histy #den {ws.nick} "))
+    line = c.expect(lambda l: "PRIVMSG #den :earlier" in l)
+    assert line.startswith("@time=20") and line.split(" ")[0].endswith("Z")
+    c.expect(lambda l: " 353 histy = #den :" in l and ws.nick in l and "histy" in l)
+    c.expect(":chatgate 366 histy #den :End of /NAMES list")
+    c.expect(":histy!irc@chatgate JOIN #other")
+    j = ws.expect("joined", nick="histy", room="den")
+    assert j["via"] == "irc"
+    # TOPIC set from IRC reaches the WebSocket user.
+    c.send("TOPIC #den :new topic")
+    t = ws.expect("topic")
+    assert (t["topic"], t["by"]) == ("new topic", "histy")
+    c.expect(":histy TOPIC #den :new topic")
+    c.send("PART #den")
+    c.expect(":histy!irc@chatgate PART #den")
+    assert ws.expect("left")["nick"] == "histy"
+    c.send("PRIVMSG #den :still here?")
+    c.expect(":chatgate 442 histy #den :You're not on that channel")
+    c.send("JOIN nohash")
+    c.expect(lambda l: " 403 histy nohash " in l)
+
+
+def test_dm_nick_who_whois_list_mode(server, irc):
+    ws = server.ws()
+    c = irc()
+    c.register("dmer", caps=["echo-message"])
+    c.send(f"PRIVMSG {ws.nick} :psst")
+    m = ws.expect("message")
+    assert (m["from"], m["to"], m["via"], m["text"]) == ("dmer", ws.nick, "irc", "psst")
+    # echo-message: the sender gets its own line back.
+    c.expect(f":dmer!irc@chatgate PRIVMSG {ws.nick} :psst")
+    ws.send({"type": "say", "to": "dmer", "text": "back at you"})
+    c.expect(f":{ws.nick}!ws@chatgate PRIVMSG dmer :back at you")
+    c.send("PRIVMSG nobody :x")
+    c.expect(":chatgate 401 dmer nobody :No such nick/channel")
+    c.send("PRIVMSG")
+    c.expect(lambda l: " 411 dmer " in l)
+    c.send("PRIVMSG #lobby")
+    c.expect(":chatgate 412 dmer :No text to send")
+    c.send("NICK dmer2")
+    c.expect(":dmer NICK dmer2")
+    assert ws.expect("nick")["nick"] == "dmer2"
+    c.send(f"NICK {ws.nick}")
+    c.expect(f":chatgate 433 dmer2 {ws.nick} :Nickname is already in use")
+    c.send("WHO #lobby")
+    c.expect(lambda l: l.startswith(f":chatgate 352 dmer2 #lobby ws chatgate chatgate {ws.nick} H :0 "))
+    c.expect(":chatgate 315 dmer2 #lobby :End of /WHO list")
+    c.send(f"WHOIS {ws.nick}")
+    c.expect(f":chatgate 311 dmer2 {ws.nick} ws chatgate * :{ws.nick}")
+    c.expect(f":chatgate 318 dmer2 {ws.nick} :End of /WHOIS list")
+    c.send("LIST")
+    c.expect(lambda l: " 321 dmer2 " in l)
+    c.expect(lambda l: l.startswith(":chatgate 322 dmer2 #lobby 2"))
+    c.expect(":chatgate 323 dmer2 :End of /LIST")
+    c.send("MODE #lobby")
+    c.expect(":chatgate 324 dmer2 #lobby :+n")
+    c.send("MODE #lobby +o dmer2")
+    c.expect(lambda l: " 482 dmer2 #lobby " in l)
+    c.send("MODE dmer2")
+    c.expect(":chatgate 221 dmer2 :+")
+    c.send("MODE dmer2 +i")
+    c.expect(lambda l: " 501 dmer2 " in l)
+    c.send("AWAY :lunch")
+    c.expect(lambda l: " 306 dmer2 " in l)
+    c.send("AWAY")
+    c.expect(lambda l: " 305 dmer2 " in l)
+    c.send("USER a b c d")
+    c.expect(lambda l: " 462 dmer2 " in l)
+    c.send("JOIN")
+    c.expect(":chatgate 461 dmer2 JOIN :Not enough parameters")
+    c.send("QUIT :bye")
+    c.expect(lambda l: l.startswith("ERROR :Closing link"))
+    assert c.wait_closed(T)
+    assert ws.expect("left")["nick"] == "dmer2"
+
+
+def test_ping_timeout(chatgate, irc_at):
+    server = chatgate("--irc-ping-s", "1")
+
+    def irc():
+        return irc_at(server)
+    c = irc()
+    c.register("sleepy")
+    c.expect("PING chatgate", timeout=T)
+    start = time.monotonic()
+    c.expect("ERROR :Closing link: ping timeout", timeout=T)
+    assert time.monotonic() - start >= 0.5
+    assert c.wait_closed(T)
+    # A client that answers stays.
+    d = irc()
+    d.register("awake")
+    for _ in range(3):
+        d.expect("PING chatgate", timeout=T)
+        d.send("PONG chatgate")
+    d.sync()
+
+
+def test_irc_counts_toward_max_clients(chatgate, irc_at):
+    server = chatgate("--max-clients", "1")
+
+    def irc():
+        return irc_at(server)
+    tcp = server.text()
+    c = irc()
+    # Refused at accept (or at registration when it filled up meanwhile).
+    try:
+        c.send("NICK full1")
+        c.send("USER full1 0 * :x")
+    except OSError:
+        pass
+    assert c.expect(lambda l: l.startswith("ERROR ")) == "ERROR :Closing link: server full"
+    assert c.wait_closed(T)
+    assert tcp.nick
+
+
+def test_irc_lines_count_toward_rate_limit(chatgate, irc_at):
+    server = chatgate("--rate", "1", "--burst", "2")
+
+    def irc():
+        return irc_at(server)
+    c = irc()
+    c.register("spammy")
+    for i in range(6):
+        c.send(f"PRIVMSG #lobby :m{i}")
+    c.expect(":chatgate NOTICE spammy :rate_limited: slow down")
+
+
+def test_no_irc(chatgate):
+    server = chatgate("--no-irc")
+    assert server.irc is None
+
+
+def test_python3_irc_client(server, irc):
+    irc_client = pytest.importorskip("irc.client")
+    reactor = getattr(irc_client, "Reactor", None) or irc_client.IRC  # Debian 12 has 8.5: IRC
+    reactor = reactor()
+    conn = reactor.server().connect("127.0.0.1", server.irc, "pyirc")
+    got = []
+    conn.add_global_handler("pubmsg", lambda c, e: got.append(("pub", irc_client.NickMask(e.source).nick, e.target, e.arguments[0])))
+    conn.add_global_handler("privmsg", lambda c, e: got.append(("priv", irc_client.NickMask(e.source).nick, e.arguments[0])))
+    conn.add_global_handler("join", lambda c, e: got.append(("join", irc_client.NickMask(e.source).nick, e.target)))
+    conn.add_global_handler("welcome", lambda c, e: got.append(("welcome", e.target)))
+
+    def pump(pred, what):
+        deadline = time.monotonic() + T
+        while time.monotonic() < deadline:
+            reactor.process_once(0.05)
+            if any(pred(g) for g in got):
+                return
+        raise AssertionError(f"python3-irc never saw {what}: {got}")
+
+    pump(lambda g: g == ("welcome", "pyirc"), "welcome")
+    conn.join("#pyroom")
+    pump(lambda g: g == ("join", "pyirc", "#pyroom"), "its JOIN")
+    ws = server.ws()
+    ws.send({"type": "join", "room": "pyroom"})
+    ws.expect("joined")
+    ws.send({"type": "say", "room": "pyroom", "text": "hi python"})
+    pump(lambda g: g == ("pub", ws.nick, "#pyroom", "hi python"), "the WebSocket message")
+    conn.privmsg("#pyroom", "hi browser")
+    m = ws.expect("message", **{"from": "pyirc"})
+    assert (m["from"], m["via"], m["text"]) == ("pyirc", "irc", "hi browser")
+    ws.send({"type": "say", "to": "pyirc", "text": "private"})
+    pump(lambda g: g == ("priv", ws.nick, "private"), "the DM")
+    conn.disconnect("done")
+
+
+def test_irssi_in_tmux(server, tmp_path):
+    import shutil
+    import subprocess
+    if not shutil.which("tmux") or not shutil.which("irssi"):
+        pytest.skip("tmux or irssi missing")
+    home = tmp_path / "irssi"
+    home.mkdir()
+    (home / "config").write_text('settings = { core = { real_name = "t"; user_name = "t"; } };\n')
+    session = f"cg{server.pid}"
+    sock = str(tmp_path / "tmux.sock")
+    tmux = ["tmux", "-S", sock]
+    subprocess.run(tmux + ["new-session", "-d", "-s", session, "-x", "200", "-y", "50",
+                           f"irssi --home={home} -c 127.0.0.1 -p {server.irc} -n irssiuser"],
+                   check=True)
+    try:
+        def screen():
+            return subprocess.run(tmux + ["capture-pane", "-p", "-t", session],
+                                  capture_output=True, text=True).stdout
+        ws = server.ws()
+        j = ws.expect("joined", timeout=20, nick="irssiuser")
+        assert j["via"] == "irc"
+        subprocess.run(tmux + ["send-keys", "-t", session, "/join #lobby", "Enter"], check=True)
+        ws.send({"type": "say", "room": "lobby", "text": "hello irssi from the browser"})
+        cc.wait_for(lambda: "hello irssi from the browser" in screen(), timeout=20,
+                    what="irssi showing the browser's message")
+        subprocess.run(tmux + ["send-keys", "-t", session, "hi browser, irssi here", "Enter"], check=True)
+        m = ws.expect("message", timeout=20, **{"from": "irssiuser"})
+        assert (m["via"], m["text"], m["room"]) == ("irc", "hi browser, irssi here", "lobby")
+    finally:
+        subprocess.run(tmux + ["kill-session", "-t", session], capture_output=True)
+
+
+def test_irc_framework_kiwi(server):
+    """Kiwi IRC's irc-framework (npm) chats with a WebSocket user."""
+    import json as _json
+    import shutil
+    import subprocess
+    from pathlib import Path
+    if not shutil.which("node") or not shutil.which("npm"):
+        pytest.skip("node and npm are needed")
+    script = Path(__file__).resolve().parent.parent / "irc" / "run_kiwi.sh"
+    ws = server.ws()
+    ws.send({"type": "join", "room": "kiwi"})
+    ws.expect("joined", room="kiwi")
+    proc = subprocess.Popen([str(script), str(server.irc)], stdout=subprocess.PIPE, text=True)
+    try:
+        ws.expect("joined", room="kiwi", nick="kiwi", timeout=60)  # npm ci may run first
+        ws.send({"type": "say", "room": "kiwi", "text": "ping kiwi"})
+        m = ws.expect("message", room="kiwi", text="pong from kiwi", timeout=20)
+        assert (m["from"], m["via"]) == ("kiwi", "irc")
+        a = ws.expect("message", room="kiwi", text="waves", timeout=20)
+        assert a["me"] is True
+        d = ws.expect("message", text="a private word", timeout=20)
+        assert (d["from"], d["to"]) == ("kiwi", ws.nick)
+        t = ws.expect("topic", room="kiwi", timeout=20)
+        assert (t["topic"], t["by"]) == ("set by kiwi", "kiwi")
+        ws.expect("left", room="kiwi", nick="kiwi", timeout=20)
+        stdout, _ = proc.communicate(timeout=30)
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+    seen = [_json.loads(line) for line in stdout.splitlines() if line.startswith("{")]
+    kinds = {e["ev"]: e for e in seen}
+    assert "timeout" not in kinds, seen
+    assert kinds["registered"]["nick"] == "kiwi"
+    assert "server-time" in kinds["registered"]["caps"], seen
+    assert {"ev": "join", "nick": "kiwi", "channel": "#kiwi", "ident": "irc"} in seen
+    names = [e for e in seen if e["ev"] == "names" and e["channel"] == "#kiwi"]
+    assert names and set(names[0]["users"]) >= {"kiwi", ws.nick}, seen
+    got = [e for e in seen if e["ev"] == "message" and e["text"] == "ping kiwi"]
+    assert got and got[0]["nick"] == ws.nick and got[0]["ident"] == "ws" and got[0]["time"], seen
+    assert kinds["whois"]["nick"] == ws.nick and kinds["whois"]["ident"] == "ws", seen
+    assert [ws.nick, "ws"] in kinds["who"]["users"], seen
+    assert ["#kiwi", 2] in kinds["list"]["channels"] or ["#kiwi", "2"] in kinds["list"]["channels"], seen
+    assert kinds["part"]["channel"] == "#kiwi"
