@@ -263,7 +263,8 @@ def test_terminal_reconnects_by_itself(chatgate, terminal):
     tty.type("half typed")
     assert first.stop(signal.SIGTERM)[0] == 0
     second = chatgate("--http-port", str(first.http), "--tcp-port", str(first.tcp),
-                      "--udp-port", str(first.udp), "--echo-port", str(first.echo))
+                      "--udp-port", str(first.udp), "--echo-port", str(first.echo),
+                      "--irc-port", str(first.irc))
     lines = tty.wait_screen(
         lambda l: f"* reconnected to ws://127.0.0.1:{first.http}/ws as comeback in #ops" in l,
         "the reconnect notice")

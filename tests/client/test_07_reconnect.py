@@ -16,7 +16,8 @@ TRANSPORTS = {"tcp": tcp, "udp": udp, "ws": ws}
 
 def same_ports(server):
     return ["--http-port", str(server.http), "--tcp-port", str(server.tcp),
-            "--udp-port", str(server.udp), "--echo-port", str(server.echo)]
+            "--udp-port", str(server.udp), "--echo-port", str(server.echo),
+            "--irc-port", str(server.irc)]
 
 
 def restart(chatgate, old):

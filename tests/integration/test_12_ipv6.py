@@ -24,7 +24,7 @@ def ipv6_loopback_works():
 def test_bind_any_ipv6_serves_both_families(tmp_path):
     ports_file = tmp_path / "ports.json"
     proc = subprocess.Popen([str(BINARY), "--bind", "::", "--http-port", "0", "--tcp-port", "0",
-                             "--udp-port", "0", "--echo-port", "0", "--ports-file", str(ports_file)],
+                             "--udp-port", "0", "--echo-port", "0", "--irc-port", "0", "--ports-file", str(ports_file)],
                             stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
     try:
         deadline = time.monotonic() + 15

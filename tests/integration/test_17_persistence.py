@@ -146,7 +146,7 @@ def test_metrics_show_the_store(chatgate, tmp_path):
 def start_fails(tmp_path, *flags, timeout=15):
     ports = tmp_path / "ports.json"
     argv = [str(BINARY), "--bind", "127.0.0.1", "--ports-file", str(ports),
-            "--http-port", "0", "--tcp-port", "0", "--udp-port", "0", "--echo-port", "0", *flags]
+            "--http-port", "0", "--tcp-port", "0", "--udp-port", "0", "--echo-port", "0", "--irc-port", "0", *flags]
     env = {k: v for k, v in os.environ.items() if not k.startswith("CHATGATE_")}
     p = subprocess.run(argv, capture_output=True, timeout=timeout, env=env)
     assert p.returncode == 2, (p.returncode, p.stderr)
@@ -240,7 +240,7 @@ def test_second_chatgate_on_the_same_file_is_refused(chatgate, tmp_path):
     # Also through the environment (the container's way).
     env_line = subprocess.run(
         [str(BINARY), "--bind", "127.0.0.1", "--http-port", "0", "--tcp-port", "0",
-         "--udp-port", "0", "--echo-port", "0"],
+         "--udp-port", "0", "--echo-port", "0", "--irc-port", "0"],
         env={"CHATGATE_DB": str(db), "PATH": os.environ.get("PATH", "")},
         capture_output=True, timeout=15)
     assert env_line.returncode == 2 and b"in use by another chatgate" in env_line.stderr

@@ -32,6 +32,7 @@ export async function startServer({ ports = {}, args = [], timeoutMs = 10000 } =
     '--tcp-port', String(ports.tcp ?? 0),
     '--udp-port', String(ports.udp ?? 0),
     '--echo-port', String(ports.echo ?? 0),
+    '--irc-port', String(ports.irc ?? 0),
     '--ports-file', portsFile,
     ...args,
   ];
