@@ -166,7 +166,8 @@ TEST_F(Conversations, TopicChangeReachesMembersAndJoiners) {
   EXPECT_EQ(c.next()["ref"], "j");
 
   json_in(ic, R"({"type":"rooms"})");
-  for (const auto& r : c.next()["rooms"])
+  const json rooms = c.next();  // kept: the loop must not walk a temporary
+  for (const auto& r : rooms["rooms"])
     EXPECT_EQ(r["topic"], r["room"] == "dev" ? "ship it" : "") << r;
 }
 
