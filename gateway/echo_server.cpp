@@ -77,10 +77,24 @@ echo_server::echo_server(asio::io_context& io, const config& cfg, hub& h, metric
       datagram_(65536, '\0'),
       udp_limit_(cfg.burst, rate_limiter::clock::now()),
       recent_(max_remembered, std::chrono::seconds(1)) {
-  open_listener(acceptor_, tcp_at, "echo tcp (--echo-port)");
   // UDP echo shares the TCP echo port number (SPEC 1), even when it was 0.
-  const asio::ip::udp::endpoint udp_at(tcp_at.address(), acceptor_.local_endpoint().port());
-  open_datagram(udp_, udp_at, "echo udp (--echo-port)");
+  // With port 0 the kernel picks the TCP port without looking at UDP, so
+  // another process may hold the UDP twin: pick again a few times before
+  // calling it a start-up error.
+  const int tries = tcp_at.port() == 0 ? 32 : 1;
+  for (int attempt = 1;; ++attempt) {
+    open_listener(acceptor_, tcp_at, "echo tcp (--echo-port)");
+    const asio::ip::udp::endpoint udp_at(tcp_at.address(), acceptor_.local_endpoint().port());
+    try {
+      open_datagram(udp_, udp_at, "echo udp (--echo-port)");
+      break;
+    } catch (const startup_error&) {
+      if (attempt == tries) throw;
+      std::error_code ignored;
+      udp_.close(ignored);
+      acceptor_.close(ignored);
+    }
+  }
   own_ports_.insert(udp_.local_endpoint().port());
 }
 
