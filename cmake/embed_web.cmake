@@ -17,7 +17,7 @@ if(i EQUAL 0)
   set(entries "    {\"\", {}},\n")
 endif()
 file(WRITE "${OUT}.tmp" "// Generated from web/ by cmake/embed_web.cmake: do not edit.
-#include \"gateway/web_assets.hpp\"
+#include \"gateway/transport/web_assets.hpp\"
 
 namespace chatgate {
 namespace {

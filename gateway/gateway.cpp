@@ -6,8 +6,8 @@
 
 #include <spdlog/spdlog.h>
 
-#include "gateway/sockets.hpp"
-#include "gateway/startup_error.hpp"
+#include "gateway/transport/sockets.hpp"
+#include "gateway/ops/startup_error.hpp"
 
 namespace chatgate {
 gateway::gateway(asio::io_context& io, const config& cfg, hub& h, metrics& m)

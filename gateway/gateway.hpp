@@ -6,16 +6,16 @@
 
 #include <asio.hpp>
 
-#include "gateway/backpressure.hpp"
-#include "gateway/config.hpp"
-#include "gateway/echo_server.hpp"
-#include "gateway/hub.hpp"
-#include "gateway/irc_server.hpp"
-#include "gateway/metrics.hpp"
-#include "gateway/tcp_server.hpp"
-#include "gateway/tls_context.hpp"
-#include "gateway/udp_server.hpp"
-#include "gateway/web_server.hpp"
+#include "gateway/transport/backpressure.hpp"
+#include "gateway/ops/config.hpp"
+#include "gateway/transport/echo_server.hpp"
+#include "gateway/hub/hub.hpp"
+#include "gateway/transport/irc_server.hpp"
+#include "gateway/ops/metrics.hpp"
+#include "gateway/transport/tcp_server.hpp"
+#include "gateway/transport/tls_context.hpp"
+#include "gateway/transport/udp_server.hpp"
+#include "gateway/transport/web_server.hpp"
 
 namespace chatgate {
 

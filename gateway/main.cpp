@@ -11,13 +11,13 @@
 #include <spdlog/sinks/stdout_color_sinks.h>
 #include <spdlog/spdlog.h>
 
-#include "gateway/config.hpp"
+#include "gateway/ops/config.hpp"
 #include "gateway/gateway.hpp"
-#include "gateway/hub.hpp"
-#include "gateway/message_store.hpp"
-#include "gateway/metrics.hpp"
-#include "gateway/sqlite_store.hpp"
-#include "gateway/startup_error.hpp"
+#include "gateway/hub/hub.hpp"
+#include "gateway/store/message_store.hpp"
+#include "gateway/ops/metrics.hpp"
+#include "gateway/store/sqlite_store.hpp"
+#include "gateway/ops/startup_error.hpp"
 #include "protocol/event.hpp"
 
 namespace {

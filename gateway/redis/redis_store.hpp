@@ -15,7 +15,7 @@
 #include <asio/io_context.hpp>
 #include <asio/steady_timer.hpp>
 
-#include "gateway/message_store.hpp"
+#include "gateway/store/message_store.hpp"
 #include "gateway/redis/redis_client.hpp"
 #include "gateway/redis/redis_schema.hpp"
 

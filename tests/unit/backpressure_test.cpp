@@ -1,10 +1,10 @@
-#include "gateway/backpressure.hpp"
+#include "gateway/transport/backpressure.hpp"
 
 #include <gtest/gtest.h>
 
 #include <deque>
 
-#include "gateway/hub.hpp"
+#include "gateway/hub/hub.hpp"
 #include "protocol/json_request.hpp"
 
 namespace chatgate {

@@ -1,6 +1,6 @@
 // The hub over a store that answers later (SQLite after its commit, Redis
-// after a round trip): the contract of gateway/message_store.hpp.
-#include "gateway/hub.hpp"
+// after a round trip): the contract of gateway/store/message_store.hpp.
+#include "gateway/hub/hub.hpp"
 
 #include <gtest/gtest.h>
 

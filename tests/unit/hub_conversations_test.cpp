@@ -1,5 +1,5 @@
 // The hub's side of SPEC 12: direct messages, topics, text /leave.
-#include "gateway/hub.hpp"
+#include "gateway/hub/hub.hpp"
 
 #include <gtest/gtest.h>
 

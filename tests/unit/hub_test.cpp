@@ -1,4 +1,4 @@
-#include "gateway/hub.hpp"
+#include "gateway/hub/hub.hpp"
 
 #include <gtest/gtest.h>
 

@@ -1,8 +1,8 @@
-#include "gateway/message_store.hpp"
+#include "gateway/store/message_store.hpp"
 
 #include <gtest/gtest.h>
 
-#include "gateway/history_cache.hpp"
+#include "gateway/hub/history_cache.hpp"
 
 namespace chatgate {
 namespace {

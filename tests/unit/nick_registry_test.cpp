@@ -1,4 +1,4 @@
-#include "gateway/nick_registry.hpp"
+#include "gateway/hub/nick_registry.hpp"
 
 #include <gtest/gtest.h>
 

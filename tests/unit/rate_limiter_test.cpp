@@ -1,4 +1,4 @@
-#include "gateway/rate_limiter.hpp"
+#include "gateway/hub/rate_limiter.hpp"
 
 #include <gtest/gtest.h>
 

@@ -1,4 +1,4 @@
-#include "gateway/sqlite_store.hpp"
+#include "gateway/store/sqlite_store.hpp"
 
 #include <gtest/gtest.h>
 #include <unistd.h>
@@ -6,7 +6,7 @@
 #include <cstdio>
 #include <fstream>
 
-#include "gateway/startup_error.hpp"
+#include "gateway/ops/startup_error.hpp"
 
 namespace chatgate {
 namespace {

@@ -1,10 +1,10 @@
-#include "gateway/udp_budget.hpp"
+#include "gateway/transport/udp_budget.hpp"
 
 #include <asio/ip/udp.hpp>
 #include <gtest/gtest.h>
 
-#include "gateway/datagram_memory.hpp"
-#include "gateway/keyed_hash.hpp"
+#include "gateway/transport/datagram_memory.hpp"
+#include "gateway/transport/keyed_hash.hpp"
 
 namespace chatgate {
 namespace {

@@ -1,0 +1,243 @@
+#include "gateway/transport/stream_session.hpp"
+
+#include <algorithm>
+#include <array>
+
+#include <spdlog/spdlog.h>
+
+namespace chatgate {
+namespace {
+
+// Reads per readiness before letting other sockets have a turn.
+constexpr int reads_per_turn = 4;
+// How long a closing connection may take to take its last bytes.
+constexpr std::chrono::seconds close_deadline{2};
+// Buffers per write, and writes per flush before the next session's turn.
+constexpr std::size_t max_iov = 64;
+constexpr int rounds_per_flush = 4;
+
+// Part of an array of buffers, as a buffer sequence for Asio.
+struct buffer_span {
+  const asio::const_buffer* first;
+  const asio::const_buffer* last;
+  const asio::const_buffer* begin() const { return first; }
+  const asio::const_buffer* end() const { return last; }
+};
+
+}  // namespace
+
+stream_session::stream_session(asio::ip::tcp::socket&& socket, session_context& ctx, std::string peer,
+                               const char* kind)
+    : socket_(std::move(socket)), ctx_(ctx), peer_(std::move(peer)), kind_(kind) {}
+
+stream_session::stream_session(std::unique_ptr<tls_stream>&& tls, tls_context_ptr keep,
+                               session_context& ctx, std::string peer, const char* kind)
+    : socket_(tls->get_executor()),
+      ctx_(ctx),
+      peer_(std::move(peer)),
+      kind_(kind),
+      tls_(std::move(tls)),
+      tls_keep_(std::move(keep)) {}
+
+void stream_session::begin(protocol::via source, bool json, std::string token) {
+  std::error_code ec;
+  asio::ip::tcp::socket& raw = tls_ ? tls_->next_layer() : socket_;
+  raw.non_blocking(true, ec);
+  raw.set_option(asio::ip::tcp::no_delay(true), ec);
+  id_ = ctx_.chat.connect(*this, source, json, /*counted=*/true, /*nick=*/{}, std::move(token));
+  spdlog::info("{} {} connected{} (client {})", kind_, peer_, tls_ ? " over TLS" : "", id_);
+  if (tls_) return do_read_tls();
+  do_read();
+}
+
+void stream_session::begin_unattached() {
+  std::error_code ec;
+  socket_.non_blocking(true, ec);
+  socket_.set_option(asio::ip::tcp::no_delay(true), ec);
+  spdlog::info("{} {} connected", kind_, peer_);
+  do_read();
+}
+
+void stream_session::attach(protocol::via source, bool json, const std::string& nick, std::string token) {
+  id_ = ctx_.chat.connect(*this, source, json, /*counted=*/true, nick, std::move(token));
+  spdlog::info("{} {} registered as client {}", kind_, peer_, id_);
+}
+
+asio::steady_timer& stream_session::timer() {
+  if (!timer_) timer_ = std::make_unique<asio::steady_timer>(socket_.get_executor());
+  return *timer_;
+}
+
+// --- input ------------------------------------------------------------------
+
+void stream_session::do_read() {
+  socket_.async_wait(asio::ip::tcp::socket::wait_read,
+                     [self = shared_from_this()](std::error_code ec) { self->on_readable(ec); });
+}
+
+void stream_session::on_readable(std::error_code ec) {
+  if (stopped_) return;
+  if (ec) return stop(ec == asio::error::operation_aborted ? nullptr : "read failed");
+  std::string& buf = ctx_.scratch;
+  for (int i = 0; i < reads_per_turn && !closing_; ++i) {
+    const std::size_t n = socket_.read_some(asio::buffer(buf), ec);
+    if (ec == asio::error::would_block) return do_read();
+    // A program that sends a line and closes before reading our welcome
+    // makes its kernel answer the welcome with a reset: what it sent before
+    // is still its input, as at an orderly end.
+    if (ec == asio::error::eof || ec == asio::error::connection_reset) return on_end_of_input();
+    if (ec) return stop("read failed");
+    on_bytes(buf.data(), n);
+  }
+  if (closing_) return;
+  // More may be waiting: come back after the other sockets had a turn.
+  later([](stream_session& s) { s.on_readable({}); });
+}
+
+void stream_session::do_read_tls() {
+  // One read at a time into this session's buffer; the TLS record layer
+  // holds what arrived beyond it.
+  if (tls_in_.empty()) tls_in_.resize(16 * 1024);
+  tls_->async_read_some(asio::buffer(tls_in_), [self = shared_from_this()](std::error_code ec, std::size_t n) {
+    if (self->stopped_) return;
+    // A reset after data ends the input like EOF, as on plain TCP.
+    if (ec == asio::error::eof || ec == asio::ssl::error::stream_truncated ||
+        ec == asio::error::connection_reset)
+      return self->on_end_of_input();
+    if (ec) return self->stop(ec == asio::error::operation_aborted ? nullptr : "read failed");
+    self->on_bytes(self->tls_in_.data(), n);
+    if (!self->closing_) self->do_read_tls();
+  });
+}
+
+// --- output -----------------------------------------------------------------
+
+void stream_session::deliver(const shared_bytes& bytes) {
+  if (closing_ || stopped_) return;
+  if (queued_bytes_ + bytes->size() > ctx_.cfg.max_queue_bytes) return drop_slow();
+  push(bytes);
+  ctx_.pressure.check(*this);
+}
+
+void stream_session::push(shared_bytes bytes) {
+  if (stopped_) return;
+  queued_bytes_ += bytes->size();
+  queue_.push_back(std::move(bytes));
+  want_flush();
+}
+
+void stream_session::want_flush() {
+  // Whatever else is queued before the flusher gets here goes out in the
+  // same write; a full socket is flushed when it has room again.
+  if (flush_scheduled_ || waiting_writable_ || stopped_) return;
+  flush_scheduled_ = true;
+  ctx_.writes.schedule(shared_from_this());
+}
+
+void stream_session::drop_slow() {
+  if (closing_ || stopped_) return;
+  // Nobody waits for a client that does not read: drop it, from the loop.
+  ctx_.stats.count_drop(drop_reason::slow_consumer);
+  spdlog::info("{} {} dropped: not reading, {} bytes queued (client {})", kind_, peer_,
+               queued_bytes_, id_);
+  closing_ = true;
+  later([](stream_session& s) { s.stop(nullptr); });
+}
+
+void stream_session::flush() {
+  flush_scheduled_ = false;
+  if (stopped_ || waiting_writable_) return;
+  if (tls_) return flush_tls();
+  std::array<asio::const_buffer, max_iov> iov;
+  for (int round = 0; round < rounds_per_flush && !queue_.empty(); ++round) {
+    const std::size_t count = std::min(iov.size(), queue_.size());
+    for (std::size_t i = 0; i < count; ++i) iov[i] = asio::buffer(*queue_[i]);
+    iov[0] += written_;
+    std::error_code ec;
+    std::size_t sent = socket_.write_some(buffer_span{iov.data(), iov.data() + count}, ec);
+    if (ec == asio::error::would_block || ec == asio::error::try_again) break;
+    if (ec) return stop("write failed");
+    const std::size_t before = queue_.size();
+    consume(sent);
+    if (before - queue_.size() < count) break;  // the socket took less than offered: it is full
+  }
+  if (queue_.empty()) return after_flush();
+  waiting_writable_ = true;
+  socket_.async_wait(asio::ip::tcp::socket::wait_write, [self = shared_from_this()](std::error_code ec) {
+    self->waiting_writable_ = false;
+    if (self->stopped_) return;
+    if (ec) return self->stop(ec == asio::error::operation_aborted ? nullptr : "write failed");
+    self->flush();
+  });
+}
+
+void stream_session::consume(std::size_t sent) {
+  queued_bytes_ -= sent;
+  // Drop what went out whole; remember how far into the next one we got.
+  std::size_t done = 0;
+  sent += written_;
+  while (done < queue_.size() && sent >= queue_[done]->size()) sent -= queue_[done++]->size();
+  written_ = sent;
+  queue_.erase(queue_.begin(), queue_.begin() + static_cast<std::ptrdiff_t>(done));
+}
+
+void stream_session::after_flush() {
+  // A burst (a history replay, a crowd joining) must not leave an idle
+  // connection holding a large empty vector.
+  if (queue_.capacity() > 8) std::vector<shared_bytes>().swap(queue_);
+  if (tls_out_.capacity() > 16 * 1024) std::string().swap(tls_out_);
+  if (closing_) stop(nullptr);
+}
+
+void stream_session::flush_tls() {
+  if (queue_.empty()) return after_flush();
+  // TLS encrypts one buffer at a time: gather what is queued (up to four
+  // records) so a fan-out burst still costs one write, not one per message.
+  constexpr std::size_t max_gather = 64 * 1024;
+  tls_out_.clear();
+  std::size_t skip = written_;
+  for (std::size_t i = 0; i < queue_.size() && tls_out_.size() < max_gather; ++i, skip = 0) {
+    const std::string& b = *queue_[i];
+    tls_out_.append(b, skip, std::min(b.size() - skip, max_gather - tls_out_.size()));
+  }
+  waiting_writable_ = true;
+  asio::async_write(*tls_, asio::buffer(tls_out_),
+                    [self = shared_from_this()](std::error_code ec, std::size_t sent) {
+                      self->waiting_writable_ = false;
+                      if (self->stopped_) return;
+                      if (ec) return self->stop(ec == asio::error::operation_aborted ? nullptr : "write failed");
+                      self->consume(sent);
+                      self->flush_tls();
+                    });
+}
+
+void stream_session::finish() {
+  if (closing_ || stopped_) return;
+  closing_ = true;
+  want_flush();
+  timer().expires_after(close_deadline);
+  timer().async_wait([self = shared_from_this()](std::error_code ec) {
+    if (!ec) self->stop("close timed out");
+  });
+}
+
+void stream_session::stop(const char* why) {
+  if (stopped_) return;
+  stopped_ = true;
+  closing_ = true;
+  if (why) spdlog::debug("{} {}: {}", kind_, peer_, why);
+  spdlog::info("{} {} disconnected (client {})", kind_, peer_, id_);
+  ctx_.chat.disconnect(id_);
+  ctx_.pressure.forget(*this);
+  std::error_code ignored;
+  // TLS: no close_notify exchange; closing the socket ends pending operations.
+  asio::ip::tcp::socket& raw = tls_ ? tls_->next_layer() : socket_;
+  raw.shutdown(asio::socket_base::shutdown_both, ignored);
+  raw.close(ignored);
+  if (timer_) timer_->cancel();
+  queue_.clear();
+  written_ = 0;
+  queued_bytes_ = 0;
+}
+
+}  // namespace chatgate
