@@ -38,6 +38,10 @@ gateway::gateway(asio::io_context& io, const config& cfg, hub& h, metrics& m)
   if (echo_ && udp_) echo_->add_own_port(udp_->local_endpoint().port());
   if (!cfg.no_irc)
     irc_ = std::make_unique<irc_server>(io, cfg, h, m, pressure_, asio::ip::tcp::endpoint(address, cfg.irc_port));
+  // Like the TLS TCP chat port: independent of --no-irc, so IRC can be TLS only.
+  if (tls_ && !cfg.no_irc_tls)
+    irc_tls_ = std::make_unique<irc_server>(io, cfg, h, m, pressure_,
+                                            asio::ip::tcp::endpoint(address, cfg.irc_tls_port), tls_.get());
 }
 
 gateway::~gateway() = default;
@@ -49,6 +53,7 @@ void gateway::start() {
   if (echo_) echo_->start();
   if (tls_tcp_) tls_tcp_->start();
   if (irc_) irc_->start();
+  if (irc_tls_) irc_tls_->start();
   if (cfg_.require_auth) check_auth_deadlines();
 }
 
@@ -96,6 +101,7 @@ void gateway::shutdown(std::chrono::milliseconds grace) {
   if (tls_tcp_) tls_tcp_->stop();
   if (echo_) echo_->stop();
   if (irc_) irc_->stop();
+  if (irc_tls_) irc_tls_->stop();
   auth_timer_.cancel();
   hub_.shutdown();
   if (udp_) udp_->stop();
@@ -121,7 +127,8 @@ std::string gateway::ports_json() const {
          ",\"udp\":" + port(bool(udp_), [&] { return udp_->local_endpoint().port(); }) +
          ",\"echo\":" + port(bool(echo_), [&] { return echo_->tcp_endpoint().port(); }) +
          ",\"irc\":" + port(bool(irc_), [&] { return irc_->local_endpoint().port(); }) +
-         (tls_tcp_ ? ",\"tls_tcp\":" + std::to_string(tls_tcp_->local_endpoint().port()) : std::string()) + "}";
+         (tls_tcp_ ? ",\"tls_tcp\":" + std::to_string(tls_tcp_->local_endpoint().port()) : std::string()) +
+         (irc_tls_ ? ",\"irc_tls\":" + std::to_string(irc_tls_->local_endpoint().port()) : std::string()) + "}";
 }
 
 void gateway::log_listeners() const {
@@ -135,6 +142,7 @@ void gateway::log_listeners() const {
     spdlog::info("listening: echo udp on {}", to_text(echo_->udp_endpoint()));
   }
   if (irc_) spdlog::info("listening: irc on {}", to_text(irc_->local_endpoint()));
+  if (irc_tls_) spdlog::info("listening: irc over tls on {}", to_text(irc_tls_->local_endpoint()));
 }
 
 bool stage_file(const std::string& path, const std::string& text) {

@@ -37,7 +37,7 @@ class gateway {
   void on_signal(int signo, std::chrono::milliseconds grace);
 
   // {"http":N,"tcp":N,"udp":N,"echo":N}; null for a listener that is off;
-  // "tls_tcp":N is added when the TLS TCP chat listener is on.
+  // "tls_tcp":N and "irc_tls":N are added when those TLS listeners are on.
   std::string ports_json() const;
   void log_listeners() const;
 
@@ -61,6 +61,7 @@ class gateway {
   std::unique_ptr<echo_server> echo_;
   std::unique_ptr<tcp_server> tls_tcp_;
   std::unique_ptr<irc_server> irc_;
+  std::unique_ptr<irc_server> irc_tls_;
   asio::steady_timer drain_timer_;
   asio::steady_timer delay_timer_;  // --shutdown-delay-s
   bool draining_ = false;

@@ -184,6 +184,8 @@ std::optional<int> parse_config(int argc, char** argv, config& c) {
   option(app, "--tls-key", c.tls_key, "PEM private key of --tls-cert (privkey.pem)");
   option(app, "--tls-tcp-port", c.tls_tcp_port, "TCP chat over TLS, with --tls-cert")->check(port_number);
   flag(app, "--no-tls-tcp", c.no_tls_tcp, "no TLS TCP chat listener even with --tls-cert");
+  option(app, "--irc-tls-port", c.irc_tls_port, "IRC over TLS, with --tls-cert")->check(port_number);
+  flag(app, "--no-irc-tls", c.no_irc_tls, "no IRC over TLS listener even with --tls-cert");
   // No capture_default_str: the secret must not show in --help.
   app.add_option("--auth-secret", c.auth_secret, "HS256 secret for tokens (prefer the variable or a file)")
       ->envname("CHATGATE_AUTH_SECRET");

@@ -50,6 +50,8 @@ struct config {
   std::string tls_key;
   std::uint16_t tls_tcp_port = 7443;
   bool no_tls_tcp = false;
+  std::uint16_t irc_tls_port = 6697;  // IRC over TLS, with the same certificate
+  bool no_irc_tls = false;
   bool tls() const { return !tls_cert.empty(); }
 
   // Tokens (SPEC 13): HS256 secret; empty: tokens are not accepted.

@@ -8,9 +8,9 @@
 namespace chatgate {
 
 irc_server::irc_server(asio::io_context& io, const config& cfg, hub& h, metrics& m,
-                       backpressure& bp, const asio::ip::tcp::endpoint& at)
-    : acceptor_(io), backoff_(io.get_executor(), "irc"), ctx_{cfg, h, m, bp} {
-  open_listener(acceptor_, at, "irc (--irc-port)");
+                       backpressure& bp, const asio::ip::tcp::endpoint& at, tls_context* tls)
+    : acceptor_(io), backoff_(io.get_executor(), tls ? "irc over tls" : "irc"), ctx_{cfg, h, m, bp}, tls_(tls) {
+  open_listener(acceptor_, at, tls ? "irc over tls (--irc-tls-port)" : "irc (--irc-port)");
 }
 
 void irc_server::stop() {
@@ -27,7 +27,11 @@ void irc_server::do_accept() {
 void irc_server::on_accept(std::error_code ec, asio::ip::tcp::socket socket) {
   if (ec == asio::error::operation_aborted) return;
   if (ec) return backoff_.retry(ec, [this] { do_accept(); });
-  if (ctx_.chat.full()) {
+  if (tls_ && !ctx_.chat.full()) {
+    accept_tls(*tls_, std::move(socket), "irc-tls", [this](std::unique_ptr<tls_stream> stream, tls_context_ptr keep) {
+      std::make_shared<irc_session>(std::move(stream), std::move(keep), ctx_)->start();
+    });
+  } else if (ctx_.chat.full()) {
     ctx_.stats.count_drop(drop_reason::server_full);
     std::error_code ignored;
     socket.non_blocking(true, ignored);

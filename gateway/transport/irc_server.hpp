@@ -13,8 +13,9 @@ namespace chatgate {
 
 class irc_server {
  public:
+  // With `tls`, every connection does a TLS handshake first (--irc-tls-port).
   irc_server(asio::io_context& io, const config& cfg, hub& h, metrics& m, backpressure& bp,
-             const asio::ip::tcp::endpoint& at);
+             const asio::ip::tcp::endpoint& at, tls_context* tls = nullptr);
 
   asio::ip::tcp::endpoint local_endpoint() const { return acceptor_.local_endpoint(); }
   void start() { do_accept(); }
@@ -27,6 +28,7 @@ class irc_server {
   asio::ip::tcp::acceptor acceptor_;
   accept_backoff backoff_;
   session_context ctx_;
+  tls_context* tls_;
 };
 
 }  // namespace chatgate

@@ -1,6 +1,8 @@
 #include "gateway/transport/irc_session.hpp"
 
+#include <cctype>
 #include <chrono>
+#include <cstdlib>
 
 #include <spdlog/spdlog.h>
 
@@ -37,10 +39,19 @@ std::optional<std::string> channel_room(const std::string& channel) {
   return protocol::normalize_room(channel);
 }
 
+std::int64_t now_s() {
+  return std::chrono::duration_cast<std::chrono::seconds>(std::chrono::system_clock::now().time_since_epoch())
+      .count();
+}
+
 }  // namespace
 
 irc_session::irc_session(asio::ip::tcp::socket socket, session_context& ctx)
     : stream_session(std::move(socket), ctx, peer_text(socket), "irc"), framer_(protocol::irc_max_line) {}
+
+irc_session::irc_session(std::unique_ptr<tls_stream> tls, tls_context_ptr keep, session_context& ctx)
+    : stream_session(std::move(tls), std::move(keep), ctx, peer_text(tls->next_layer()), "irc-tls"),
+      framer_(protocol::irc_max_line) {}
 
 void irc_session::start() {
   last_input_ = std::chrono::steady_clock::now();
@@ -92,6 +103,7 @@ bool irc_session::on_line(std::string_view line) {
 void irc_session::on_registration(const irc_message& m) {
   const std::string& c = m.command;
   if (c == "CAP") return cap(m);
+  if (c == "AUTHENTICATE") return authenticate(m);
   // Without --auth-secret a server password (many clients send one) is
   // ignored; with it, PASS is a token, checked at registration (SPEC 14).
   if (c == "PASS") {
@@ -133,14 +145,14 @@ void irc_session::try_register() {
     nick_.clear();
     return;
   }
+  // A token proved by SASL wins over a PASS.
+  std::string token = sasl_token_.empty() ? std::move(pass_) : std::move(sasl_token_);
   if (ctx_.cfg.require_auth) {
     // --require-auth (SPEC 13): IRC has no later /auth, so like a WebSocket
     // handshake, no good token, no entry.
-    const auto now_s = std::chrono::duration_cast<std::chrono::seconds>(
-                           std::chrono::system_clock::now().time_since_epoch()).count();
-    const auto checked = protocol::verify_token(pass_, ctx_.cfg.auth_secret, now_s);
+    const auto checked = protocol::verify_token(token, ctx_.cfg.auth_secret, now_s());
     if (!checked.claims) {
-      reply("464", {pass_.empty() ? "Password incorrect: token required (PASS before NICK/USER)"
+      reply("464", {token.empty() ? "Password incorrect: token required (PASS or SASL PLAIN before NICK/USER)"
                                   : "Password incorrect: bad token: " + checked.reason});
       send_line({{}, {}, "ERROR", {"Closing link: token required"}});
       return finish();
@@ -148,8 +160,8 @@ void irc_session::try_register() {
   }
   registered_ = true;
   // The hub welcomes it (001-005, MOTD, JOIN of the default room, history),
-  // under the token's nick when PASS carried a good one.
-  attach(protocol::via::irc, /*json=*/true, nick_, std::move(pass_));
+  // under the token's nick when PASS or SASL carried a good one.
+  attach(protocol::via::irc, /*json=*/true, nick_, std::move(token));
   request(req::who{ctx_.cfg.default_room}, "names");
 }
 
@@ -176,6 +188,7 @@ void irc_session::on_message(const irc_message& m) {
   if (c == "WHOIS") return need(1) ? whois(m) : void();
   if (c == "MODE") return need(1) ? mode(m) : void();
   if (c == "CAP") return cap(m);
+  if (c == "AUTHENTICATE") return authenticate(m);
   if (c == "AWAY") {
     if (m.params.empty() || m.params[0].empty()) return reply("305", {"You are no longer marked as being away"});
     return reply("306", {"You have been marked as being away"});
@@ -191,13 +204,18 @@ void irc_session::cap(const irc_message& m) {
   const std::string sub = m.params.empty() ? std::string() : m.params[0];
   if (sub == "LS") {
     if (!registered_) cap_negotiating_ = true;
-    return send_line({{}, protocol::irc_server_name, "CAP", {me(), "LS", supported_caps}});
+    if (m.params.size() > 1 && std::atoi(m.params[1].c_str()) >= 302) cap_302_ = true;
+    std::string caps = supported_caps;
+    // SASL PLAIN carries a token, so it is offered only when tokens are.
+    if (offered_cap("sasl")) caps += cap_302_ ? " sasl=PLAIN" : " sasl";
+    return send_line({{}, protocol::irc_server_name, "CAP", {me(), "LS", caps}});
   }
   if (sub == "LIST") {
     std::string on;
     if (server_time_) on += "server-time ";
     if (message_tags_) on += "message-tags ";
     if (echo_message_) on += "echo-message ";
+    if (sasl_cap_) on += "sasl ";
     if (!on.empty()) on.pop_back();
     return send_line({{}, protocol::irc_server_name, "CAP", {me(), "LIST", on}});
   }
@@ -209,7 +227,7 @@ void irc_session::cap(const irc_message& m) {
     for (const std::string& word : split(asked, ' ')) {
       const bool off = word.front() == '-';
       const std::string name = off ? word.substr(1) : word;
-      if (name != "server-time" && name != "message-tags" && name != "echo-message") ok = false;
+      if (!offered_cap(name)) ok = false;
       changes.emplace_back(name, !off);
     }
     // A client's wire format is fixed once it is registered: server-time
@@ -222,14 +240,84 @@ void irc_session::cap(const irc_message& m) {
       if (name == "server-time") server_time_ = on;
       if (name == "message-tags") message_tags_ = on;
       if (name == "echo-message") echo_message_ = on;
+      if (name == "sasl") sasl_cap_ = on;
     }
     return send_line({{}, protocol::irc_server_name, "CAP", {me(), "ACK", asked}});
   }
   if (sub == "END") {
     cap_negotiating_ = false;
+    // Registration ends an exchange still under way (sasl-3.1).
+    if (sasl_started_) {
+      sasl_started_ = false;
+      sasl_.reset();
+      reply("906", {"SASL authentication aborted"});
+    }
     return try_register();
   }
   reply("410", {sub, "Invalid CAP command"});
+}
+
+bool irc_session::offered_cap(const std::string& name) const {
+  if (name == "sasl") return !ctx_.cfg.auth_secret.empty();
+  return name == "server-time" || name == "message-tags" || name == "echo-message";
+}
+
+// SASL PLAIN (IRCv3 sasl-3.1) with the token as the password: the
+// authentication identity must be the token's sub (or empty), so a client
+// configured with the wrong account name hears so instead of quietly
+// becoming someone else.
+void irc_session::authenticate(const irc_message& m) {
+  if (m.params.empty() || m.params[0].empty()) return reply("461", {"AUTHENTICATE", "Not enough parameters"});
+  if (!sasl_account_.empty()) return reply("907", {"You have already authenticated using SASL"});
+  if (registered_)
+    return reply("904", {"SASL authentication failed: only before registration (CAP REQ sasl, then AUTHENTICATE)"});
+  if (ctx_.cfg.auth_secret.empty()) return reply("904", {"SASL authentication failed: this server accepts no tokens"});
+  const std::string& arg = m.params[0];
+  if (!sasl_started_) {
+    if (arg == "*") return reply("906", {"SASL authentication aborted"});
+    std::string mech = arg;
+    for (char& ch : mech) ch = char(std::toupper(static_cast<unsigned char>(ch)));
+    if (mech != "PLAIN") {
+      reply("908", {"PLAIN", "are available SASL mechanisms"});
+      return reply("904", {"SASL authentication failed: mechanism " + arg + " is not supported"});
+    }
+    sasl_started_ = true;
+    sasl_.reset();
+    return send_line({{}, {}, "AUTHENTICATE", {"+"}});
+  }
+  switch (sasl_.feed(arg)) {
+    case protocol::sasl_step::more: return;
+    case protocol::sasl_step::aborted:
+      sasl_started_ = false;
+      return reply("906", {"SASL authentication aborted"});
+    case protocol::sasl_step::chunk_too_long:
+      sasl_started_ = false;
+      return reply("905", {"SASL message too long"});
+    case protocol::sasl_step::too_long:
+      sasl_started_ = false;
+      return reply("904", {"SASL authentication failed: the token is too long"});
+    case protocol::sasl_step::done: return sasl_finish();
+  }
+}
+
+void irc_session::sasl_finish() {
+  sasl_started_ = false;
+  const auto plain = protocol::decode_sasl_plain(sasl_.payload());
+  sasl_.reset();
+  if (!plain) return reply("904", {"SASL authentication failed: not a PLAIN message (base64 of authzid NUL authcid NUL token)"});
+  const auto checked = protocol::verify_token(plain->password, ctx_.cfg.auth_secret, now_s());
+  if (!checked.claims) return reply("904", {"SASL authentication failed: bad token: " + checked.reason});
+  const std::string sub = protocol::fold_nick(checked.claims->sub);
+  for (const std::string* id : {&plain->authcid, &plain->authzid})
+    if (!id->empty() && protocol::fold_nick(*id) != sub)
+      return reply("904", {"SASL authentication failed: the username must be the token's sub (" +
+                           checked.claims->sub + ")"});
+  sasl_account_ = checked.claims->sub;
+  sasl_token_ = plain->password;
+  const std::string who = nick_.empty() ? sasl_account_ : nick_;
+  reply("900", {who + "!irc@" + protocol::irc_server_name, sasl_account_,
+                "You are now logged in as " + sasl_account_});
+  reply("903", {"SASL authentication successful"});
 }
 
 void irc_session::join(const irc_message& m) {

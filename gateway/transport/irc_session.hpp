@@ -11,6 +11,7 @@
 
 #include "gateway/transport/stream_session.hpp"
 #include "protocol/irc_message.hpp"
+#include "protocol/irc_sasl.hpp"
 #include "protocol/line_framer.hpp"
 
 namespace chatgate {
@@ -18,6 +19,8 @@ namespace chatgate {
 class irc_session final : public stream_session {
  public:
   irc_session(asio::ip::tcp::socket socket, session_context& ctx);
+  // The same protocol over TLS (--irc-tls-port), after the handshake.
+  irc_session(std::unique_ptr<tls_stream> tls, tls_context_ptr keep, session_context& ctx);
 
   void start();
 
@@ -34,6 +37,10 @@ class irc_session final : public stream_session {
   void try_register();
 
   void cap(const protocol::irc_message& m);
+  void authenticate(const protocol::irc_message& m);
+  void sasl_finish();
+  // What the client may ask for: sasl only when tokens are accepted.
+  bool offered_cap(const std::string& name) const;
   void join(const protocol::irc_message& m);
   void part(const protocol::irc_message& m);
   void privmsg(const protocol::irc_message& m, bool notice);
@@ -62,9 +69,15 @@ class irc_session final : public stream_session {
   bool server_time_ = false;
   bool message_tags_ = false;
   bool echo_message_ = false;
+  bool sasl_cap_ = false;
+  bool cap_302_ = false;         // CAP LS 302: capability values (sasl=PLAIN)
+  bool sasl_started_ = false;    // AUTHENTICATE PLAIN answered with "+"
+  protocol::sasl_reader sasl_;
+  std::string sasl_token_;       // a good token proved by SASL PLAIN
   unsigned unregistered_lines_ = 0;
   std::string nick_;  // chosen before registration
   std::string pass_;  // PASS: a token when --auth-secret is set (SPEC 14)
+  std::string sasl_account_;  // the token's sub once SASL succeeded
 };
 
 }  // namespace chatgate

@@ -40,21 +40,20 @@ stream_session::stream_session(std::unique_ptr<tls_stream>&& tls, tls_context_pt
       tls_keep_(std::move(keep)) {}
 
 void stream_session::begin(protocol::via source, bool json, std::string token) {
+  id_ = ctx_.chat.connect(*this, source, json, /*counted=*/true, /*nick=*/{}, std::move(token));
+  start_reading();
+}
+
+void stream_session::begin_unattached() { start_reading(); }
+
+void stream_session::start_reading() {
   std::error_code ec;
   asio::ip::tcp::socket& raw = tls_ ? tls_->next_layer() : socket_;
   raw.non_blocking(true, ec);
   raw.set_option(asio::ip::tcp::no_delay(true), ec);
-  id_ = ctx_.chat.connect(*this, source, json, /*counted=*/true, /*nick=*/{}, std::move(token));
-  spdlog::info("{} {} connected{} (client {})", kind_, peer_, tls_ ? " over TLS" : "", id_);
+  if (id_) spdlog::info("{} {} connected{} (client {})", kind_, peer_, tls_ ? " over TLS" : "", id_);
+  else spdlog::info("{} {} connected{}", kind_, peer_, tls_ ? " over TLS" : "");
   if (tls_) return do_read_tls();
-  do_read();
-}
-
-void stream_session::begin_unattached() {
-  std::error_code ec;
-  socket_.non_blocking(true, ec);
-  socket_.set_option(asio::ip::tcp::no_delay(true), ec);
-  spdlog::info("{} {} connected", kind_, peer_);
   do_read();
 }
 

@@ -84,6 +84,8 @@ class stream_session : public participant, public std::enable_shared_from_this<s
  private:
   friend class flusher;
 
+  // Socket options, then the read loop (plain or TLS).
+  void start_reading();
   void do_read();
   void on_readable(std::error_code ec);
   void do_read_tls();

@@ -6,12 +6,6 @@
 #include "gateway/transport/tcp_session.hpp"
 
 namespace chatgate {
-namespace {
-
-constexpr std::chrono::seconds handshake_timeout{10};
-
-}  // namespace
-
 tcp_server::tcp_server(asio::io_context& io, const config& cfg, hub& h, metrics& m,
                        backpressure& bp, const asio::ip::tcp::endpoint& at, tls_context* tls)
     : acceptor_(io), backoff_(io.get_executor(), tls ? "tls tcp chat" : "tcp chat"), ctx_{cfg, h, m, bp}, tls_(tls) {
@@ -47,33 +41,9 @@ void tcp_server::on_accept(std::error_code ec, asio::ip::tcp::socket socket) {
 }
 
 void tcp_server::do_handshake(asio::ip::tcp::socket socket) {
-  // Each connection keeps the certificate it started with (SIGHUP reloads
-  // only affect new ones).
-  tls_context_ptr keep = tls_->current();
-  auto stream = std::make_unique<tls_stream>(std::move(socket), *keep);
-  auto& s = *stream;
-  // A client that connects and never finishes the handshake is closed.
-  struct deadline_state {
-    asio::steady_timer timer;
-    bool done = false;
-  };
-  auto deadline = std::make_shared<deadline_state>(deadline_state{asio::steady_timer(s.get_executor(), handshake_timeout)});
-  deadline->timer.async_wait([&raw = s.next_layer(), deadline](std::error_code ec) {
-    // Until `done` the stream lives in the pending handshake.
-    if (ec || deadline->done) return;
-    std::error_code ignored;
-    raw.close(ignored);
+  accept_tls(*tls_, std::move(socket), "tls-tcp", [this](std::unique_ptr<tls_stream> stream, tls_context_ptr keep) {
+    std::make_shared<tcp_session>(std::move(stream), std::move(keep), ctx_)->start();
   });
-  s.async_handshake(asio::ssl::stream_base::server,
-                    [this, stream = std::move(stream), keep = std::move(keep), deadline](std::error_code ec) mutable {
-                      deadline->done = true;
-                      deadline->timer.cancel();
-                      if (ec) {
-                        spdlog::debug("tls-tcp handshake failed: {}", ec.message());
-                        return;
-                      }
-                      std::make_shared<tcp_session>(std::move(stream), std::move(keep), ctx_)->start();
-                    });
 }
 
 }  // namespace chatgate

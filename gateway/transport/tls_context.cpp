@@ -79,6 +79,35 @@ tls_context::tls_context(std::string cert_file, std::string key_file)
   spdlog::info("tls: certificate {} ({})", cert_file_, describe(current_));
 }
 
+void accept_tls(tls_context& tls, asio::ip::tcp::socket socket, const char* kind, tls_ready ready) {
+  constexpr std::chrono::seconds handshake_timeout{10};
+  tls_context_ptr keep = tls.current();
+  auto stream = std::make_unique<tls_stream>(std::move(socket), *keep);
+  auto& s = *stream;
+  struct deadline_state {
+    asio::steady_timer timer;
+    bool done = false;
+  };
+  auto deadline = std::make_shared<deadline_state>(deadline_state{asio::steady_timer(s.get_executor(), handshake_timeout)});
+  deadline->timer.async_wait([&raw = s.next_layer(), deadline](std::error_code ec) {
+    // Until `done` the stream lives in the pending handshake.
+    if (ec || deadline->done) return;
+    std::error_code ignored;
+    raw.close(ignored);
+  });
+  s.async_handshake(asio::ssl::stream_base::server,
+                    [stream = std::move(stream), keep = std::move(keep), deadline, kind,
+                     ready = std::move(ready)](std::error_code ec) mutable {
+                      deadline->done = true;
+                      deadline->timer.cancel();
+                      if (ec) {
+                        spdlog::debug("{} handshake failed: {}", kind, ec.message());
+                        return;
+                      }
+                      ready(std::move(stream), std::move(keep));
+                    });
+}
+
 bool tls_context::reload() {
   std::string why;
   auto fresh = load(cert_file_, key_file_, why);

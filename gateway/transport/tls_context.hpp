@@ -2,6 +2,7 @@
 // their reload on SIGHUP. A connection keeps the context it started with.
 #pragma once
 
+#include <functional>
 #include <memory>
 #include <string>
 
@@ -28,5 +29,13 @@ class tls_context {
   std::string key_file_;
   tls_context_ptr current_;
 };
+
+// The server side of a TLS handshake on an accepted socket, for every TLS
+// listener (TCP chat, IRC): the connection keeps the certificate that is
+// current now (a SIGHUP reload affects only later ones), and one that does
+// not finish within 10 s is closed. `ready` gets the stream and its context
+// only when the handshake succeeded; `kind` names the listener in logs.
+using tls_ready = std::function<void(std::unique_ptr<tls_stream>, tls_context_ptr)>;
+void accept_tls(tls_context& tls, asio::ip::tcp::socket socket, const char* kind, tls_ready ready);
 
 }  // namespace chatgate

@@ -46,6 +46,9 @@ class Server:
             # The TLS TCP chat port opens only with a certificate.
             if "--tls-cert" in flags and "--tls-tcp-port" not in flags:
                 base += ["--tls-tcp-port", "0"]
+            # So does IRC over TLS.
+            if "--tls-cert" in flags and "--irc-tls-port" not in flags:
+                base += ["--irc-tls-port", "0"]
         self.argv = [str(BINARY), *base, *flags]
         full_env = {k: v for k, v in os.environ.items() if not k.startswith("CHATGATE_")}
         full_env.update(env or {})
@@ -78,6 +81,7 @@ class Server:
     echo = property(lambda self: self.ports["echo"])
     tls_tcp = property(lambda self: self.ports["tls_tcp"])
     irc = property(lambda self: self.ports.get("irc"))
+    irc_tls = property(lambda self: self.ports.get("irc_tls"))
     pid = property(lambda self: self.proc.pid)
 
     def stderr(self):

@@ -304,6 +304,16 @@ def test_no_irc(chatgate):
     assert server.irc is None
 
 
+def pump_irc(reactor, got, pred, what):
+    """Runs python3-irc's loop until an event it recorded in `got` matches."""
+    deadline = time.monotonic() + T
+    while time.monotonic() < deadline:
+        reactor.process_once(0.05)
+        if any(pred(g) for g in got):
+            return
+    raise AssertionError(f"python3-irc never saw {what}: {got}")
+
+
 def test_python3_irc_client(server, irc):
     irc_client = pytest.importorskip("irc.client")
     reactor = getattr(irc_client, "Reactor", None) or irc_client.IRC  # Debian 12 has 8.5: IRC
@@ -316,12 +326,7 @@ def test_python3_irc_client(server, irc):
     conn.add_global_handler("welcome", lambda c, e: got.append(("welcome", e.target)))
 
     def pump(pred, what):
-        deadline = time.monotonic() + T
-        while time.monotonic() < deadline:
-            reactor.process_once(0.05)
-            if any(pred(g) for g in got):
-                return
-        raise AssertionError(f"python3-irc never saw {what}: {got}")
+        pump_irc(reactor, got, pred, what)
 
     pump(lambda g: g == ("welcome", "pyirc"), "welcome")
     conn.join("#pyroom")
@@ -414,3 +419,368 @@ def test_irc_framework_kiwi(server):
     assert [ws.nick, "ws"] in kinds["who"]["users"], seen
     assert ["#kiwi", 2] in kinds["list"]["channels"] or ["#kiwi", "2"] in kinds["list"]["channels"], seen
     assert kinds["part"]["channel"] == "#kiwi"
+
+
+# --------------------------------------------------------------------------
+# IRC over TLS (--irc-tls-port): the same certificate, reloaded on SIGHUP
+
+
+class IrcTls(Irc):
+    """An IRC connection over TLS, checked against the test's certificates."""
+
+    def __init__(self, port, ctx, timeout=T):
+        super().__init__(port, timeout=timeout)
+        self.sock = ctx.wrap_socket(self.sock, server_hostname="localhost")
+
+    def subject_cn(self):
+        return dict(x[0] for x in self.sock.getpeercert()["subject"])["commonName"]
+
+
+# The certificates of the TLS tests: two self-signed pairs, live/ serving the first.
+from test_18_tls_auth import certs as tls_certs  # noqa: E402,F401  (a fixture)
+from test_18_tls_auth import client_ctx as tls_ctx  # noqa: E402
+
+
+@pytest.fixture
+def irc_tls_server(chatgate, tls_certs):
+    return chatgate("--tls-cert", str(tls_certs["cert"]), "--tls-key", str(tls_certs["key"]))
+
+
+def test_irc_tls_port_in_the_ports_file_only_with_a_certificate(chatgate, tls_certs):
+    assert "irc_tls" not in chatgate().ports
+    cert = ("--tls-cert", str(tls_certs["cert"]), "--tls-key", str(tls_certs["key"]))
+    both = chatgate(*cert)
+    assert both.irc_tls > 0 and both.irc > 0 and both.irc_tls != both.irc
+    assert "irc_tls" not in chatgate(*cert, "--no-irc-tls").ports
+    # --no-irc leaves IRC over TLS on: an operator can serve IRC over TLS only.
+    tls_only = chatgate(*cert, "--no-irc")
+    assert tls_only.irc is None and tls_only.irc_tls > 0
+
+
+def test_irc_over_tls_chats_with_plain_irc_and_websocket(irc_tls_server, tls_certs, irc_at):
+    ctx = tls_ctx(tls_certs)
+    secure = IrcTls(irc_tls_server.irc_tls, ctx)
+    assert secure.subject_cn() == "one"
+    secure.register("secure1", caps=["server-time"])
+    plain = irc_at(irc_tls_server)
+    plain.register("plain1")
+    secure.send("JOIN #tlsroom")
+    plain.send("JOIN #tlsroom")
+    secure.expect(":plain1!irc@chatgate JOIN #tlsroom")
+    secure.sync()
+    # WSS: the HTTP port serves WebSocket over TLS only.
+    from test_18_tls_auth import Wss
+    ws = Wss(irc_tls_server.http, ctx)
+    ws.join("tlsroom")
+    ws.say("hello tls irc", room="tlsroom")
+    line = secure.expect(lambda l: l.endswith(f"PRIVMSG #tlsroom :hello tls irc"))
+    assert line.startswith("@time=") and f":{ws.nick}!ws@chatgate " in line
+    secure.send("PRIVMSG #tlsroom :from the encrypted side")
+    plain.expect(":secure1!irc@chatgate PRIVMSG #tlsroom :from the encrypted side")
+    m = ws.expect("message", text="from the encrypted side")
+    assert (m["from"], m["via"]) == ("secure1", "irc")
+    assert "irc-tls" in irc_tls_server.stderr() and "over TLS" in irc_tls_server.stderr()
+
+
+def test_irc_tls_port_speaks_only_tls(irc_tls_server):
+    c = Irc(irc_tls_server.irc_tls, timeout=T)
+    c.send("NICK cleartext")
+    c.send("USER cleartext 0 * :x")
+    # The handshake fails on a cleartext line: closed, never registered.
+    assert c.wait_closed(T)
+    assert b" 001 " not in c.buf
+    c.close()
+
+
+def test_irc_tls_with_openssl_s_client(irc_tls_server, tls_certs):
+    import shutil
+    import subprocess
+    if not shutil.which("openssl"):
+        pytest.skip("openssl missing")
+    proc = subprocess.Popen(
+        ["openssl", "s_client", "-quiet", "-verify_return_error", "-CAfile", str(tls_certs["one"][0]),
+         "-connect", f"127.0.0.1:{irc_tls_server.irc_tls}"],
+        stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL)
+    try:
+        proc.stdin.write(b"NICK sclient\r\nUSER sclient 0 * :s\r\nPING done\r\nQUIT\r\n")
+        proc.stdin.flush()
+        out, _ = proc.communicate(timeout=T)
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+    text = out.decode()
+    assert ":chatgate 001 sclient " in text and ":sclient!irc@chatgate JOIN #lobby" in text
+    assert "PONG chatgate done" in text and "ERROR :Closing link" in text
+
+
+def test_irc_tls_reloads_on_sighup_and_keeps_old_connections(irc_tls_server, tls_certs, irc_at):
+    import shutil
+    import signal
+    from test_18_tls_auth import wait_log
+    ctx = tls_ctx(tls_certs)
+    old = IrcTls(irc_tls_server.irc_tls, ctx)
+    old.register("oldconn")
+    assert old.subject_cn() == "one"
+    shutil.copy(tls_certs["two"][0], tls_certs["cert"])
+    shutil.copy(tls_certs["two"][1], tls_certs["key"])
+    irc_tls_server.proc.send_signal(signal.SIGHUP)
+    wait_log(irc_tls_server, "tls: reloaded certificate")
+    new = IrcTls(irc_tls_server.irc_tls, ctx)
+    assert new.subject_cn() == "two"
+    new.register("newconn")
+    old.send("PRIVMSG #lobby :still here after the reload")
+    new.expect(":oldconn!irc@chatgate PRIVMSG #lobby :still here after the reload")
+    old.sync()
+
+
+def test_irc_tls_client_that_does_not_read_is_dropped(chatgate, tls_certs):
+    """The TLS session writes through the same capped queue: a client that
+    never reads is dropped at --max-queue-bytes, the readers get everything."""
+    from test_07_limits import Flood
+    srv = chatgate("--tls-cert", str(tls_certs["cert"]), "--tls-key", str(tls_certs["key"]),
+                   *cc_fast(), "--max-queue-bytes", "65536")
+    raw = socket.socket()
+    raw.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 4096)
+    raw.connect(("127.0.0.1", srv.irc_tls))
+    stuck = tls_ctx(tls_certs).wrap_socket(raw, server_hostname="localhost")
+    from test_18_tls_auth import Wss
+
+    def observer():
+        # The HTTP port speaks WSS only; the stuck client registers once the
+        # flood's observer is there to see it join.
+        w = srv._track(Wss(srv.http, tls_ctx(tls_certs)))
+        stuck.sendall(b"NICK stuck\r\nUSER stuck 0 * :s\r\n")
+        return w
+    srv.ws = observer
+    flood = Flood(srv, "irc", slow=stuck)
+    assert flood.slow_nick == "stuck"
+    flood.run(at_most=4000, after_drop=100)
+    assert flood.dropped_after, "the TLS IRC client that never reads was not dropped"
+    assert flood.dropped_after * flood.SIZE > 65536
+    flood.check_healthy_readers_got_everything()
+    assert [o for o in flood.events if o["type"] == "left"] == \
+        [{"type": "left", "room": "lobby", "nick": "stuck", "via": "irc"}]
+    assert any("irc-tls" in l and "dropped: not reading" in l for l in srv.stderr().splitlines())
+    stuck.close()
+
+
+def cc_fast():
+    return ("--rate", "100000", "--burst", "100000")
+
+
+def test_python3_irc_client_over_tls(irc_tls_server, tls_certs):
+    import functools
+    irc_client = pytest.importorskip("irc.client")
+    import irc.connection
+    ctx = tls_ctx(tls_certs)
+    factory = irc.connection.Factory(wrapper=functools.partial(ctx.wrap_socket, server_hostname="localhost"))
+    reactor = (getattr(irc_client, "Reactor", None) or irc_client.IRC)()
+    conn = reactor.server().connect("127.0.0.1", irc_tls_server.irc_tls, "pytls", connect_factory=factory)
+    got = []
+    conn.add_global_handler("welcome", lambda c, e: got.append(("welcome", e.target)))
+    conn.add_global_handler("pubmsg", lambda c, e: got.append(("pub", e.target, e.arguments[0])))
+
+    def pump(pred, what):
+        pump_irc(reactor, got, pred, what)
+
+    pump(lambda g: g == ("welcome", "pytls"), "welcome")
+    from test_18_tls_auth import Wss
+    ws = Wss(irc_tls_server.http, ctx)
+    ws.say("to python over tls")
+    pump(lambda g: g == ("pub", "#lobby", "to python over tls"), "the WSS message")
+    conn.privmsg("#lobby", "python over tls answers")
+    m = ws.expect("message", text="python over tls answers")
+    assert (m["from"], m["via"]) == ("pytls", "irc")
+    conn.disconnect("done")
+
+
+# --------------------------------------------------------------------------
+# SASL PLAIN (IRCv3 sasl-3.1): the token is the password
+
+
+def sasl_b64(authcid, password, authzid=""):
+    import base64
+    return base64.b64encode(f"{authzid}\0{authcid}\0{password}".encode()).decode()
+
+
+def sasl_begin(c, nick="whoever", version="302"):
+    c.send(f"CAP LS {version}")
+    caps = c.expect(lambda l: " CAP * LS " in l)
+    c.send(f"NICK {nick}")
+    c.send(f"USER {nick} 0 * :x")
+    c.send("CAP REQ :sasl")
+    c.expect(lambda l: " CAP " in l and (l.endswith(" ACK :sasl") or l.endswith(" ACK sasl")))
+    return caps
+
+
+def sasl_send(c, payload):
+    c.send("AUTHENTICATE PLAIN")
+    c.expect("AUTHENTICATE +")
+    chunks = [payload[i:i + 400] for i in range(0, len(payload), 400)]
+    for chunk in chunks:
+        c.send(f"AUTHENTICATE {chunk}")
+    if len(payload) % 400 == 0:
+        c.send("AUTHENTICATE +")
+
+
+@pytest.fixture
+def sasl_server(chatgate):
+    from test_18_tls_auth import SECRET
+    return chatgate("--auth-secret", SECRET, *cc_fast())
+
+
+def test_sasl_plain_registers_under_the_tokens_nick(sasl_server, irc_at):
+    from test_18_tls_auth import token
+    member = sasl_server.ws()
+    c = irc_at(sasl_server)
+    caps = sasl_begin(c)
+    assert caps.endswith(":server-time message-tags echo-message sasl=PLAIN")
+    sasl_send(c, sasl_b64("saslyn", token("saslyn")))
+    assert c.expect(lambda l: " 900 " in l) == \
+        ":chatgate 900 whoever whoever!irc@chatgate saslyn :You are now logged in as saslyn"
+    c.expect(":chatgate 903 whoever :SASL authentication successful")
+    c.send("CAP END")
+    c.expect(lambda l: l.startswith(":chatgate 001 saslyn "))
+    c.expect(":saslyn!irc@chatgate JOIN #lobby")
+    member.expect("joined", nick="saslyn")
+    c.send("AUTHENTICATE PLAIN")
+    c.expect(":chatgate 907 saslyn :You have already authenticated using SASL")
+    # The nick is now reserved: a later client without the token does not get it.
+    c.close()
+    member.expect("left", nick="saslyn")
+    other = irc_at(sasl_server)
+    other.send("NICK saslyn")
+    other.send("USER saslyn 0 * :x")
+    assert not other.expect(lambda l: " 001 " in l).startswith(":chatgate 001 saslyn ")
+
+
+def test_sasl_chunks_of_400_and_the_closing_plus(sasl_server, irc_at):
+    from test_18_tls_auth import token
+    # A token whose PLAIN message is exactly 800 base64 bytes ends with "+".
+    for pad in range(700):
+        payload = sasl_b64("chunky", token("chunky", note="n" * pad))
+        if len(payload) == 800:
+            break
+    assert len(payload) == 800
+    c = irc_at(sasl_server)
+    sasl_begin(c)
+    sasl_send(c, payload)
+    c.expect(lambda l: " 903 " in l)
+    c.send("CAP END")
+    c.expect(lambda l: l.startswith(":chatgate 001 chunky "))
+    # A longer one, 400 + 400 + the rest.
+    d = irc_at(sasl_server)
+    sasl_begin(d, "other")
+    sasl_send(d, sasl_b64("chunky2", token("chunky2", note="n" * 700)))
+    d.expect(lambda l: " 903 " in l)
+
+
+def test_sasl_failures_have_their_numerics(sasl_server, irc_at):
+    from test_18_tls_auth import bad_tokens, token
+    c = irc_at(sasl_server)
+    sasl_begin(c, "failer")
+    c.send("AUTHENTICATE EXTERNAL")
+    c.expect(":chatgate 908 failer PLAIN :are available SASL mechanisms")
+    assert "EXTERNAL is not supported" in c.expect(lambda l: " 904 " in l)
+    for name, bad in bad_tokens().items():
+        sasl_send(c, sasl_b64("alice", bad))
+        assert c.expect(lambda l: " 904 " in l).startswith(
+            ":chatgate 904 failer :SASL authentication failed: bad token"), name
+    # Someone else's token: the username is not its sub.
+    sasl_send(c, sasl_b64("mallory", token("alice")))
+    assert "the username must be the token's sub (alice)" in c.expect(lambda l: " 904 " in l)
+    sasl_send(c, "bm90IHBsYWlu")  # "not plain": no NULs
+    assert "not a PLAIN message" in c.expect(lambda l: " 904 " in l)
+    c.send("AUTHENTICATE PLAIN")
+    c.expect("AUTHENTICATE +")
+    c.send("AUTHENTICATE " + "A" * 401)
+    c.expect(":chatgate 905 failer :SASL message too long")
+    c.send("AUTHENTICATE PLAIN")
+    c.expect("AUTHENTICATE +")
+    c.send("AUTHENTICATE *")
+    c.expect(":chatgate 906 failer :SASL authentication aborted")
+    # Too many chunks: refused, not buffered.
+    c.send("AUTHENTICATE PLAIN")
+    c.expect("AUTHENTICATE +")
+    for _ in range(16):
+        c.send("AUTHENTICATE " + "A" * 400)
+    assert "too long" in c.expect(lambda l: " 904 " in l)
+    # After all that, a good token still works, and registration follows.
+    sasl_send(c, sasl_b64("", token("failer")))
+    c.expect(lambda l: " 903 " in l)
+    c.send("CAP END")
+    c.expect(lambda l: l.startswith(":chatgate 001 failer "))
+    # After registration SASL is over.
+    d = irc_at(sasl_server)
+    d.register("latecomer")
+    d.send("AUTHENTICATE PLAIN")
+    assert "only before registration" in d.expect(lambda l: " 904 " in l)
+
+
+def test_sasl_is_not_offered_without_tokens(server, irc):
+    c = irc()
+    c.send("CAP LS 302")
+    assert "sasl" not in c.expect(lambda l: " CAP * LS " in l)
+    c.send("CAP REQ :sasl")
+    assert c.expect(lambda l: " NAK " in l).endswith("sasl")
+    c.send("AUTHENTICATE PLAIN")
+    assert "accepts no tokens" in c.expect(lambda l: " 904 " in l)
+    c.send("CAP END")
+    c.register("nosasl")
+
+
+def test_require_auth_takes_sasl_and_refuses_without_it(chatgate, irc_at):
+    from test_18_tls_auth import SECRET, token
+    strict = chatgate("--auth-secret", SECRET, "--require-auth", *cc_fast())
+    c = irc_at(strict)
+    caps = sasl_begin(c, "strict1", version="")
+    assert caps.endswith(" sasl")  # no values without CAP LS 302
+    sasl_send(c, sasl_b64("strict1", token("strict1")))
+    c.expect(lambda l: " 903 " in l)
+    c.send("CAP END")
+    c.expect(lambda l: l.startswith(":chatgate 001 strict1 "))
+    # CAP END in the middle of an exchange aborts it, and without a token
+    # registration is refused.
+    d = irc_at(strict)
+    sasl_begin(d, "strict2")
+    d.send("AUTHENTICATE PLAIN")
+    d.expect("AUTHENTICATE +")
+    d.send("CAP END")
+    d.expect(":chatgate 906 strict2 :SASL authentication aborted")
+    assert "PASS or SASL PLAIN" in d.expect(lambda l: " 464 " in l)
+    d.expect("ERROR :Closing link: token required")
+    assert d.wait_closed(T)
+
+
+def test_irc_framework_sasl_over_tls(chatgate, tls_certs):
+    """Kiwi IRC's irc-framework with tls and its account option (SASL PLAIN)."""
+    import json as _json
+    import os
+    import shutil
+    import subprocess
+    from pathlib import Path
+    from test_18_tls_auth import SECRET, token
+    if not shutil.which("node") or not shutil.which("npm"):
+        pytest.skip("node and npm are needed")
+    srv = chatgate("--tls-cert", str(tls_certs["cert"]), "--tls-key", str(tls_certs["key"]),
+                   "--auth-secret", SECRET, "--require-auth", *cc_fast())
+    script = Path(__file__).resolve().parent.parent / "irc" / "run_kiwi.sh"
+    # Node checks the certificate against the test's CA: no verification switched off.
+    env = dict(os.environ, NODE_EXTRA_CA_CERTS=str(tls_certs["one"][0]))
+
+    def run(account, password):
+        out = subprocess.run([str(script), "kiwi_sasl.js", str(srv.irc_tls), account, password],
+                             capture_output=True, text=True, timeout=90, env=env)
+        return [_json.loads(l) for l in out.stdout.splitlines() if l.startswith("{")]
+
+    seen = run("kiwisasl", token("kiwisasl"))
+    kinds = {e["ev"]: e for e in seen}
+    assert "timeout" not in kinds and "error" not in kinds, seen
+    assert kinds["loggedin"]["account"] == "kiwisasl", seen
+    assert kinds["registered"]["nick"] == "kiwisasl" and "sasl" in kinds["registered"]["caps"], seen
+    assert kinds["joined"]["channel"] == "#kiwitls", seen
+    # A wrong account name: SASL fails, and --require-auth then refuses it.
+    seen = run("someoneelse", token("kiwisasl"))
+    kinds = {e["ev"]: e for e in seen}
+    assert "the username must be the token's sub" in kinds["sasl failed"]["message"], seen
+    assert "registered" not in kinds, seen
