@@ -2,7 +2,10 @@
 
 #include <algorithm>
 #include <array>
+#include <cstring>
 
+#include <openssl/bio.h>
+#include <openssl/ssl.h>
 #include <spdlog/spdlog.h>
 
 namespace chatgate {
@@ -51,6 +54,17 @@ void stream_session::start_reading() {
   asio::ip::tcp::socket& raw = tls_ ? tls_->next_layer() : socket_;
   raw.non_blocking(true, ec);
   raw.set_option(asio::ip::tcp::no_delay(true), ec);
+  if (tls_) {
+    // After the handshake, records go into a memory BIO and out through the
+    // same non-blocking writes as plain bytes (flush_tls), instead of one
+    // asio composed write per flush; reads stay with the stream. The SSL
+    // owned the handshake's BIO pair once for reading and writing, and
+    // SSL_set0_wbio gives up one reference: keep the reading one.
+    SSL* ssl = tls_->native_handle();
+    BIO_up_ref(SSL_get_rbio(ssl));
+    tls_wbio_ = BIO_new(BIO_s_mem());
+    SSL_set0_wbio(ssl, tls_wbio_);
+  }
   if (id_) spdlog::info("{} {} connected{} (client {})", kind_, peer_, tls_ ? " over TLS" : "", id_);
   else spdlog::info("{} {} connected{}", kind_, peer_, tls_ ? " over TLS" : "");
   if (tls_) return do_read_tls();
@@ -105,6 +119,8 @@ void stream_session::do_read_tls() {
       return self->on_end_of_input();
     if (ec) return self->stop(ec == asio::error::operation_aborted ? nullptr : "read failed");
     self->on_bytes(self->tls_in_.data(), n);
+    // Reading may have produced records to send (a TLS 1.3 key update).
+    if (BIO_ctrl_pending(self->tls_wbio_) > 0) self->want_flush();
     if (!self->closing_) self->do_read_tls();
   });
 }
@@ -189,25 +205,60 @@ void stream_session::after_flush() {
 }
 
 void stream_session::flush_tls() {
-  if (queue_.empty()) return after_flush();
-  // TLS encrypts one buffer at a time: gather what is queued (up to four
-  // records) so a fan-out burst still costs one write, not one per message.
-  constexpr std::size_t max_gather = 64 * 1024;
-  tls_out_.clear();
-  std::size_t skip = written_;
-  for (std::size_t i = 0; i < queue_.size() && tls_out_.size() < max_gather; ++i, skip = 0) {
-    const std::string& b = *queue_[i];
-    tls_out_.append(b, skip, std::min(b.size() - skip, max_gather - tls_out_.size()));
+  // Plaintext from the queue is encrypted a record (16 KB) at a time into
+  // tls_out_, then written like plain bytes: what the socket takes now,
+  // the rest when it is writable again. A fan-out burst still costs one
+  // record and one write per session, not one per message.
+  constexpr std::size_t record = 16 * 1024;
+  constexpr std::size_t max_out = 64 * 1024;
+  SSL* ssl = tls_->native_handle();
+  asio::ip::tcp::socket& raw = tls_->next_layer();
+  char* plain = ctx_.scratch.data();  // not in a read: the shared buffer is free
+  for (int round = 0; round < rounds_per_flush; ++round) {
+    while (tls_out_.size() - tls_sent_ < max_out && !queue_.empty()) {
+      std::size_t len = 0;
+      std::size_t skip = written_;
+      for (std::size_t i = 0; i < queue_.size() && len < record; ++i, skip = 0) {
+        const std::string& b = *queue_[i];
+        const std::size_t take = std::min(b.size() - skip, record - len);
+        std::memcpy(plain + len, b.data() + skip, take);
+        len += take;
+      }
+      // A memory BIO takes everything: the write completes at once.
+      if (SSL_write(ssl, plain, static_cast<int>(len)) != static_cast<int>(len)) return stop("tls write failed");
+      consume(len);
+      queued_bytes_ += take_tls_output();
+    }
+    queued_bytes_ += take_tls_output();  // records a read produced
+    std::error_code ec;
+    const std::size_t sent = tls_sent_ == tls_out_.size()
+                                 ? 0
+                                 : raw.write_some(asio::buffer(tls_out_.data() + tls_sent_, tls_out_.size() - tls_sent_), ec);
+    if (ec && ec != asio::error::would_block && ec != asio::error::try_again) return stop("write failed");
+    tls_sent_ += sent;
+    queued_bytes_ -= sent;
+    if (tls_sent_ < tls_out_.size()) break;  // the socket is full
+    tls_out_.clear();
+    tls_sent_ = 0;
+    if (queue_.empty()) return after_flush();
   }
   waiting_writable_ = true;
-  asio::async_write(*tls_, asio::buffer(tls_out_),
-                    [self = shared_from_this()](std::error_code ec, std::size_t sent) {
-                      self->waiting_writable_ = false;
-                      if (self->stopped_) return;
-                      if (ec) return self->stop(ec == asio::error::operation_aborted ? nullptr : "write failed");
-                      self->consume(sent);
-                      self->flush_tls();
-                    });
+  raw.async_wait(asio::ip::tcp::socket::wait_write, [self = shared_from_this()](std::error_code ec) {
+    self->waiting_writable_ = false;
+    if (self->stopped_) return;
+    if (ec) return self->stop(ec == asio::error::operation_aborted ? nullptr : "write failed");
+    self->flush();
+  });
+}
+
+std::size_t stream_session::take_tls_output() {
+  const std::size_t pending = BIO_ctrl_pending(tls_wbio_);
+  if (pending == 0) return 0;
+  const std::size_t at = tls_out_.size();
+  tls_out_.resize(at + pending);
+  const int n = BIO_read(tls_wbio_, tls_out_.data() + at, static_cast<int>(pending));
+  tls_out_.resize(at + static_cast<std::size_t>(std::max(n, 0)));
+  return tls_out_.size() - at;
 }
 
 void stream_session::finish() {
@@ -237,6 +288,8 @@ void stream_session::stop(const char* why) {
   queue_.clear();
   written_ = 0;
   queued_bytes_ = 0;
+  tls_out_.clear();
+  tls_sent_ = 0;
 }
 
 }  // namespace chatgate

@@ -90,6 +90,8 @@ class stream_session : public participant, public std::enable_shared_from_this<s
   void on_readable(std::error_code ec);
   void do_read_tls();
   void flush_tls();
+  // Moves the records waiting in tls_wbio_ to tls_out_; returns their size.
+  std::size_t take_tls_output();
   // `sent` bytes from the front of the queue went out.
   void consume(std::size_t sent);
   void after_flush();
@@ -111,11 +113,14 @@ class stream_session : public participant, public std::enable_shared_from_this<s
 
   // TLS only: the stream (it owns the socket; socket_ is unopened), the
   // context it came from, its own read buffer (reads are asynchronous, so
-  // the shared scratch cannot be used), and the gathered plaintext in flight.
+  // the shared scratch cannot be used), the memory BIO the SSL writes
+  // records to (the SSL owns it), and the records not written yet.
   std::unique_ptr<tls_stream> tls_;
   tls_context_ptr tls_keep_;
   std::string tls_in_;
+  BIO* tls_wbio_ = nullptr;  // a record at a time: holds at most ~17 KB
   std::string tls_out_;
+  std::size_t tls_sent_ = 0;  // bytes of tls_out_ already written
 };
 
 }  // namespace chatgate
