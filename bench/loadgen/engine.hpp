@@ -5,6 +5,8 @@
 #include <string>
 #include <vector>
 
+#include <openssl/ssl.h>
+
 #include "histogram.hpp"
 #include "options.hpp"
 #include "wire.hpp"
@@ -12,8 +14,9 @@
 namespace loadgen {
 
 struct client {
-    enum class phase : uint8_t { idle, connecting, handshaking, greeting, open, closed };
+    enum class phase : uint8_t { idle, connecting, tls_handshaking, handshaking, greeting, open, closed };
     int fd = -1;
+    SSL* ssl = nullptr;       // --tls: WebSocket over TLS
     transport proto = transport::ws;
     phase state = phase::idle;
     bool slow = false;        // never reads once open
@@ -66,6 +69,10 @@ private:
     void start_connect(int i);
     void on_event(int i, uint32_t events);
     void on_connected(int i);
+    void on_tls_handshake(int i);
+    void on_transport_ready(int i);
+    ssize_t read_some(client& c, char* buf, size_t n);
+    ssize_t write_some(client& c, const char* p, size_t n);
     void on_readable(int i);
     void on_handshake(int i);
     void on_open(int i);
@@ -74,6 +81,7 @@ private:
     size_t parse_ws(int i, const char* p, size_t n);
     size_t parse_text(int i, const char* p, size_t n);
     void on_marker(int i, const marker& m);
+    void answer_pings(int i, const char* p, const char* end);
     void queue_bytes(int i, const char* p, size_t n);
     void queue_ws(int i, uint8_t opcode, const char* p, size_t n);
     void flush(int i);
@@ -98,6 +106,7 @@ private:
     void report_error(const std::string& what);
 
     options opt_;
+    SSL_CTX* tls_ctx_ = nullptr;
     marker_codec codec_;
     int epfd_ = -1;
     int64_t now_ns_ = 0;

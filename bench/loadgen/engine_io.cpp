@@ -1,9 +1,12 @@
 // Sockets: connect, WebSocket handshake, reading frames and lines, writing.
 #include "engine.hpp"
 
+#include <algorithm>
 #include <cerrno>
 #include <cstring>
 #include <ctime>
+
+#include <openssl/err.h>
 
 #include <arpa/inet.h>
 #include <netinet/in.h>
@@ -45,7 +48,7 @@ void engine::start_connect(int i) {
     }
     sockaddr_in addr{};
     addr.sin_family = AF_INET;
-    addr.sin_port = htons(c.proto == transport::ws ? opt_.ws_port : opt_.tcp_port);
+    addr.sin_port = htons(c.proto == transport::ws ? opt_.ws_port : c.proto == transport::irc ? opt_.irc_port : opt_.tcp_port);
     inet_pton(AF_INET, opt_.host.c_str(), &addr.sin_addr);
     epoll_event ev{};
     ev.events = EPOLLOUT | EPOLLRDHUP;
@@ -60,6 +63,10 @@ void engine::on_event(int i, uint32_t events) {
     client& c = clients_[i];
     if (c.state == client::phase::connecting) {
         if (events & (EPOLLOUT | EPOLLERR | EPOLLHUP)) on_connected(i);
+        return;
+    }
+    if (c.state == client::phase::tls_handshaking) {
+        on_tls_handshake(i);
         return;
     }
     if (c.state == client::phase::closed) return;
@@ -86,10 +93,46 @@ void engine::on_connected(int i) {
     ev.data.u32 = static_cast<uint32_t>(i);
     epoll_ctl(epfd_, EPOLL_CTL_MOD, c.fd, &ev);
     c.polling_out = false;
+    if (c.proto == transport::ws && tls_ctx_) {
+        c.ssl = SSL_new(tls_ctx_);
+        SSL_set_fd(c.ssl, c.fd);
+        SSL_set_connect_state(c.ssl);
+        c.state = client::phase::tls_handshaking;
+        on_tls_handshake(i);
+        return;
+    }
+    on_transport_ready(i);
+}
+
+void engine::on_tls_handshake(int i) {
+    client& c = clients_[i];
+    int r = SSL_do_handshake(c.ssl);
+    if (r == 1) {
+        set_polling_out(i, false);
+        on_transport_ready(i);
+        return;
+    }
+    int e = SSL_get_error(c.ssl, r);
+    if (e == SSL_ERROR_WANT_READ) set_polling_out(i, false);
+    else if (e == SSL_ERROR_WANT_WRITE) set_polling_out(i, true);
+    else on_closed(i, "tls handshake failed");
+}
+
+void engine::on_transport_ready(int i) {
+    client& c = clients_[i];
     if (c.proto == transport::ws) {
         c.state = client::phase::handshaking;
         std::string req = ws_upgrade_request(opt_.host, opt_.ws_port, opt_.path);
         queue_bytes(i, req.data(), req.size());
+        flush(i);
+    } else if (c.proto == transport::irc) {
+        // Registration; 001 tells us it was accepted, and chatgate puts
+        // every IRC client in the lobby.
+        c.state = client::phase::greeting;
+        std::string nick = "lg" + std::to_string(i);
+        std::string reg = "NICK " + nick + "\r\nUSER " + nick + " 0 * :loadgen\r\n";
+        if (opt_.room != "lobby") reg += "JOIN #" + opt_.room + "\r\n";
+        queue_bytes(i, reg.data(), reg.size());
         flush(i);
     } else {
         // chatgate greets a text client first; that line tells us it was accepted.
@@ -97,17 +140,53 @@ void engine::on_connected(int i) {
     }
 }
 
+// >0 bytes read, 0 closed, -1 nothing now, -2 error (errno or TLS).
+ssize_t engine::read_some(client& c, char* buf, size_t n) {
+    if (!c.ssl) {
+        ssize_t r = ::read(c.fd, buf, n);
+        if (r < 0) return errno == EAGAIN || errno == EINTR ? -1 : -2;
+        return r;
+    }
+    // One record per SSL_read: take what is there while a whole record fits.
+    size_t got = 0;
+    while (n - got >= 17 * 1024) {
+        int r = SSL_read(c.ssl, buf + got, static_cast<int>(std::min<size_t>(n - got, 1 << 30)));
+        if (r > 0) {
+            got += static_cast<size_t>(r);
+            continue;
+        }
+        int e = SSL_get_error(c.ssl, r);
+        if (e == SSL_ERROR_WANT_READ || e == SSL_ERROR_WANT_WRITE || got > 0) break;
+        if (e == SSL_ERROR_ZERO_RETURN || (e == SSL_ERROR_SYSCALL && ERR_peek_error() == 0)) return 0;
+        errno = EPROTO;
+        return -2;
+    }
+    return got > 0 ? static_cast<ssize_t>(got) : -1;
+}
+
+ssize_t engine::write_some(client& c, const char* p, size_t n) {
+    if (!c.ssl) {
+        ssize_t r = ::send(c.fd, p, n, MSG_NOSIGNAL);
+        if (r < 0) return errno == EAGAIN || errno == EINTR ? -1 : -2;
+        return r;
+    }
+    int r = SSL_write(c.ssl, p, static_cast<int>(std::min<size_t>(n, 1 << 30)));
+    if (r > 0) return r;
+    int e = SSL_get_error(c.ssl, r);
+    if (e == SSL_ERROR_WANT_WRITE || e == SSL_ERROR_WANT_READ) return -1;
+    errno = EPROTO;
+    return -2;
+}
+
 void engine::on_readable(int i) {
     client& c = clients_[i];
-    ssize_t n = ::read(c.fd, g_read_buf, sizeof g_read_buf);
+    ssize_t n = read_some(c, g_read_buf, sizeof g_read_buf);
     if (n == 0) {
         on_closed(i, "closed by server");
         return;
     }
-    if (n < 0) {
-        if (errno != EAGAIN && errno != EINTR) on_closed(i, std::strerror(errno));
-        return;
-    }
+    if (n == -2) on_closed(i, std::strerror(errno));
+    if (n < 0) return;
     // Stamp each read: events late in a large batch must not look faster.
     now_ns_ = monotonic_ns();
     bytes_in_ += static_cast<uint64_t>(n);
@@ -119,6 +198,8 @@ void engine::on_readable(int i) {
         return;
     }
     consume(i, g_read_buf, static_cast<size_t>(n));
+    // TLS may hold decrypted bytes the socket will not signal again.
+    if (c.ssl && c.state != client::phase::closed && SSL_has_pending(c.ssl)) on_readable(i);
 }
 
 void engine::on_handshake(int i) {
@@ -170,6 +251,8 @@ void engine::on_closed(int i, const char* why) {
         ++disconnected_;
         if (first_error_.empty()) first_error_ = why;
     }
+    if (c.ssl) SSL_free(c.ssl);
+    c.ssl = nullptr;
     if (c.fd >= 0) ::close(c.fd);
     c.fd = -1;
     c.state = client::phase::closed;
@@ -225,18 +308,39 @@ size_t engine::parse_text(int i, const char* p, size_t n) {
     const char* last = static_cast<const char*>(memrchr(p, '\n', n));
     if (!last) return n > (1u << 20) ? n : 0;  // bound a line that never ends
     client& c = clients_[i];
-    if (c.state == client::phase::greeting) {
+    const char* end = last + 1;
+    if (c.state == client::phase::greeting && c.proto == transport::irc) {
+        const size_t len = static_cast<size_t>(end - p);
+        if (!memmem(p, len, " 001 ", 5)) {
+            if (memmem(p, len, "ERROR ", 6) || memmem(p, len, " 433 ", 5) || memmem(p, len, " 432 ", 5)) {
+                on_closed(i, "refused by server (irc)");
+                return n;
+            }
+            return len;  // before the welcome: nothing to count yet
+        }
+        on_open(i);
+    } else if (c.state == client::phase::greeting) {
         if (p[0] == '!') {
             on_closed(i, "refused by server (text)");
             return n;
         }
         on_open(i);
     }
-    const char* end = last + 1;
+    if (c.proto == transport::irc) answer_pings(i, p, end);
     marker m;
     const char* q = p;
     while ((q = codec_.find(q, end, m)) != nullptr) on_marker(i, m);
     return static_cast<size_t>(end - p);
+}
+
+// chatgate pings an IRC client silent for --irc-ping-s: any line answers.
+void engine::answer_pings(int i, const char* p, const char* end) {
+    for (const char* q = p; (q = static_cast<const char*>(memmem(q, static_cast<size_t>(end - q), "PING ", 5))) != nullptr; q += 5) {
+        if (q == p || q[-1] == '\n') {
+            queue_bytes(i, "PONG chatgate\r\n", 15);
+            return;
+        }
+    }
 }
 
 void engine::on_marker(int i, const marker& m) {
@@ -280,9 +384,9 @@ void engine::flush(int i) {
     if (c.fd < 0 || c.state == client::phase::connecting) return;
     size_t off = 0;
     while (off < c.out.size()) {
-        ssize_t n = ::send(c.fd, c.out.data() + off, c.out.size() - off, MSG_NOSIGNAL);
+        ssize_t n = write_some(c, c.out.data() + off, c.out.size() - off);
+        if (n == -1) break;
         if (n < 0) {
-            if (errno == EAGAIN || errno == EINTR) break;
             on_closed(i, std::strerror(errno));
             return;
         }

@@ -29,11 +29,19 @@ uint32_t make_run_id() {
     return x ? x : 1;
 }
 
-const char* name_of(transport t) { return t == transport::ws ? "ws" : "tcp"; }
+const char* name_of(transport t) { return t == transport::ws ? "ws" : t == transport::tcp ? "tcp" : "irc"; }
 
 }  // namespace
 
 engine::engine(const options& o) : opt_(o), codec_(make_run_id()) {
+    if (opt_.tls) {
+        // A load generator measures the server, not the certificate: no verification.
+        tls_ctx_ = SSL_CTX_new(TLS_client_method());
+        SSL_CTX_set_verify(tls_ctx_, SSL_VERIFY_NONE, nullptr);
+        SSL_CTX_set_mode(tls_ctx_, SSL_MODE_ENABLE_PARTIAL_WRITE | SSL_MODE_ACCEPT_MOVING_WRITE_BUFFER);
+        // Read whole socket buffers, not a record header and then its body.
+        SSL_CTX_set_read_ahead(tls_ctx_, 1);
+    }
     int total = opt_.clients + opt_.slow;
     clients_.resize(static_cast<size_t>(total));
     for (int i = 0; i < total; ++i) {
@@ -46,7 +54,13 @@ engine::engine(const options& o) : opt_(o), codec_(make_run_id()) {
         ss.client = s;
         // chatgate's text clients do not get their own message back; everyone else does.
         ss.hears_self = !(opt_.kind == server_kind::chatgate && clients_[s].proto == transport::tcp);
-        if (ss.hears_self) ss.observer = s;
+        // Senders on another transport than the receivers (the bridge) are
+        // acknowledged by a receiver: a WebSocket sender hears itself long
+        // before 995 text or IRC receivers have read the message, so its own
+        // receipt would let the window run ahead of them until the server's
+        // queues fill and it sheds load.
+        const bool bridged = opt_.sender_proto != opt_.proto && opt_.senders < opt_.clients;
+        if (ss.hears_self && !bridged) ss.observer = s;
         else if (opt_.senders < opt_.clients) ss.observer = opt_.senders;
         else ss.observer = s == 0 ? (opt_.clients > 1 ? 1 : -1) : 0;
     }
@@ -56,8 +70,11 @@ engine::engine(const options& o) : opt_(o), codec_(make_run_id()) {
 }
 
 engine::~engine() {
-    for (client& c : clients_)
+    for (client& c : clients_) {
+        if (c.ssl) SSL_free(c.ssl);
         if (c.fd >= 0) ::close(c.fd);
+    }
+    if (tls_ctx_) SSL_CTX_free(tls_ctx_);
     if (epfd_ >= 0) ::close(epfd_);
 }
 
@@ -159,7 +176,7 @@ void engine::join_and_settle() {
         std::string tcp_join = "/join " + opt_.room + "\n";
         for (size_t i = 0; i < clients_.size(); ++i) {
             if (clients_[i].proto == transport::ws) queue_ws(static_cast<int>(i), op_text, ws_join.data(), ws_join.size());
-            else if (opt_.room != "lobby") queue_bytes(static_cast<int>(i), tcp_join.data(), tcp_join.size());
+            else if (clients_[i].proto == transport::tcp && opt_.room != "lobby") queue_bytes(static_cast<int>(i), tcp_join.data(), tcp_join.size());
         }
     }
     flush_dirty();

@@ -11,6 +11,7 @@ namespace {
 bool parse_transport(const std::string& v, transport& out) {
     if (v == "ws") out = transport::ws;
     else if (v == "tcp") out = transport::tcp;
+    else if (v == "irc") out = transport::irc;
     else return false;
     return true;
 }
@@ -32,7 +33,9 @@ const char* usage() {
            "  --server chatgate|plain  plain = reference broadcast server (chatgate)\n"
            "  --room NAME            chatgate room to join and talk in (lobby)\n"
            "  --clients N            reading clients, senders included (100)\n"
-           "  --proto ws|tcp         transport of the receiving clients (ws)\n"
+           "  --irc-port P           chatgate IRC port (receivers with --proto irc)\n"
+           "  --tls                  WebSocket clients use TLS (wss; the certificate is not checked)\n"
+           "  --proto ws|tcp|irc     transport of the receiving clients (ws)\n"
            "  --senders K            how many of the clients send (5)\n"
            "  --sender-proto ws|tcp  transport of the senders (ws)\n"
            "  --slow M               extra clients that never read (0)\n"
@@ -59,12 +62,14 @@ bool parse_options(int argc, char** argv, options& o, std::string& error) {
         std::string k = argv[i];
         if (k == "--sweep") { o.sweep = true; continue; }
         if (k == "--hold") { o.hold = true; continue; }
+        if (k == "--tls") { o.tls = true; continue; }
         if (k == "--help" || k == "-h") { error = "help"; return false; }
         if (i + 1 >= argc) { error = "missing value for " + k; return false; }
         std::string v = argv[++i];
         if (k == "--host") o.host = v;
         else if (k == "--ws-port" || k == "--port") o.ws_port = static_cast<uint16_t>(std::atoi(v.c_str()));
         else if (k == "--tcp-port") o.tcp_port = static_cast<uint16_t>(std::atoi(v.c_str()));
+        else if (k == "--irc-port") o.irc_port = static_cast<uint16_t>(std::atoi(v.c_str()));
         else if (k == "--path") o.path = v;
         else if (k == "--server") {
             if (v == "chatgate") o.kind = server_kind::chatgate;
@@ -101,7 +106,9 @@ bool parse_options(int argc, char** argv, options& o, std::string& error) {
     if (o.tcp_port == 0 && (o.proto == transport::tcp || (o.senders > 0 && o.sender_proto == transport::tcp))) {
         error = "--tcp-port is required for TCP clients"; return false;
     }
-    if (o.kind == server_kind::plain && (o.proto == transport::tcp || o.sender_proto == transport::tcp)) {
+    if (o.sender_proto == transport::irc) { error = "IRC clients only receive (--sender-proto ws|tcp)"; return false; }
+    if (o.irc_port == 0 && o.proto == transport::irc) { error = "--irc-port is required for IRC clients"; return false; }
+    if (o.kind == server_kind::plain && (o.proto != transport::ws || o.sender_proto != transport::ws)) {
         error = "plain servers speak WebSocket only"; return false;
     }
     if (o.senders > o.clients) { error = "--senders exceeds --clients"; return false; }

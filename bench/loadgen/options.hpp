@@ -8,7 +8,8 @@
 
 namespace loadgen {
 
-enum class transport { ws, tcp };
+// irc: an IRC client (NICK/USER, auto-joined to the lobby), receiving only.
+enum class transport { ws, tcp, irc };
 
 // chatgate: JSON `say` frames, TCP text lines, auto-joined lobby.
 // plain: reference broadcast servers; the frame is the payload, no join.
@@ -18,6 +19,8 @@ struct options {
     std::string host = "127.0.0.1";
     uint16_t ws_port = 0;
     uint16_t tcp_port = 0;
+    uint16_t irc_port = 0;
+    bool tls = false;               // WebSocket clients speak TLS (wss), certificate not checked
     std::string path = "/ws";
     server_kind kind = server_kind::chatgate;
     std::string room = "lobby";
