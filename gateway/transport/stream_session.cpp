@@ -57,12 +57,12 @@ void stream_session::start_reading() {
   if (tls_) {
     // After the handshake, records go into a memory BIO and out through the
     // same non-blocking writes as plain bytes (flush_tls), instead of one
-    // asio composed write per flush; reads stay with the stream. The SSL
-    // owned the handshake's BIO pair once for reading and writing, and
-    // SSL_set0_wbio gives up one reference: keep the reading one.
+    // asio composed write per flush; reads stay with the stream. (SSL_set_bio
+    // gave the SSL one reference to the pair's BIO for reading and one for
+    // writing; SSL_set0_wbio releases the writing one.)
     SSL* ssl = tls_->native_handle();
-    BIO_up_ref(SSL_get_rbio(ssl));
     tls_wbio_ = BIO_new(BIO_s_mem());
+    if (!tls_wbio_) return stop("out of memory");
     SSL_set0_wbio(ssl, tls_wbio_);
   }
   if (id_) spdlog::info("{} {} connected{} (client {})", kind_, peer_, tls_ ? " over TLS" : "", id_);
