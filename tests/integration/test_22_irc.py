@@ -784,3 +784,46 @@ def test_irc_framework_sasl_over_tls(chatgate, tls_certs):
     kinds = {e["ev"]: e for e in seen}
     assert "the username must be the token's sub" in kinds["sasl failed"]["message"], seen
     assert "registered" not in kinds, seen
+
+
+def test_irssi_over_tls_with_sasl(chatgate, tls_certs, tmp_path):
+    """Debian's irssi: /connect -tls with SASL PLAIN carrying a token."""
+    import shutil
+    import subprocess
+    from test_18_tls_auth import SECRET, Wss, token
+    if not shutil.which("tmux") or not shutil.which("irssi"):
+        pytest.skip("tmux or irssi missing")
+    srv = chatgate("--tls-cert", str(tls_certs["cert"]), "--tls-key", str(tls_certs["key"]),
+                   "--auth-secret", SECRET, "--require-auth", *cc_fast())
+    home = tmp_path / "irssi"
+    home.mkdir()
+    (home / "config").write_text('settings = { core = { real_name = "t"; user_name = "t"; nick = "ignored"; }; };\n')
+    session = f"cgtls{srv.pid}"
+    tmux = ["tmux", "-S", str(tmp_path / "tmux.sock")]
+    subprocess.run(tmux + ["new-session", "-d", "-s", session, "-x", "200", "-y", "50",
+                           f"irssi --home={home}"], check=True)
+
+    def keys(text):
+        subprocess.run(tmux + ["send-keys", "-t", session, text, "Enter"], check=True)
+    try:
+        watcher = Wss(srv.http, tls_ctx(tls_certs), path="/ws?token=" + token("watcher"))
+        keys(f"/network add -sasl_mechanism PLAIN -sasl_username irssitls -sasl_password {token('irssitls')} cg")
+        # irssi checks the name: "localhost" is in the certificate (as a DNS name).
+        keys(f"/server add -4 -tls -tls_cafile {tls_certs['one'][0]} -network cg localhost {srv.irc_tls}")
+        keys("/connect cg")
+
+        def screen():
+            return subprocess.run(tmux + ["capture-pane", "-p", "-t", session],
+                                  capture_output=True, text=True).stdout
+        try:
+            j = watcher.expect("joined", timeout=30, nick="irssitls")
+        except AssertionError:
+            raise AssertionError("irssi never joined; its screen:\n" + screen()) from None
+        assert j["via"] == "irc"
+        keys("/join #lobby")
+        watcher.say("hello irssi over tls")
+        keys("hi from irssi over tls")
+        m = watcher.expect("message", timeout=20, **{"from": "irssitls"})
+        assert (m["via"], m["text"]) == ("irc", "hi from irssi over tls")
+    finally:
+        subprocess.run(tmux + ["kill-session", "-t", session], capture_output=True)
