@@ -38,11 +38,12 @@ class backpressure {
   }
   // `p`'s queue is full: what did not fit was shed (not queued).
   void shed(participant& p);
-  // `p`'s socket took bytes while its queue was above the high-water mark.
+  // `p`'s socket took bytes while its queue was at or above the low-water
+  // mark (it may be congested: it stays so until it drains below it).
   void progress(participant& p) {
     if (auto it = congested_.find(&p); it != congested_.end()) it->second.progress = std::chrono::steady_clock::now();
   }
-  std::size_t high_water() const { return high_water_; }
+  std::size_t low_water() const { return low_water_; }
   // `p` is going away.
   void forget(participant& p) {
     if (congested_.erase(&p)) update();

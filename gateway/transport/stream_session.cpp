@@ -177,7 +177,7 @@ void stream_session::flush() {
 }
 
 void stream_session::consume(std::size_t sent) {
-  if (queued_bytes_ > ctx_.pressure.high_water()) ctx_.pressure.progress(*this);
+  if (queued_bytes_ >= ctx_.pressure.low_water()) ctx_.pressure.progress(*this);
   queued_bytes_ -= sent;
   // Drop what went out whole; remember how far into the next one we got.
   std::size_t done = 0;
