@@ -458,7 +458,7 @@ bool json_session::proves_continuity(const json& history) const {
 void json_session::show(const json& event) {
   const std::string type = field(event, "type");
   const bool about_a_room = type == "message" || type == "history" || type == "joined" ||
-                            type == "left" || type == "topic";
+                            type == "left" || type == "topic" || type == "presence";
   if (about_a_room && muted_.count(field(event, "room"))) return;
   if (type == "message" && !record(event)) return;
   if (type == "history") {

@@ -95,6 +95,13 @@ std::vector<std::string> render_event(const json& event, const std::string& self
                        ". /help lists commands"));
   } else if (type == "joined" || type == "left") {
     out.push_back(safe("* " + field(event, "nick") + " " + type + " #" + field(event, "room")));
+  } else if (type == "presence") {
+    // A room above the server's presence limit: a count instead of each
+    // join and leave; after our own join, its size alone.
+    std::string line = "* #" + field(event, "room") + ": " + number(event, "members") + " people here";
+    if (number(event, "joined") != "0" || number(event, "left") != "0")
+      line += " (" + number(event, "joined") + " joined, " + number(event, "left") + " left)";
+    out.push_back(safe(line));
   } else if (type == "nick") {
     out.push_back(safe("* " + field(event, "old") + " is now known as " + field(event, "nick")));
   } else if (type == "rooms" || type == "who") {

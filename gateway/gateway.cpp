@@ -18,7 +18,8 @@ gateway::gateway(asio::io_context& io, const config& cfg, hub& h, metrics& m)
       pressure_(io, h, cfg.max_queue_bytes),
       drain_timer_(io),
       delay_timer_(io),
-      auth_timer_(io) {
+      auth_timer_(io),
+      presence_timer_(io) {
   std::error_code ec;
   const auto address = asio::ip::make_address(cfg.bind, ec);
   if (ec) throw startup_error("--bind: not an IP address: '" + cfg.bind + "'");
@@ -55,6 +56,15 @@ void gateway::start() {
   if (irc_) irc_->start();
   if (irc_tls_) irc_tls_->start();
   if (cfg_.require_auth) check_auth_deadlines();
+  tick_presence();
+}
+
+void gateway::tick_presence() {
+  hub_.flush_presence();
+  presence_timer_.expires_after(std::chrono::seconds(1));
+  presence_timer_.async_wait([this](std::error_code ec) {
+    if (!ec) tick_presence();
+  });
 }
 
 void gateway::check_auth_deadlines() {
@@ -103,6 +113,7 @@ void gateway::shutdown(std::chrono::milliseconds grace) {
   if (irc_) irc_->stop();
   if (irc_tls_) irc_tls_->stop();
   auth_timer_.cancel();
+  presence_timer_.cancel();
   hub_.shutdown();
   if (udp_) udp_->stop();
   wait_for_clients(std::chrono::steady_clock::now() + grace);

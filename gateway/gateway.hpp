@@ -48,6 +48,7 @@ class gateway {
  private:
   void wait_for_clients(std::chrono::steady_clock::time_point deadline);
   void check_auth_deadlines();
+  void tick_presence();
 
   asio::io_context& io_;
   const config& cfg_;
@@ -67,6 +68,7 @@ class gateway {
   bool draining_ = false;
   bool shutting_down_ = false;
   asio::steady_timer auth_timer_;
+  asio::steady_timer presence_timer_;  // counted joins and leaves, once a second
 };
 
 // Writes `text` to `path` atomically (a temporary file, then rename). On

@@ -42,7 +42,9 @@ std::string dump(const json& j) { return j.dump(-1, ' ', false, json::error_hand
 
 struct json_encoder {
   json operator()(const ev::welcome& e) const {
-    return {{"type", "welcome"}, {"nick", e.nick}, {"rooms", e.rooms}, {"server", server_name}};
+    json j = {{"type", "welcome"}, {"nick", e.nick}, {"rooms", e.rooms}, {"server", server_name}};
+    if (e.presence_limit) j["presence_limit"] = e.presence_limit;
+    return j;
   }
   json operator()(const ev::message& e) const { return message_object(*e.msg->msg); }
   json operator()(const ev::history&) const { return nullptr; }  // spliced, see encode_json
@@ -65,7 +67,12 @@ struct json_encoder {
     json list = json::array();
     for (const auto& [nick, source] : e.members)
       list.push_back({{"nick", nick}, {"via", to_string(source)}});
-    return {{"type", "who"}, {"room", e.room}, {"members", std::move(list)}};
+    json j = {{"type", "who"}, {"room", e.room}, {"members", std::move(list)}};
+    if (e.count) j["count"] = *e.count;
+    return j;
+  }
+  json operator()(const ev::presence& e) const {
+    return {{"type", "presence"}, {"room", e.room}, {"members", e.members}, {"joined", e.joined}, {"left", e.left}};
   }
   json operator()(const ev::error& e) const {
     return {{"type", "error"}, {"code", to_string(e.code)}, {"message", e.message}};
@@ -136,6 +143,8 @@ struct text_encoder {
     return out;
   }
   std::string operator()(const ev::bye& e) const { return "* " + e.message + "\n"; }
+  // Text clients ask /who or /rooms; a count every second would be noise.
+  std::string operator()(const ev::presence&) const { return {}; }
 };
 
 }  // namespace

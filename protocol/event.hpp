@@ -3,6 +3,7 @@
 
 #include <cstdint>
 #include <memory>
+#include <optional>
 #include <string>
 #include <utility>
 #include <variant>
@@ -46,7 +47,9 @@ struct sealed_message {
 using message_ptr = std::shared_ptr<const sealed_message>;
 
 namespace ev {
-struct welcome { std::string nick; std::vector<std::string> rooms; };
+// presence_limit: rooms above this many members do not announce each join
+// and leave (docs/protocol.md); 0: every room does. Additive field.
+struct welcome { std::string nick; std::vector<std::string> rooms; std::size_t presence_limit = 0; };
 struct message { message_ptr msg; };
 struct history { std::string room; std::vector<stored_ptr> messages; };
 struct joined { std::string room; std::string nick; via source; };
@@ -54,7 +57,12 @@ struct left { std::string room; std::string nick; via source; };
 struct nick { std::string old_nick; std::string nick; };
 struct room_info { std::string room; std::size_t members = 0; std::string topic{}; };
 struct rooms { std::vector<room_info> rooms; };
-struct who { std::string room; std::vector<std::pair<std::string, via>> members; };
+// count: set when the request had a `limit` (the room's size; members may
+// then be the first `limit` only).
+struct who { std::string room; std::vector<std::pair<std::string, via>> members; std::optional<std::size_t> count{}; };
+// A room above the presence limit: its size, and the joins and leaves since
+// the last one (not announced one by one). JSON only.
+struct presence { std::string room; std::size_t members = 0; std::size_t joined = 0; std::size_t left = 0; };
 struct error { error_code code; std::string message; };
 // A room's topic; an empty topic means none is set (by is then who cleared
 // it, or "" with ts 0 when there never was one).
@@ -67,7 +75,7 @@ struct bye { std::string message; };
 
 using event = std::variant<ev::welcome, ev::message, ev::history, ev::joined, ev::left,
                            ev::nick, ev::rooms, ev::who, ev::error, ev::notice, ev::bye,
-                           ev::topic>;
+                           ev::topic, ev::presence>;
 
 // One JSON object and its '\n', or "" when JSON clients get nothing. A
 // non-null ref is added as "ref".

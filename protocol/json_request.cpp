@@ -147,7 +147,8 @@ request_body parse_body(const top_level& obj) {
   } else if (type == "rooms") {
     body = req::rooms{};
   } else if (type == "who") {
-    body = req::who{f.text("room")};
+    auto room = f.text("room");
+    body = req::who{std::move(room), static_cast<std::size_t>(f.counter("limit").value_or(0))};
   } else if (type == "topic") {
     // Without `topic` (or with null) it is a question; with it, a change.
     auto room = f.text("room");

@@ -37,7 +37,9 @@ struct leave { std::string room; };
 struct say { std::string room; std::string text; bool me = false; std::string to{}; };
 struct nick { std::string nick; };
 struct rooms {};
-struct who { std::string room; };
+// limit: at most this many members in the answer, which then says the
+// room's size in `count` (0: all, exact).
+struct who { std::string room; std::size_t limit = 0; };
 // Without `topic` it asks for the room's topic; with it, sets it ("" clears).
 // An empty room means "the text client's current room".
 struct topic { std::string room; std::optional<std::string> topic; };

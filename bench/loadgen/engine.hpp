@@ -82,6 +82,7 @@ private:
     size_t parse_text(int i, const char* p, size_t n);
     void on_marker(int i, const marker& m);
     void answer_pings(int i, const char* p, const char* end);
+    void count_presence(int i, const char* p, size_t n, bool json);
     void queue_bytes(int i, const char* p, size_t n);
     void queue_ws(int i, uint8_t opcode, const char* p, size_t n);
     void flush(int i);
@@ -133,6 +134,12 @@ private:
     uint64_t rss_connected_kib_ = 0;
     double connect_s_ = 0;
     double settle_s_ = 0;
+    int64_t connect_t0_ = 0;
+    int join_expected_ = 0;               // explicit joins sent, answered by `history`
+    int join_answers_ = 0;
+    bool joining_ = false;
+    double joined_s_ = 0;                 // connect start to the last byte of the join storm
+    std::vector<uint64_t> presence_bytes_;  // per client, before the first stage: joined/left/presence
 };
 
 int64_t monotonic_ns();

@@ -4,6 +4,8 @@
 #include <algorithm>
 #include <cerrno>
 #include <cstring>
+#include <string>
+#include <string_view>
 #include <ctime>
 
 #include <openssl/err.h>
@@ -285,6 +287,7 @@ size_t engine::parse_ws(int i, const char* p, size_t n) {
         case op_text:
         case op_binary:
         case op_continuation: {
+            if (stages_.empty()) count_presence(i, payload, len, true);
             marker m;
             const char* q = payload;
             while ((q = codec_.find(q, payload + len, m)) != nullptr) on_marker(i, m);
@@ -327,6 +330,7 @@ size_t engine::parse_text(int i, const char* p, size_t n) {
         on_open(i);
     }
     if (c.proto == transport::irc) answer_pings(i, p, end);
+    if (stages_.empty()) count_presence(i, p, static_cast<size_t>(end - p), false);
     marker m;
     const char* q = p;
     while ((q = codec_.find(q, end, m)) != nullptr) on_marker(i, m);
@@ -340,6 +344,36 @@ void engine::answer_pings(int i, const char* p, const char* end) {
             queue_bytes(i, "PONG chatgate\r\n", 15);
             return;
         }
+    }
+}
+
+// What joining costs a client in presence traffic (joined, left, presence
+// events; text `* NICK joined/left #ROOM` lines), counted while clients
+// connect and join only: the stages are not slowed down by it.
+void engine::count_presence(int i, const char* p, size_t n, bool json) {
+    static const std::string kinds[] = {"\"type\":\"joined\"", "\"type\":\"left\"", "\"type\":\"presence\""};
+    if (json) {
+        std::string_view frame(p, n);
+        if (joining_ && frame.find("\"type\":\"history\"") != std::string_view::npos &&
+            ++join_answers_ == join_expected_)
+            joined_s_ = static_cast<double>(now_ns_ - connect_t0_) / 1e9;
+        for (const std::string& k : kinds)
+            if (frame.find(k) != std::string_view::npos) {
+                presence_bytes_[static_cast<size_t>(i)] += n;
+                return;
+            }
+        return;
+    }
+    std::string_view text(p, n);
+    size_t at = 0;
+    while (at < text.size()) {
+        size_t nl = text.find('\n', at);
+        if (nl == std::string_view::npos) nl = text.size() - 1;
+        std::string_view line = text.substr(at, nl + 1 - at);
+        if (line.substr(0, 2) == "* " &&
+            (line.find(" joined #") != std::string_view::npos || line.find(" left #") != std::string_view::npos))
+            presence_bytes_[static_cast<size_t>(i)] += line.size();
+        at = nl + 1;
     }
 }
 

@@ -65,6 +65,7 @@ engine::engine(const options& o) : opt_(o), codec_(make_run_id()) {
         else ss.observer = s == 0 ? (opt_.clients > 1 ? 1 : -1) : 0;
     }
     last_seq_.assign(static_cast<size_t>(opt_.clients) * senders_.size(), 0);
+    presence_bytes_.assign(static_cast<size_t>(total), 0);
     stages_.reserve(max_stages);
     say_prefix_ = "{\"type\":\"say\",\"room\":\"" + opt_.room + "\",\"text\":\"";
 }
@@ -155,6 +156,7 @@ bool engine::connect_all() {
     int total = static_cast<int>(clients_.size());
     int next = 0;
     int64_t t0 = monotonic_ns();
+    connect_t0_ = t0;
     while (ready_ + failed_ < total) {
         while (next < total && connecting_ < opt_.connect_concurrency) start_connect(next++);
         flush_dirty();
@@ -175,10 +177,15 @@ void engine::join_and_settle() {
         std::string ws_join = "{\"type\":\"join\",\"room\":\"" + opt_.room + "\"}";
         std::string tcp_join = "/join " + opt_.room + "\n";
         for (size_t i = 0; i < clients_.size(); ++i) {
-            if (clients_[i].proto == transport::ws) queue_ws(static_cast<int>(i), op_text, ws_join.data(), ws_join.size());
+            if (clients_[i].proto == transport::ws) {
+                queue_ws(static_cast<int>(i), op_text, ws_join.data(), ws_join.size());
+                ++join_expected_;
+            }
             else if (clients_[i].proto == transport::tcp && opt_.room != "lobby") queue_bytes(static_cast<int>(i), tcp_join.data(), tcp_join.size());
         }
     }
+    joining_ = join_expected_ > 0;
+    joined_s_ = connect_s_;  // no explicit join: connecting joined the default room
     flush_dirty();
     int64_t t0 = monotonic_ns();
     last_read_ns_ = t0;
@@ -190,6 +197,7 @@ void engine::join_and_settle() {
         flush_dirty();
     }
     settle_s_ = static_cast<double>(now_ns_ - t0) / sec;
+    joining_ = false;
 }
 
 bool engine::send_message(int s, int64_t sent_ns) {
@@ -341,6 +349,13 @@ void engine::report_stage(size_t idx) {
     size_t conns = clients_.size();
     auto lat_ms = [&](double q) { return static_cast<double>(st.latency.quantile(q)) / 1e6; };
     const char* mode = senders_.empty() ? "idle" : st.rate > 0 ? "open" : "closed";
+    uint64_t presence_max = 0, presence_sum = 0;
+    for (uint64_t b : presence_bytes_) {
+        presence_max = std::max(presence_max, b);
+        presence_sum += b;
+    }
+    double presence_mean = presence_bytes_.empty() ? 0.0
+                               : static_cast<double>(presence_sum) / static_cast<double>(presence_bytes_.size());
     json_writer j;
     j.field("type", "stage").field("label", opt_.label)
         .field("server_kind", opt_.kind == server_kind::chatgate ? "chatgate" : "plain")
@@ -372,6 +387,8 @@ void engine::report_stage(size_t idx) {
         .field("bytes_in", bytes_in_).end();
     j.field("connections", static_cast<uint64_t>(conns)).field("disconnected", st.disconnected)
         .field("slow_dropped", st.slow_dropped).field("connect_s", connect_s_).field("settle_s", settle_s_)
+        .field("joined_s", joined_s_).field("presence_bytes_max", presence_max)
+        .field("presence_bytes_mean", presence_mean)
         .field("clean", stage_clean(st));
     std::printf("%s\n", j.str().c_str());
     std::fflush(stdout);

@@ -150,8 +150,7 @@ bool hub::validate(client_id id) {
   c.counted = true;
   ++counted_;
   for (room* r : c.rooms) {
-    outbound joined(ev::joined{r->name, c.nick, c.source});
-    broadcast(*r, joined, &c);  // announced now, not when it first appeared
+    tell_joined(*r, c, r->members.size());  // announced now, not when it first appeared
     send_history(c, *r, 0, nullptr);
   }
   return true;
@@ -307,9 +306,15 @@ void hub::on(client& c, protocol::req::who& r, const ref_value& ref) {
     target = find_room(*name);
     if (!target) return send(c, ev::who{*name, {}}, ref);
   }
+  // With a limit (the page, IRC's JOIN): the first members and the room's
+  // size, so joining a room of thousands does not cost a list of thousands.
   ev::who list{target->name, {}};
-  list.members.reserve(target->members.size());
-  for (const client* m : target->members) list.members.emplace_back(m->nick, m->source);
+  const std::size_t size = target->members.size();
+  const std::size_t shown = r.limit ? std::min(r.limit, size) : size;
+  if (r.limit) list.count = size;
+  list.members.reserve(shown);
+  for (std::size_t i = 0; i < shown; ++i)
+    list.members.emplace_back(target->members[i]->nick, target->members[i]->source);
   send(c, std::move(list), ref);
 }
 
@@ -546,6 +551,7 @@ void hub::send_topic(client& c, room& r, const ref_value& join_ref) {
 
 void hub::send_history(client& c, room& r, std::uint64_t after, const ref_value& ref) {
   if (!c.counted) return;  // an unvalidated UDP peer: no replay (SPEC 9)
+  send_presence(c, r);
   // A reply bigger than half the client's queue would get it dropped.
   store_->history(r.name, after, cfg_.max_queue_bytes / 2,
                   [this, id = c.id, name = r.name, ref](std::error_code ec,
@@ -558,9 +564,38 @@ void hub::send_history(client& c, room& r, std::uint64_t after, const ref_value&
 }
 
 void hub::send_welcome(client& c) {
-  ev::welcome w{c.nick, {}};
+  ev::welcome w{c.nick, {}, cfg_.presence_limit};
   for (const room* r : c.rooms) w.rooms.push_back(r->name);
   send(c, std::move(w));
+}
+
+void hub::send_presence(client& c, room& r) {
+  const std::size_t size = r.members.size();
+  if (announce_each(size, cfg_.presence_limit)) return;
+  if (c.format != wire::text) return send(c, ev::presence{r.name, size});
+  send(c, ev::notice{{"#" + r.name + " has " + std::to_string(size) + " members; above " +
+                      std::to_string(cfg_.presence_limit) +
+                      " joins and leaves are not announced (/who lists everyone)"}});
+}
+
+void hub::flush_presence() {
+  for (auto& [name, r] : rooms_) {
+    if (!r.presence.pending()) continue;
+    outbound ob(r.presence.take(name, r.members.size()));
+    broadcast(r, ob);
+  }
+}
+
+void hub::tell_joined(room& r, client& c, std::size_t members) {
+  if (!announce_each(members, cfg_.presence_limit)) return r.presence.joined();
+  outbound joined(ev::joined{r.name, c.nick, c.source});
+  broadcast(r, joined, &c);
+}
+
+void hub::tell_left(room& r, client& c, std::size_t members) {
+  if (!announce_each(members, cfg_.presence_limit)) return r.presence.left();
+  outbound left(ev::left{r.name, c.nick, c.source});
+  broadcast(r, left);
 }
 
 // --- rooms ------------------------------------------------------------------
@@ -616,19 +651,16 @@ void hub::remove_member(room& r, client& c) {
 
 void hub::enter(client& c, room& r, const ref_value& ref, bool announce_to_self) {
   add_member(r, c);
-  outbound joined(ev::joined{r.name, c.nick, c.source});
   // Forged UDP sources come and go by the thousand: not announced (SPEC 9).
-  if (c.counted) broadcast(r, joined, &c);
+  if (c.counted) tell_joined(r, c, r.members.size());
   if (announce_to_self) send(c, ev::joined{r.name, c.nick, c.source}, ref);
 }
 
 void hub::exit(client& c, room& r, const ref_value& ref, bool tell_self) {
   const std::string name = r.name;
+  const std::size_t members = r.members.size();
   remove_member(r, c);  // may forget the room: use `name` from here on
-  if (room* still = find_room(name); still && c.counted) {
-    outbound left(ev::left{name, c.nick, c.source});
-    broadcast(*still, left);
-  }
+  if (room* still = find_room(name); still && c.counted) tell_left(*still, c, members);
   if (tell_self) send(c, ev::left{name, c.nick, c.source}, ref);
 }
 

@@ -19,6 +19,7 @@
 #include "gateway/ops/metrics.hpp"
 #include "gateway/hub/nick_registry.hpp"
 #include "gateway/hub/participant.hpp"
+#include "gateway/hub/presence.hpp"
 #include "gateway/hub/rate_limiter.hpp"
 #include "protocol/event.hpp"
 #include "protocol/jwt.hpp"
@@ -85,6 +86,10 @@ class hub {
   // --auth-timeout-s of connecting. Called about once a second.
   void expire_unauthenticated(std::chrono::steady_clock::time_point now);
 
+  // Rooms above --presence-limit: sends each one whose members came or went
+  // since the last call one `presence` event. Called about once a second.
+  void flush_presence();
+
   // Output is behind (see backpressure): refuse new chat messages for now.
   void set_overloaded(bool on) { overloaded_ = on; }
 
@@ -120,6 +125,7 @@ class hub {
     topic_state topic;
     bool permanent = false;  // the default and echo rooms always exist
     std::list<room*>::iterator idle_pos{};  // position among empty rooms
+    presence_tally presence{};  // joins and leaves counted, not announced
   };
 
   // Handlers, one per request type.
@@ -173,6 +179,13 @@ class hub {
                     const protocol::ref_value& ref);
   void send_history(client& c, room& r, std::uint64_t after, const protocol::ref_value& ref);
   void send_welcome(client& c);
+  // After a join to a room above --presence-limit: its size, in place of
+  // the joins and leaves nobody will announce.
+  void send_presence(client& c, room& r);
+  // A join or leave, announced or counted (presence.hpp); `members` counts
+  // the room with `c` in it.
+  void tell_joined(room& r, client& c, std::size_t members);
+  void tell_left(room& r, client& c, std::size_t members);
 
   const config& cfg_;
   metrics& metrics_;

@@ -165,6 +165,9 @@ std::optional<int> parse_config(int argc, char** argv, config& c) {
   option(app, "--max-rooms-per-client", c.max_rooms_per_client,
          "rooms one WebSocket or NDJSON client may be in at once")
       ->check(within<std::size_t>(1, std::size_t{1} << 20));
+  option(app, "--presence-limit", c.presence_limit,
+         "rooms above this many members announce joins and leaves as counts (0: always one by one)")
+      ->check(within<std::size_t>(0, 10000000));
   option(app, "--line-idle-ms", c.line_idle_ms,
          "a partial TCP line idle this long counts as complete")
       ->check(within<unsigned>(1, 3600000));

@@ -38,6 +38,9 @@ struct config {
   std::size_t max_queue_bytes = 1 << 20;
   std::size_t max_clients = 10000;
   std::size_t max_rooms_per_client = 64;
+  // Rooms above this many members announce joins and leaves as a count
+  // once a second instead of one by one (docs/architecture.md); 0: never.
+  std::size_t presence_limit = 200;
   unsigned line_idle_ms = 250;
   unsigned udp_idle_s = 300;
   std::size_t max_udp_peers = 1000;  // unvalidated UDP peers at once (SPEC 9)

@@ -72,6 +72,9 @@ std::string metrics::render() const {
   family(out, "chatgate_udp_send_drops_total", "counter",
          "UDP datagrams not sent because the socket buffer was full.");
   out.append("chatgate_udp_send_drops_total ").append(std::to_string(udp_send_drops)).append("\n");
+  family(out, "chatgate_shed_total", "counter",
+         "Events not queued for a client whose queue was full (it keeps its connection while it reads).");
+  out.append("chatgate_shed_total ").append(std::to_string(shed)).append("\n");
   family(out, "chatgate_history_bytes", "gauge",
          "Bytes the in-memory history of all rooms holds (capped by --history-bytes).");
   out.append("chatgate_history_bytes ").append(std::to_string(history_bytes)).append("\n");

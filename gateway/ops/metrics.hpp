@@ -34,6 +34,7 @@ struct metrics {
   std::uint64_t messages = 0;    // chat messages accepted and fanned out
   std::uint64_t direct_messages = 0;  // direct messages delivered (SPEC 12)
   std::uint64_t udp_send_drops = 0;
+  std::uint64_t shed = 0;  // events not queued for a client whose queue was full
   std::uint64_t history_bytes = 0;  // in-memory history of all rooms (--history-bytes)
   std::uint64_t store_errors = 0;   // messages refused because the store could not keep them
 

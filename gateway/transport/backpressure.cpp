@@ -17,6 +17,12 @@ constexpr auto stuck_after = std::chrono::seconds(2);
 backpressure::backpressure(asio::io_context& io, hub& h, std::size_t max_queue_bytes)
     : poll_timer_(io), hub_(h), high_water_(max_queue_bytes / 2), low_water_(max_queue_bytes / 8) {}
 
+void backpressure::shed(participant& p) {
+  auto [it, added] = congested_.emplace(&p, since_now());
+  it->second.shedding = true;
+  if (added) update();
+}
+
 void backpressure::update() {
   // A few congested clients are slow consumers; an eighth of them is overload.
   const std::size_t threshold = std::max<std::size_t>(4, hub_.client_count() / 8);
@@ -43,7 +49,8 @@ void backpressure::do_poll() {
     std::vector<participant*> stuck;
     for (auto it = congested_.begin(); it != congested_.end();) {
       const bool drained = it->first->queued_bytes() < low_water_;
-      const bool is_stuck = !drained && overloaded_ && now - it->second > stuck_after;
+      const bool idle = now - it->second.progress > stuck_after;
+      const bool is_stuck = !drained && idle && (overloaded_ || it->second.shedding);
       if (is_stuck) stuck.push_back(it->first);
       it = (drained || is_stuck) ? congested_.erase(it) : std::next(it);
     }

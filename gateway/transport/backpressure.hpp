@@ -1,13 +1,19 @@
 // Shedding load when output cannot keep up.
 //
-// One client whose queue grows is a slow consumer: it reaches
-// --max-queue-bytes and is dropped. Many at once means the server itself is
-// behind (offered more than it can fan out): then the hub is told it is
-// overloaded and refuses new chat messages ("server busy, slow down") until
-// the queues drain, instead of every reader being dropped for a backlog
-// that is the server's fault. A client that stays congested for 2 s while
-// the server sheds load is not reading at all: it is dropped, so that a
-// crowd of stuck clients cannot keep the server refusing messages.
+// A client whose queue passes half of --max-queue-bytes is congested. Many
+// congested at once means the server itself is behind (offered more than it
+// can fan out): then the hub is told it is overloaded and refuses new chat
+// messages ("server busy, slow down") until the queues drain, instead of
+// every reader being dropped for a backlog that is the server's fault.
+//
+// A full queue is not a verdict either: a reader that falls a whole queue
+// behind (a burst, a moment without CPU) has messages shed, the ones that do
+// not fit, and keeps its connection; its ids show the gap (SPEC 2), and a
+// rejoin with `since` fills it. What tells a reader from a client that never
+// reads is progress: the socket taking bytes. A congested client whose
+// socket took nothing for 2 s while its messages are shed or the server is
+// overloaded is not reading at all: it is dropped, so that a crowd of stuck
+// clients cannot keep the server refusing messages.
 #pragma once
 
 #include <chrono>
@@ -28,16 +34,30 @@ class backpressure {
 
   // After queuing to `p`: is its queue above the high-water mark?
   void check(participant& p) {
-    if (p.queued_bytes() > high_water_ &&
-        congested_.emplace(&p, std::chrono::steady_clock::now()).second)
-      update();
+    if (p.queued_bytes() > high_water_ && congested_.emplace(&p, since_now()).second) update();
   }
+  // `p`'s queue is full: what did not fit was shed (not queued).
+  void shed(participant& p);
+  // `p`'s socket took bytes while its queue was at or above the low-water
+  // mark (it may be congested: it stays so until it drains below it).
+  void progress(participant& p) {
+    if (auto it = congested_.find(&p); it != congested_.end()) it->second.progress = std::chrono::steady_clock::now();
+  }
+  std::size_t low_water() const { return low_water_; }
   // `p` is going away.
   void forget(participant& p) {
     if (congested_.erase(&p)) update();
   }
 
  private:
+  // A congested client: the last time its socket took bytes (or it became
+  // congested), and whether messages were shed for it since.
+  struct congestion {
+    std::chrono::steady_clock::time_point progress;
+    bool shedding = false;
+  };
+  static congestion since_now() { return {std::chrono::steady_clock::now()}; }
+
   void update();
   void do_poll();
 
@@ -45,8 +65,7 @@ class backpressure {
   hub& hub_;
   std::size_t high_water_;
   std::size_t low_water_;
-  // Congested clients and since when.
-  std::unordered_map<participant*, std::chrono::steady_clock::time_point> congested_;
+  std::unordered_map<participant*, congestion> congested_;
   bool overloaded_ = false;
   bool polling_ = false;
 };

@@ -162,7 +162,7 @@ void irc_session::try_register() {
   // The hub welcomes it (001-005, MOTD, JOIN of the default room, history),
   // under the token's nick when PASS or SASL carried a good one.
   attach(protocol::via::irc, /*json=*/true, nick_, std::move(token));
-  request(req::who{ctx_.cfg.default_room}, "names");
+  request(req::who{ctx_.cfg.default_room, ctx_.cfg.presence_limit}, "names");
 }
 
 void irc_session::on_message(const irc_message& m) {
@@ -330,7 +330,7 @@ void irc_session::join(const irc_message& m) {
     const std::string chan = "#" + *room;
     request(req::join{*room, std::nullopt}, "join", chan);
     // NAMES follows the JOIN, the topic and the history.
-    if (!closing_) request(req::who{*room}, "names", chan);
+    if (!closing_) request(req::who{*room, ctx_.cfg.presence_limit}, "names", chan);
   }
 }
 

@@ -129,7 +129,12 @@ void stream_session::do_read_tls() {
 
 void stream_session::deliver(const shared_bytes& bytes) {
   if (closing_ || stopped_) return;
-  if (queued_bytes_ + bytes->size() > ctx_.cfg.max_queue_bytes) return drop_slow();
+  // Full: shed this one (see backpressure); the client is dropped only if
+  // its socket stops taking bytes.
+  if (queued_bytes_ + bytes->size() > ctx_.cfg.max_queue_bytes) {
+    ++ctx_.stats.shed;
+    return ctx_.pressure.shed(*this);
+  }
   push(bytes);
   ctx_.pressure.check(*this);
 }
@@ -187,6 +192,7 @@ void stream_session::flush() {
 }
 
 void stream_session::consume(std::size_t sent) {
+  if (queued_bytes_ >= ctx_.pressure.low_water()) ctx_.pressure.progress(*this);
   queued_bytes_ -= sent;
   // Drop what went out whole; remember how far into the next one we got.
   std::size_t done = 0;

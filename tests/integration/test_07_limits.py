@@ -333,8 +333,17 @@ class Flood:
             if self.lines[-1].endswith(last):
                 break
 
-    def run(self, at_most, after_drop=0):
-        while self.sent < at_most:
+    def run(self, at_most, after_drop=0, grace_s=0):
+        """Floods up to at_most messages; with grace_s, goes on (for at most
+        that long) until the client that never reads is dropped: a full queue
+        sheds messages, and the drop comes once its socket has taken nothing
+        for 2 s (docs/architecture.md, "Queues and limits")."""
+        deadline = None
+        while True:
+            if self.sent >= at_most:
+                deadline = deadline or time.monotonic() + grace_s
+                if self.dropped_after or time.monotonic() > deadline:
+                    break
             self.batch()
             if self.dropped_after and self.sent >= self.dropped_after + after_drop:
                 break
@@ -351,7 +360,7 @@ class Flood:
 def test_client_that_never_reads_is_dropped(chatgate, slow_kind):
     server = chatgate(*FAST, "--max-queue-bytes", "65536")
     flood = Flood(server, slow_kind)
-    flood.run(at_most=4000, after_drop=100)
+    flood.run(at_most=4000, after_drop=100, grace_s=20)
     assert flood.dropped_after, "the client that never reads was not dropped"
     # At least 64 KiB had to be produced for it.
     assert flood.dropped_after * flood.SIZE > 65536
@@ -372,7 +381,7 @@ def test_client_that_never_reads_is_dropped(chatgate, slow_kind):
 def test_default_queue_limit_is_one_mebibyte(chatgate):
     server = chatgate(*FAST)
     flood = Flood(server, "tcp")
-    flood.run(at_most=6000, after_drop=50)
+    flood.run(at_most=6000, after_drop=50, grace_s=20)
     assert flood.dropped_after, "the client that never reads was not dropped"
     assert flood.dropped_after * flood.SIZE > 1024 * 1024
     flood.check_healthy_readers_got_everything()

@@ -79,5 +79,60 @@ TEST_F(BackpressureTest, AFewSlowClientsAreLeftToTheQueueCap) {
   for (int i = 0; i < 4; ++i) EXPECT_FALSE(clients[i].dropped) << i;
 }
 
+// A reader that falls a whole queue behind under overload: what does not
+// fit is shed, and it keeps its connection as long as its socket takes bytes.
+TEST_F(BackpressureTest, AReaderThatFallsBehindIsShedNotDropped) {
+  congest(5, 600);  // overloaded: 5 of 8
+  for (int i = 0; i < 5; ++i) bp.shed(clients[i]);
+  for (int step = 0; step < 25; ++step) {  // 2.5 s, progress every 100 ms
+    io.run_for(std::chrono::milliseconds(100));
+    for (int i = 0; i < 5; ++i) bp.progress(clients[i]);
+  }
+  for (int i = 0; i < 5; ++i) EXPECT_FALSE(clients[i].dropped) << i;
+}
+
+// The same full queue, but the socket takes nothing: it never reads.
+TEST_F(BackpressureTest, AClientThatNeverReadsIsDroppedOnceItsQueueIsFull) {
+  clients[0].queued = 1024;
+  bp.check(clients[0]);
+  bp.shed(clients[0]);  // one client: no overload, only its own full queue
+  io.run_for(std::chrono::milliseconds(1500));
+  EXPECT_FALSE(clients[0].dropped);  // 2 s without progress first
+  io.run_for(std::chrono::milliseconds(1000));
+  EXPECT_TRUE(clients[0].dropped);
+  EXPECT_FALSE(clients[1].dropped);
+}
+
+// Readers and non-readers at once, as in bench scenario 3: only the ones
+// whose sockets stopped taking bytes go.
+TEST_F(BackpressureTest, UnderOverloadOnlyTheNonReadersAreDropped) {
+  congest(6, 600);
+  for (int i = 0; i < 6; ++i) bp.shed(clients[i]);
+  for (int step = 0; step < 25; ++step) {
+    io.run_for(std::chrono::milliseconds(100));
+    for (int i = 0; i < 4; ++i) bp.progress(clients[i]);  // 4 read, 2 never do
+  }
+  for (int i = 0; i < 4; ++i) EXPECT_FALSE(clients[i].dropped) << i;
+  EXPECT_TRUE(clients[4].dropped);
+  EXPECT_TRUE(clients[5].dropped);
+}
+
+// Shedding is the queue cap, not a verdict: a client that drains leaves the
+// congested set and starts from zero next time.
+TEST_F(BackpressureTest, ADrainedClientIsForgiven) {
+  clients[0].queued = 1024;
+  bp.check(clients[0]);
+  bp.shed(clients[0]);
+  io.run_for(std::chrono::milliseconds(1500));
+  clients[0].queued = 0;
+  io.run_for(std::chrono::milliseconds(50));  // drained: polling stops, so does io
+  io.restart();
+  clients[0].queued = 1024;
+  bp.check(clients[0]);
+  bp.shed(clients[0]);
+  io.run_for(std::chrono::milliseconds(1500));
+  EXPECT_FALSE(clients[0].dropped);
+}
+
 }  // namespace
 }  // namespace chatgate

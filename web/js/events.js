@@ -41,6 +41,7 @@ const handlers = {
   rooms: onRooms,
   who: onWho,
   topic: onTopic,
+  presence: onPresence,
   error: onError,
   bye: (m) => addNotice(currentRoom(), [`The server says goodbye: ${m.message ?? ''}`], { tone: 'warn' }),
 };
@@ -53,6 +54,7 @@ function onWelcome(w) {
   const wasReconnect = state.everWelcomed;
   state.me = String(w.nick ?? '');
   state.welcomed = true;
+  state.presenceLimit = Number(w.presence_limit) || 0;
   const given = (Array.isArray(w.rooms) ? w.rooms : []).map(normalizeRoom);
   let wanted;
   if (wasReconnect) wanted = [...state.rooms.keys()];
@@ -198,7 +200,8 @@ function onLeft(l) {
     }
   } else if (room) {
     addNotice(room, ['← ', { nick: l.nick }, ' ', { via: l.via }, ' left.']);
-    if (room.members) room.members = room.members.filter((p) => p.nick !== l.nick);
+    if (room.members?.some((p) => p.nick === l.nick)) room.members = room.members.filter((p) => p.nick !== l.nick);
+    else if (room.more > 0) room.more -= 1;
     refreshWho(name);
     renderPeople();
   }
@@ -268,7 +271,11 @@ function onWho(w) {
     .filter((p) => p && typeof p.nick === 'string')
     .sort((a, b) => a.nick.localeCompare(b.nick, undefined, { sensitivity: 'base' }));
   const room = state.rooms.get(name);
-  if (room) room.members = members;
+  if (room) {
+    room.members = members;
+    // Asked with a limit: `count` says how many there are in all.
+    room.more = typeof w.count === 'number' ? Math.max(0, w.count - members.length) : 0;
+  }
   renderPeople();
   renderRooms();
   if (meta?.user) {
@@ -277,6 +284,23 @@ function onWho(w) {
     if (!members.length) parts.push('nobody.');
     addNotice(currentRoom(), parts);
   }
+}
+
+// A room above the server's presence limit: its size after a join, then
+// at most once a second while people come and go, instead of a joined or
+// left event each. The names shown stay; the count follows. Once the room
+// is small enough to list whole, the page asks for the list again.
+function onPresence(p) {
+  const room = state.rooms.get(normalizeRoom(p.room));
+  const size = Number(p.members);
+  if (!room || !Number.isFinite(size)) return;
+  if (room.members) {
+    room.more = Math.max(0, size - room.members.length);
+    const whole = state.presenceLimit > 0 && size <= state.presenceLimit;
+    if (whole && (room.more > 0 || size < room.members.length)) refreshWho(room.name);
+  }
+  renderPeople();
+  renderRooms();
 }
 
 // Sent after every join and on every change. The first one after opening a

@@ -46,7 +46,10 @@ export function requestWho(name, meta = {}) {
     if (whoAsked.has(name)) return;
     whoAsked.add(name);
   }
-  if (send('who', { room: name }, meta) === null) whoAsked.delete(name);
+  // Asked on its own, the page wants the names it shows: in a room above the
+  // server's presence limit the first ones and a count (docs/protocol.md).
+  const limit = !meta.user && state.presenceLimit > 0 ? { limit: state.presenceLimit } : {};
+  if (send('who', { room: name, ...limit }, meta) === null) whoAsked.delete(name);
 }
 
 export const refreshRooms = debounce(() => requestRooms(), 300);

@@ -32,6 +32,7 @@ export const state = {
   savedRooms: store.get('rooms', null),  // what to reopen on the first welcome
   serverRooms: [],                       // last `rooms` answer: [{room, members}]
   welcomed: false,                       // this connection got its welcome
+  presenceLimit: 0,                      // welcome.presence_limit: rooms above it send counts
   everWelcomed: false,
   pending: new Map(),                    // ref -> what that request was
   nextRef: 1,
@@ -63,6 +64,6 @@ export function saveRooms() {
 
 export function memberCount(name) {
   const room = state.rooms.get(name);
-  if (room?.members) return room.members.length;
+  if (room?.members) return room.members.length + (room.more ?? 0);
   return state.serverRooms.find((x) => x.room === name)?.members ?? null;
 }

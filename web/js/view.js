@@ -13,7 +13,7 @@ export const dom = {
   myRooms: $('my-rooms'), myRoomsEmpty: $('my-rooms-empty'), dms: $('dms'), dmsEmpty: $('dms-empty'),
   allRooms: $('all-rooms'), allRoomsEmpty: $('all-rooms-empty'),
   joinForm: $('join-form'), joinInput: $('join-input'),
-  people: $('people'), peopleH: $('people-h'),
+  people: $('people'), peopleH: $('people-h'), peopleMore: $('people-more'),
   notifyBtn: $('notify-btn'), notifyState: $('notify-state'),
   roomTitle: $('room-title'), roomCount: $('room-count'), leaveBtn: $('leave-btn'),
   roomSub: $('room-sub'), roomTopic: $('room-topic'), topicBtn: $('topic-btn'),
@@ -314,6 +314,10 @@ export function renderPeople() {
     li.replaceChildren(name, ' ', p.via ? viaBadge(p.via) : '');
     if (self) li.append(' ', el('span', { class: 'muted small' }, '(you)'));
   });
+  // A big room lists its first names only (the server counts the rest).
+  const more = room && !room.dm ? room.more ?? 0 : 0;
+  dom.peopleMore.hidden = more <= 0;
+  dom.peopleMore.textContent = more > 0 ? `and ${more} more` : '';
   renderRoomCount();
 }
 
