@@ -24,26 +24,43 @@ struct buffer_span {
   const asio::const_buffer* end() const { return last; }
 };
 
+asio::io_context& io_of(const asio::any_io_executor& executor) {
+  // Every listener runs on the one io_context.
+  return static_cast<asio::io_context&>(asio::query(executor, asio::execution::context));
+}
+
+// The accepted socket, moved onto the io_context's own executor (see
+// session_socket): the descriptor leaves one socket object for the other.
+session_socket adopt(asio::ip::tcp::socket&& accepted) {
+  session_socket out(io_of(accepted.get_executor()));
+  std::error_code ec;
+  const auto local = accepted.local_endpoint(ec);
+  const auto protocol = ec ? asio::ip::tcp::v4() : local.protocol();
+  const auto fd = accepted.release(ec);
+  if (!ec) out.assign(protocol, fd, ec);
+  return out;
+}
+
 }  // namespace
 
 stream_session::stream_session(asio::ip::tcp::socket&& socket, session_context& ctx, std::string peer,
                                const char* kind)
-    : socket_(std::move(socket)), ctx_(ctx), peer_(std::move(peer)), kind_(kind) {}
+    : socket_(adopt(std::move(socket))), ctx_(ctx), peer_(std::move(peer)), kind_(kind) {}
 
 stream_session::stream_session(std::unique_ptr<tls_stream>&& tls, tls_context_ptr keep,
                                session_context& ctx, std::string peer, const char* kind)
-    : socket_(tls->get_executor()),
+    : socket_(io_of(tls->get_executor())),
       ctx_(ctx),
       peer_(std::move(peer)),
       kind_(kind),
-      tls_(std::move(tls)),
-      tls_keep_(std::move(keep)) {}
+      tls_(std::make_unique<tls_parts>(tls_parts{std::move(tls), std::move(keep), {}, {}})) {}
 
 void stream_session::begin(protocol::via source, bool json, std::string token) {
   std::error_code ec;
-  asio::ip::tcp::socket& raw = tls_ ? tls_->next_layer() : socket_;
-  raw.non_blocking(true, ec);
-  raw.set_option(asio::ip::tcp::no_delay(true), ec);
+  with_raw_socket([&](auto& raw) {
+    raw.non_blocking(true, ec);
+    raw.set_option(asio::ip::tcp::no_delay(true), ec);
+  });
   id_ = ctx_.chat.connect(*this, source, json, /*counted=*/true, /*nick=*/{}, std::move(token));
   spdlog::info("{} {} connected{} (client {})", kind_, peer_, tls_ ? " over TLS" : "", id_);
   if (tls_) return do_read_tls();
@@ -70,9 +87,18 @@ asio::steady_timer& stream_session::timer() {
 
 // --- input ------------------------------------------------------------------
 
+// The read wait stays pending for as long as a connection is idle. These
+// hooks give it a block of its own size (about 100 bytes) from malloc;
+// asio's recycling would hand it the 272-byte block the accept just freed.
+struct stream_session::read_waiter {
+  std::shared_ptr<stream_session> self;
+  void operator()(std::error_code ec) const { self->on_readable(ec); }
+  friend void* asio_handler_allocate(std::size_t size, read_waiter*) { return ::operator new(size); }
+  friend void asio_handler_deallocate(void* p, std::size_t, read_waiter*) { ::operator delete(p); }
+};
+
 void stream_session::do_read() {
-  socket_.async_wait(asio::ip::tcp::socket::wait_read,
-                     [self = shared_from_this()](std::error_code ec) { self->on_readable(ec); });
+  socket_.async_wait(asio::ip::tcp::socket::wait_read, read_waiter{shared_from_this()});
 }
 
 void stream_session::on_readable(std::error_code ec) {
@@ -97,15 +123,15 @@ void stream_session::on_readable(std::error_code ec) {
 void stream_session::do_read_tls() {
   // One read at a time into this session's buffer; the TLS record layer
   // holds what arrived beyond it.
-  if (tls_in_.empty()) tls_in_.resize(16 * 1024);
-  tls_->async_read_some(asio::buffer(tls_in_), [self = shared_from_this()](std::error_code ec, std::size_t n) {
+  if (tls_->in.empty()) tls_->in.resize(16 * 1024);
+  tls_->stream->async_read_some(asio::buffer(tls_->in), [self = shared_from_this()](std::error_code ec, std::size_t n) {
     if (self->stopped_) return;
     // A reset after data ends the input like EOF, as on plain TCP.
     if (ec == asio::error::eof || ec == asio::ssl::error::stream_truncated ||
         ec == asio::error::connection_reset)
       return self->on_end_of_input();
     if (ec) return self->stop(ec == asio::error::operation_aborted ? nullptr : "read failed");
-    self->on_bytes(self->tls_in_.data(), n);
+    self->on_bytes(self->tls_->in.data(), n);
     if (!self->closing_) self->do_read_tls();
   });
 }
@@ -185,7 +211,7 @@ void stream_session::after_flush() {
   // A burst (a history replay, a crowd joining) must not leave an idle
   // connection holding a large empty vector.
   if (queue_.capacity() > 8) std::vector<shared_bytes>().swap(queue_);
-  if (tls_out_.capacity() > 16 * 1024) std::string().swap(tls_out_);
+  if (tls_ && tls_->out.capacity() > 16 * 1024) std::string().swap(tls_->out);
   if (closing_) stop(nullptr);
 }
 
@@ -194,14 +220,15 @@ void stream_session::flush_tls() {
   // TLS encrypts one buffer at a time: gather what is queued (up to four
   // records) so a fan-out burst still costs one write, not one per message.
   constexpr std::size_t max_gather = 64 * 1024;
-  tls_out_.clear();
+  std::string& out = tls_->out;
+  out.clear();
   std::size_t skip = written_;
-  for (std::size_t i = 0; i < queue_.size() && tls_out_.size() < max_gather; ++i, skip = 0) {
+  for (std::size_t i = 0; i < queue_.size() && out.size() < max_gather; ++i, skip = 0) {
     const std::string& b = *queue_[i];
-    tls_out_.append(b, skip, std::min(b.size() - skip, max_gather - tls_out_.size()));
+    out.append(b, skip, std::min(b.size() - skip, max_gather - out.size()));
   }
   waiting_writable_ = true;
-  asio::async_write(*tls_, asio::buffer(tls_out_),
+  asio::async_write(*tls_->stream, asio::buffer(out),
                     [self = shared_from_this()](std::error_code ec, std::size_t sent) {
                       self->waiting_writable_ = false;
                       if (self->stopped_) return;
@@ -231,9 +258,10 @@ void stream_session::stop(const char* why) {
   ctx_.pressure.forget(*this);
   std::error_code ignored;
   // TLS: no close_notify exchange; closing the socket ends pending operations.
-  asio::ip::tcp::socket& raw = tls_ ? tls_->next_layer() : socket_;
-  raw.shutdown(asio::socket_base::shutdown_both, ignored);
-  raw.close(ignored);
+  with_raw_socket([&](auto& raw) {
+    raw.shutdown(asio::socket_base::shutdown_both, ignored);
+    raw.close(ignored);
+  });
   if (timer_) timer_->cancel();
   queue_.clear();
   written_ = 0;
