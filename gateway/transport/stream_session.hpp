@@ -75,6 +75,8 @@ class stream_session : public participant, public std::enable_shared_from_this<s
   // Ends the connection now (hub, socket); safe to call twice.
   void stop(const char* why);
 
+  bool secure() const { return tls_ != nullptr; }
+
   // A timer for the subclass's own use, made on first use.
   asio::steady_timer& timer();
 
