@@ -125,6 +125,7 @@ private:
     int disconnected_ = 0;
     int slow_dropped_ = 0;
     bool holding_ = true;
+    int hold_stage_ = -1;             // --run-id: the stage counting markers while holding
     bool probing_slow_ = false;  // slow clients read (and discard) to see whether the server closed them
     std::string first_error_;
     int64_t last_read_ns_ = 0;

@@ -48,6 +48,16 @@ void engine::start_connect(int i) {
         int small = 16 * 1024;
         setsockopt(c.fd, SOL_SOCKET, SO_RCVBUF, &small, sizeof small);
     }
+    if (!opt_.source.empty()) {
+        // Each 127.0.0.x has its own ephemeral port range toward the server.
+        sockaddr_in local{};
+        local.sin_family = AF_INET;
+        inet_pton(AF_INET, opt_.source.c_str(), &local.sin_addr);
+        if (::bind(c.fd, reinterpret_cast<sockaddr*>(&local), sizeof local) < 0) {
+            on_closed(i, "bind to --source failed");
+            return;
+        }
+    }
     sockaddr_in addr{};
     addr.sin_family = AF_INET;
     addr.sin_port = htons(c.proto == transport::ws ? opt_.ws_port : c.proto == transport::irc ? opt_.irc_port : opt_.tcp_port);
@@ -378,6 +388,14 @@ void engine::count_presence(int i, const char* p, size_t n, bool json) {
 }
 
 void engine::on_marker(int i, const marker& m) {
+    if (hold_stage_ >= 0) {
+        // Sent by another process (--run-id): only arrival and latency count.
+        stage_stats& st = stages_[static_cast<size_t>(hold_stage_)];
+        ++st.delivered;
+        int64_t lat = now_ns_ - static_cast<int64_t>(m.sent_ns);
+        st.latency.record(lat > 0 ? static_cast<uint64_t>(lat) : 0);
+        return;
+    }
     if (m.stage >= stages_.size() || m.sender >= senders_.size()) return;
     stage_stats& st = stages_[m.stage];
     ++st.delivered;

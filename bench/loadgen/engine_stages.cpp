@@ -33,7 +33,7 @@ const char* name_of(transport t) { return t == transport::ws ? "ws" : t == trans
 
 }  // namespace
 
-engine::engine(const options& o) : opt_(o), codec_(make_run_id()) {
+engine::engine(const options& o) : opt_(o), codec_(o.run_id ? o.run_id : make_run_id()) {
     if (opt_.tls) {
         // A load generator measures the server, not the certificate: no verification.
         tls_ctx_ = SSL_CTX_new(TLS_client_method());
@@ -103,10 +103,30 @@ void engine::hold() {
     ev.events = EPOLLIN;
     ev.data.u32 = stdin_id;
     if (epoll_ctl(epfd_, EPOLL_CTL_ADD, 0, &ev) != 0) return;
+    // With a shared run id, another process sends while we hold: count what
+    // arrives in a stage of its own and report it when told to stop.
+    if (opt_.run_id) {
+        stages_.emplace_back();
+        hold_stage_ = static_cast<int>(stages_.size() - 1);
+        stages_.back().start_ns = monotonic_ns();
+    }
+    int disconnected0 = disconnected_;
     while (holding_) {
         pump(monotonic_ns() + sec);
         flush_dirty();
     }
+    if (hold_stage_ < 0) return;
+    const stage_stats& st = stages_[static_cast<size_t>(hold_stage_)];
+    auto lat_ms = [&](double q) { return static_cast<double>(st.latency.quantile(q)) / 1e6; };
+    json_writer j;
+    j.field("type", "hold").field("label", opt_.label).field("clients", opt_.clients)
+        .field("proto", name_of(opt_.proto)).field("readers", readers_)
+        .field("delivered", st.delivered).field("disconnected", disconnected_ - disconnected0)
+        .field("connect_s", connect_s_).field("settle_s", settle_s_);
+    j.begin("latency_ms").field("p50", lat_ms(0.5)).field("p99", lat_ms(0.99))
+        .field("max", static_cast<double>(st.latency.max()) / 1e6).end();
+    std::printf("%s\n", j.str().c_str());
+    std::fflush(stdout);
 }
 
 void engine::run_stages() {

@@ -53,6 +53,10 @@ const char* usage() {
            "  --connect-timeout S    give up connecting (or settling) after S seconds (300)\n"
            "  --max-outbuf BYTES     per-sender unsent cap (262144)\n"
            "  --label TEXT           copied into every JSON line\n"
+           "  --source ADDR          bind this local address before connecting (crowd runs)\n"
+           "  --run-id HEX           marker run id shared with other processes; with --hold,\n"
+           "                         markers of that run arriving while holding are reported\n"
+           "                         on one {\"type\":\"hold\"} line when stdin closes\n"
            "  --hold                 after the last stage print {\"type\":\"done\"} and keep every\n"
            "                         client connected (and reading) until stdin closes\n";
 }
@@ -98,6 +102,8 @@ bool parse_options(int argc, char** argv, options& o, std::string& error) {
         else if (k == "--drain-ms") o.drain_ms = std::atoi(v.c_str());
         else if (k == "--max-outbuf") o.max_outbuf = static_cast<size_t>(std::atoll(v.c_str()));
         else if (k == "--label") o.label = v;
+        else if (k == "--source") o.source = v;
+        else if (k == "--run-id") o.run_id = static_cast<uint32_t>(std::strtoul(v.c_str(), nullptr, 16));
         else { error = "unknown option " + k; return false; }
     }
     if (o.ws_port == 0 && (o.proto == transport::ws || o.sender_proto == transport::ws)) {

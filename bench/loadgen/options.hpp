@@ -51,6 +51,11 @@ struct options {
     bool hold = false;              // after the last stage, print {"type":"done"} and keep the
                                     // clients (reading) until standard input closes
     std::string label;
+    // Crowd runs (several load generator processes, one server): each binds
+    // its own 127.0.0.x so no process runs out of ephemeral ports, and they
+    // share one marker run id so a message sent by another process counts.
+    std::string source;             // local address to bind before connecting ("" = any)
+    uint32_t run_id = 0;            // 0 = random per process
 };
 
 bool parse_options(int argc, char** argv, options& out, std::string& error);

@@ -27,20 +27,36 @@ struct buffer_span {
   const asio::const_buffer* end() const { return last; }
 };
 
+asio::io_context& io_of(const asio::any_io_executor& executor) {
+  // Every listener runs on the one io_context.
+  return static_cast<asio::io_context&>(asio::query(executor, asio::execution::context));
+}
+
+// The accepted socket, moved onto the io_context's own executor (see
+// session_socket): the descriptor leaves one socket object for the other.
+session_socket adopt(asio::ip::tcp::socket&& accepted) {
+  session_socket out(io_of(accepted.get_executor()));
+  std::error_code ec;
+  const auto local = accepted.local_endpoint(ec);
+  const auto protocol = ec ? asio::ip::tcp::v4() : local.protocol();
+  const auto fd = accepted.release(ec);
+  if (!ec) out.assign(protocol, fd, ec);
+  return out;
+}
+
 }  // namespace
 
 stream_session::stream_session(asio::ip::tcp::socket&& socket, session_context& ctx, std::string peer,
                                const char* kind)
-    : socket_(std::move(socket)), ctx_(ctx), peer_(std::move(peer)), kind_(kind) {}
+    : socket_(adopt(std::move(socket))), ctx_(ctx), peer_(std::move(peer)), kind_(kind) {}
 
 stream_session::stream_session(std::unique_ptr<tls_stream>&& tls, tls_context_ptr keep,
                                session_context& ctx, std::string peer, const char* kind)
-    : socket_(tls->get_executor()),
+    : socket_(io_of(tls->get_executor())),
       ctx_(ctx),
       peer_(std::move(peer)),
       kind_(kind),
-      tls_(std::move(tls)),
-      tls_keep_(std::move(keep)) {}
+      tls_(std::make_unique<tls_parts>(tls_parts{std::move(tls), std::move(keep), {}, nullptr, {}, 0})) {}
 
 void stream_session::begin(protocol::via source, bool json, std::string token) {
   id_ = ctx_.chat.connect(*this, source, json, /*counted=*/true, /*nick=*/{}, std::move(token));
@@ -51,19 +67,20 @@ void stream_session::begin_unattached() { start_reading(); }
 
 void stream_session::start_reading() {
   std::error_code ec;
-  asio::ip::tcp::socket& raw = tls_ ? tls_->next_layer() : socket_;
-  raw.non_blocking(true, ec);
-  raw.set_option(asio::ip::tcp::no_delay(true), ec);
+  with_raw_socket([&](auto& raw) {
+    raw.non_blocking(true, ec);
+    raw.set_option(asio::ip::tcp::no_delay(true), ec);
+  });
   if (tls_) {
     // After the handshake, records go into a memory BIO and out through the
     // same non-blocking writes as plain bytes (flush_tls), instead of one
     // asio composed write per flush; reads stay with the stream. (SSL_set_bio
     // gave the SSL one reference to the pair's BIO for reading and one for
     // writing; SSL_set0_wbio releases the writing one.)
-    SSL* ssl = tls_->native_handle();
-    tls_wbio_ = BIO_new(BIO_s_mem());
-    if (!tls_wbio_) return stop("out of memory");
-    SSL_set0_wbio(ssl, tls_wbio_);
+    SSL* ssl = tls_->stream->native_handle();
+    tls_->wbio = BIO_new(BIO_s_mem());
+    if (!tls_->wbio) return stop("out of memory");
+    SSL_set0_wbio(ssl, tls_->wbio);
   }
   if (id_) spdlog::info("{} {} connected{} (client {})", kind_, peer_, tls_ ? " over TLS" : "", id_);
   else spdlog::info("{} {} connected{}", kind_, peer_, tls_ ? " over TLS" : "");
@@ -83,9 +100,18 @@ asio::steady_timer& stream_session::timer() {
 
 // --- input ------------------------------------------------------------------
 
+// The read wait stays pending for as long as a connection is idle. These
+// hooks give it a block of its own size (about 100 bytes) from malloc;
+// asio's recycling would hand it the 272-byte block the accept just freed.
+struct stream_session::read_waiter {
+  std::shared_ptr<stream_session> self;
+  void operator()(std::error_code ec) const { self->on_readable(ec); }
+  friend void* asio_handler_allocate(std::size_t size, read_waiter*) { return ::operator new(size); }
+  friend void asio_handler_deallocate(void* p, std::size_t, read_waiter*) { ::operator delete(p); }
+};
+
 void stream_session::do_read() {
-  socket_.async_wait(asio::ip::tcp::socket::wait_read,
-                     [self = shared_from_this()](std::error_code ec) { self->on_readable(ec); });
+  socket_.async_wait(asio::ip::tcp::socket::wait_read, read_waiter{shared_from_this()});
 }
 
 void stream_session::on_readable(std::error_code ec) {
@@ -110,17 +136,17 @@ void stream_session::on_readable(std::error_code ec) {
 void stream_session::do_read_tls() {
   // One read at a time into this session's buffer; the TLS record layer
   // holds what arrived beyond it.
-  if (tls_in_.empty()) tls_in_.resize(16 * 1024);
-  tls_->async_read_some(asio::buffer(tls_in_), [self = shared_from_this()](std::error_code ec, std::size_t n) {
+  if (tls_->in.empty()) tls_->in.resize(16 * 1024);
+  tls_->stream->async_read_some(asio::buffer(tls_->in), [self = shared_from_this()](std::error_code ec, std::size_t n) {
     if (self->stopped_) return;
     // A reset after data ends the input like EOF, as on plain TCP.
     if (ec == asio::error::eof || ec == asio::ssl::error::stream_truncated ||
         ec == asio::error::connection_reset)
       return self->on_end_of_input();
     if (ec) return self->stop(ec == asio::error::operation_aborted ? nullptr : "read failed");
-    self->on_bytes(self->tls_in_.data(), n);
+    self->on_bytes(self->tls_->in.data(), n);
     // Reading may have produced records to send (a TLS 1.3 key update).
-    if (BIO_ctrl_pending(self->tls_wbio_) > 0) self->want_flush();
+    if (BIO_ctrl_pending(self->tls_->wbio) > 0) self->want_flush();
     if (!self->closing_) self->do_read_tls();
   });
 }
@@ -206,22 +232,24 @@ void stream_session::after_flush() {
   // A burst (a history replay, a crowd joining) must not leave an idle
   // connection holding a large empty vector.
   if (queue_.capacity() > 8) std::vector<shared_bytes>().swap(queue_);
-  if (tls_out_.capacity() > 16 * 1024) std::string().swap(tls_out_);
+  if (tls_ && tls_->out.capacity() > 16 * 1024) std::string().swap(tls_->out);
   if (closing_) stop(nullptr);
 }
 
 void stream_session::flush_tls() {
   // Plaintext from the queue is encrypted a record (16 KB) at a time into
-  // tls_out_, then written like plain bytes: what the socket takes now,
+  // tls_->out, then written like plain bytes: what the socket takes now,
   // the rest when it is writable again. A fan-out burst still costs one
   // record and one write per session, not one per message.
   constexpr std::size_t record = 16 * 1024;
   constexpr std::size_t max_out = 64 * 1024;
-  SSL* ssl = tls_->native_handle();
-  asio::ip::tcp::socket& raw = tls_->next_layer();
+  SSL* ssl = tls_->stream->native_handle();
+  asio::ip::tcp::socket& raw = tls_->stream->next_layer();
+  std::string& out = tls_->out;
+  std::size_t& out_sent = tls_->sent;
   char* plain = ctx_.scratch.data();  // not in a read: the shared buffer is free
   for (int round = 0; round < rounds_per_flush; ++round) {
-    while (tls_out_.size() - tls_sent_ < max_out && !queue_.empty()) {
+    while (out.size() - out_sent < max_out && !queue_.empty()) {
       std::size_t len = 0;
       std::size_t skip = written_;
       for (std::size_t i = 0; i < queue_.size() && len < record; ++i, skip = 0) {
@@ -237,15 +265,15 @@ void stream_session::flush_tls() {
     }
     queued_bytes_ += take_tls_output();  // records a read produced
     std::error_code ec;
-    const std::size_t sent = tls_sent_ == tls_out_.size()
+    const std::size_t sent = out_sent == out.size()
                                  ? 0
-                                 : raw.write_some(asio::buffer(tls_out_.data() + tls_sent_, tls_out_.size() - tls_sent_), ec);
+                                 : raw.write_some(asio::buffer(out.data() + out_sent, out.size() - out_sent), ec);
     if (ec && ec != asio::error::would_block && ec != asio::error::try_again) return stop("write failed");
-    tls_sent_ += sent;
+    out_sent += sent;
     queued_bytes_ -= sent;
-    if (tls_sent_ < tls_out_.size()) break;  // the socket is full
-    tls_out_.clear();
-    tls_sent_ = 0;
+    if (out_sent < out.size()) break;  // the socket is full
+    out.clear();
+    out_sent = 0;
     if (queue_.empty()) return after_flush();
   }
   waiting_writable_ = true;
@@ -258,13 +286,14 @@ void stream_session::flush_tls() {
 }
 
 std::size_t stream_session::take_tls_output() {
-  const std::size_t pending = BIO_ctrl_pending(tls_wbio_);
+  std::string& out = tls_->out;
+  const std::size_t pending = BIO_ctrl_pending(tls_->wbio);
   if (pending == 0) return 0;
-  const std::size_t at = tls_out_.size();
-  tls_out_.resize(at + pending);
-  const int n = BIO_read(tls_wbio_, tls_out_.data() + at, static_cast<int>(pending));
-  tls_out_.resize(at + static_cast<std::size_t>(std::max(n, 0)));
-  return tls_out_.size() - at;
+  const std::size_t at = out.size();
+  out.resize(at + pending);
+  const int n = BIO_read(tls_->wbio, out.data() + at, static_cast<int>(pending));
+  out.resize(at + static_cast<std::size_t>(std::max(n, 0)));
+  return out.size() - at;
 }
 
 void stream_session::finish() {
@@ -287,15 +316,18 @@ void stream_session::stop(const char* why) {
   ctx_.pressure.forget(*this);
   std::error_code ignored;
   // TLS: no close_notify exchange; closing the socket ends pending operations.
-  asio::ip::tcp::socket& raw = tls_ ? tls_->next_layer() : socket_;
-  raw.shutdown(asio::socket_base::shutdown_both, ignored);
-  raw.close(ignored);
+  with_raw_socket([&](auto& raw) {
+    raw.shutdown(asio::socket_base::shutdown_both, ignored);
+    raw.close(ignored);
+  });
   if (timer_) timer_->cancel();
   queue_.clear();
   written_ = 0;
   queued_bytes_ = 0;
-  tls_out_.clear();
-  tls_sent_ = 0;
+  if (tls_) {
+    tls_->out.clear();
+    tls_->sent = 0;
+  }
 }
 
 }  // namespace chatgate

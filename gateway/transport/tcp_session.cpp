@@ -41,22 +41,24 @@ void tcp_session::start() {
 // --- input ------------------------------------------------------------------
 
 void tcp_session::on_bytes(char* data, std::size_t size) {
+  // Answers live only as long as the read: an idle connection keeps no buffer for them.
+  std::string replies;
   telnet_.feed(
-      std::string_view(data, size), [this](std::string_view bytes) { return on_data(bytes); },
-      [this](std::string_view reply) { telnet_replies_.append(reply); });
+      std::string_view(data, size), [&](std::string_view bytes) { return on_data(bytes, replies); },
+      [&](std::string_view reply) { replies.append(reply); });
   // A read full of option requests gets one buffer of answers.
-  if (!telnet_replies_.empty()) on_data({});
+  if (!replies.empty()) on_data({}, replies);
   last_byte_ = std::chrono::steady_clock::now();
   if (framer_.has_partial()) arm_idle_timer();
 }
 
-bool tcp_session::on_data(std::string_view bytes) {
+bool tcp_session::on_data(std::string_view bytes, std::string& replies) {
   // Answers go out after whatever the lines before them caused, and before
   // what the lines after them cause: telnet discards output from Ctrl-C
   // until it sees WILL TIMING-MARK.
-  if (!telnet_replies_.empty()) {
-    deliver(std::make_shared<const std::string>(std::move(telnet_replies_)));
-    telnet_replies_.clear();
+  if (!replies.empty()) {
+    deliver(std::make_shared<const std::string>(std::move(replies)));
+    replies.clear();
   }
   if (closing_) return false;
   if (!saw_first_byte_ && !bytes.empty()) {

@@ -25,7 +25,8 @@ class tcp_session final : public stream_session {
 
  private:
   void on_bytes(char* data, std::size_t size) override;
-  bool on_data(std::string_view bytes);
+  // `replies`: telnet answers gathered from the current read.
+  bool on_data(std::string_view bytes, std::string& replies);
   void on_end_of_input() override;
   bool on_line(std::string_view line);
   bool on_too_long();
@@ -34,7 +35,6 @@ class tcp_session final : public stream_session {
   void on_idle(std::error_code ec);
 
   protocol::telnet_decoder telnet_;
-  std::string telnet_replies_;  // answers to commands of the current read
   protocol::line_framer framer_;
   std::chrono::steady_clock::time_point last_byte_{};
   bool json_ = false;

@@ -52,6 +52,17 @@ struct ws_tls_config : websocketpp::config::asio_tls {
 // Frame parsing after the handshake: masking, fragments, control frames,
 // UTF-8 and size checks.
 using ws_processor = websocketpp::processor::hybi13<ws_config>;
+
+// The processor, and whether it holds anything worth keeping: between
+// messages (no frame begun, no fragmented message open) it can be dropped
+// and made again for the next frame, so an idle WebSocket keeps none.
+struct ws_frames : ws_processor {
+  using ws_processor::ws_processor;
+  bool between_messages() const {
+    return m_state == HEADER_BASIC && m_bytes_needed == websocketpp::frame::BASIC_HEADER_LENGTH &&
+           !m_data_msg.msg_ptr && !m_control_msg.msg_ptr;
+  }
+};
 using ws_message_ptr = ws_config::message_type::ptr;
 
 // What every ws_session's processor borrows.

@@ -29,34 +29,38 @@ std::string ws_text_frame(std::string_view json) {
 ws_session::ws_session(asio::ip::tcp::socket&& socket, session_context& ctx, std::string peer,
                        ws_shared& shared)
     : stream_session(std::move(socket), ctx, std::move(peer), "ws"),
-      shared_(shared),
-      frames_(/*secure=*/false, /*is_server=*/true, shared.messages, shared.rng) {
-  frames_.set_max_message_size(ctx.cfg.max_frame_bytes);
-}
+      shared_(shared) {}
 
 ws_session::ws_session(std::unique_ptr<tls_stream> tls, tls_context_ptr keep, session_context& ctx,
                        std::string peer, ws_shared& shared)
     : stream_session(std::move(tls), std::move(keep), ctx, std::move(peer), "wss"),
-      shared_(shared),
-      frames_(/*secure=*/true, /*is_server=*/true, shared.messages, shared.rng) {
-  frames_.set_max_message_size(ctx.cfg.max_frame_bytes);
+      shared_(shared) {}
+
+ws_frames& ws_session::frames() {
+  if (!frames_) {
+    frames_ = std::make_unique<ws_frames>(secure(), /*is_server=*/true, shared_.messages,
+                                          shared_.rng);
+    frames_->set_max_message_size(ctx_.cfg.max_frame_bytes);
+  }
+  return *frames_;
 }
 
 void ws_session::on_bytes(char* data, std::size_t size) {
   auto* p = reinterpret_cast<std::uint8_t*>(data);
   while (size > 0 && !closing_) {
     std::error_code ec;
-    const std::size_t used = frames_.consume(p, size, ec);
+    const std::size_t used = frames().consume(p, size, ec);
     if (ec) return fail(ec);
     p += used;
     size -= used;
-    if (frames_.ready()) {
-      on_message(frames_.get_message());
+    if (frames_->ready()) {
+      on_message(frames_->get_message());
     } else if (used == 0) {
       return fail(websocketpp::processor::error::make_error_code(
           websocketpp::processor::error::general));
     }
   }
+  if (frames_ && frames_->between_messages()) frames_.reset();
 }
 
 void ws_session::on_message(const ws_message_ptr& msg) {
@@ -72,7 +76,7 @@ void ws_session::on_message(const ws_message_ptr& msg) {
       // Pongs count toward --max-queue-bytes like everything else: a client
       // that pings and never reads is a slow consumer too.
       auto pong = shared_.messages->get_message();
-      frames_.prepare_pong(msg->get_payload(), pong);
+      frames().prepare_pong(msg->get_payload(), pong);
       return deliver(frame_bytes(pong));
     }
     case opcode::close:
@@ -104,8 +108,8 @@ void ws_session::close() { send_close(close_code::going_away, "server shutting d
 void ws_session::send_close(websocketpp::close::status::value code, const std::string& reason) {
   if (closing_ || stopped_) return;
   auto frame = shared_.messages->get_message();
-  if (frames_.prepare_close(code, reason.substr(0, 120), frame))
-    frames_.prepare_close(close_code::normal, "", frame);
+  if (frames().prepare_close(code, reason.substr(0, 120), frame))
+    frames().prepare_close(close_code::normal, "", frame);
   // The one frame past the queue cap: a connection closes once.
   push(frame_bytes(frame));
   finish();

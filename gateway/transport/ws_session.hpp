@@ -33,8 +33,12 @@ class ws_session final : public stream_session {
   // Sends a close frame and closes once it is written.
   void send_close(websocketpp::close::status::value code, const std::string& reason);
 
+  // The frame processor (168 bytes), made on the first byte of a frame and
+  // dropped between messages: see ws_frames.
+  ws_frames& frames();
+
   ws_shared& shared_;
-  ws_processor frames_;
+  std::unique_ptr<ws_frames> frames_;
 };
 
 }  // namespace chatgate
