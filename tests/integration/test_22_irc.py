@@ -554,7 +554,7 @@ def test_irc_tls_client_that_does_not_read_is_dropped(chatgate, tls_certs):
     srv.ws = observer
     flood = Flood(srv, "irc", slow=stuck)
     assert flood.slow_nick == "stuck"
-    flood.run(at_most=4000, after_drop=100)
+    flood.run(at_most=4000, after_drop=100, grace_s=20)
     assert flood.dropped_after, "the TLS IRC client that never reads was not dropped"
     assert flood.dropped_after * flood.SIZE > 65536
     flood.check_healthy_readers_got_everything()
