@@ -72,8 +72,13 @@ void json_session::on_open() {
   phase_ = phase::welcoming;
   arm_deadline("no welcome from " + opt_.to.describe() + " within " + describe_seconds(opt_.timeout_s) +
                " (is it a chatgate chat port?)");
-  // Over TCP the server speaks text until asked for JSON.
-  if (opt_.to.kind == transport::tcp) link_->send("/json\n");
+  // Over TCP the server speaks text until asked for JSON: a first line
+  // that is JSON asks for it (SPEC 3), and with --token that line is the
+  // `auth`, as --require-auth wants it before anything else. A WebSocket
+  // carries the token in its URL.
+  if (opt_.to.kind != transport::tcp) return;
+  if (opt_.token.empty()) return link_->send("/json\n");
+  send_json({{"type", "auth"}, {"token", opt_.token}}, kind::auth, /*setup=*/true);
 }
 
 void json_session::on_data(std::string_view chunk) {
@@ -96,6 +101,10 @@ void json_session::on_frame(std::string_view frame) {
 
 void json_session::on_event(const json& event) {
   const std::string type = field(event, "type");
+  // A token in the URL refused (without --require-auth the server goes on
+  // with a guest): a script must not chat as someone else.
+  if (type == "error" && field(event, "code") == "bad_token" && !opt_.token.empty() && !event.contains("ref"))
+    return token_refused(event);
   if (type == "welcome" && phase_ == phase::welcoming) return on_welcome(event);
   if (type == "bye") {
     show(event);
@@ -130,7 +139,16 @@ void json_session::on_welcome(const json& event) {
   if (!reconnecting()) show(event);
   if (seen_.room.empty()) seen_.room = room_;
   phase_ = phase::setting_up;
-  if (!wanted_nick_.empty() && wanted_nick_ != nick_) send(req::nick{wanted_nick_}, kind::other, true);
+  // --require-auth over TCP: this welcome, under the token's nick, answers `auth`.
+  if (protocol::fold_nick(nick_) == protocol::fold_nick(opt_.token_nick))
+    for (auto it = pending_.begin(); it != pending_.end(); ++it)
+      if (it->second.what == kind::auth) {
+        pending_.erase(it);
+        break;
+      }
+  // With a token the nick is the token's.
+  if (!wanted_nick_.empty() && wanted_nick_ != nick_ && opt_.token.empty())
+    send(req::nick{wanted_nick_}, kind::other, true);
   if (!wanted_room_.empty() && wanted_room_ != room_) {
     // What the server says about the room it put us in is not what was asked for.
     muted_.insert(room_);
@@ -162,6 +180,10 @@ bool json_session::on_answer(const json& event, const std::string& key) {
       ++r.retries;
       sender_.pause(slow_down_pause);
       sender_.push_front(r.frame);
+      return false;
+    }
+    if (r.what == kind::auth) {
+      token_refused(event);
       return false;
     }
     const bool setup = r.setup;
@@ -215,6 +237,11 @@ bool json_session::on_history_answer(const request& done, const json& event) {
     send(req::leave{before}, kind::leave_old);
   }
   return true;
+}
+
+void json_session::token_refused(const json& error) {
+  show(error);
+  finish(1, "the server refused the token: " + field(error, "message"));
 }
 
 // After a reconnect our old connection may still hold the nick: ask again

@@ -44,6 +44,7 @@ class json_session final : public session {
     resync,     // the same without since: the server had restarted
     leave,      // /leave: then join the default room
     leave_old,  // leaving the room before a join (not shown)
+    auth,       // --token over TCP: answered by a rename, or by the welcome
     other,
   };
   struct request {
@@ -75,6 +76,7 @@ class json_session final : public session {
   void on_welcome(const json& event);
   bool on_answer(const json& event, const std::string& key);
   bool on_history_answer(const request& done, const json& event);
+  void token_refused(const json& error);
   void setup_done();
 
   void on_input(std::string line);

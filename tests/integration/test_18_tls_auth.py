@@ -27,13 +27,13 @@ SECRET = "test-secret-0123456789"
 # certificates and tokens
 
 
-def make_cert(directory, cn):
+def make_cert(directory, cn, san="DNS:localhost,IP:127.0.0.1"):
     directory.mkdir(parents=True, exist_ok=True)
     cert, key = directory / "fullchain.pem", directory / "privkey.pem"
     subprocess.run(
         ["openssl", "req", "-x509", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:prime256v1",
          "-nodes", "-subj", f"/CN={cn}", "-days", "1", "-keyout", str(key), "-out", str(cert),
-         "-addext", "subjectAltName=DNS:localhost,IP:127.0.0.1"],
+         "-addext", f"subjectAltName={san}"],
         check=True, capture_output=True)
     return cert, key
 
