@@ -319,7 +319,6 @@ void json_session::handle_line(const std::string& line) {
   if (word == "exit" || word == "bye") return end_input();
   if (line.empty()) return;
   if (opt_.json && word.front() == '{') return send_raw(word);
-  if (handle_conversation(line)) return;
   auto parsed = protocol::parse_text_line(line);
   if (!parsed) return;
   auto& body = parsed->body;
@@ -328,36 +327,22 @@ void json_session::handle_line(const std::string& line) {
   if (auto* bad = std::get_if<req::invalid>(&body)) return show_local_error(bad->message);
   if (std::holds_alternative<req::json_mode>(body))
     return show_local_error("this connection speaks JSON already");
-  const kind what = std::holds_alternative<req::say>(body) ? kind::say
-                    : std::holds_alternative<req::join>(body) ? kind::join : kind::other;
+  if (auto* l = std::get_if<req::leave>(&body)) return leave(l->room, line);
+  const auto* say = std::get_if<req::say>(&body);
+  const kind what = say ? (say->to.empty() ? kind::say : kind::direct)
+                        : std::holds_alternative<req::join>(body) ? kind::join : kind::other;
   send(body, what, false, line);
 }
 
-// /msg, /topic and /leave as JSON requests; false when the line is none of them.
-bool json_session::handle_conversation(const std::string& line) {
-  auto c = parse_conversation_command(line);
-  if (!c) return false;
-  if (!c->usage_error.empty()) {
-    show_local_error(c->usage_error);
-    return true;
-  }
-  using k = conversation_command::kind;
-  if (c->what == k::msg) {
-    send_json({{"type", "say"}, {"to", c->nick}, {"text", c->text}}, kind::direct, false, line);
-  } else if (c->what == k::topic) {
-    json topic = {{"type", "topic"}, {"room", room_}};
-    if (c->set) topic["topic"] = c->text;
-    send_json(std::move(topic), kind::other, false, line);
-  } else if (!c->room.empty() && protocol::normalize_room(c->room).value_or("") != room_) {
+// /leave (or /part) as a text client has it: back to the default room.
+void json_session::leave(const std::string& named, const std::string& line) {
+  if (!named.empty() && protocol::normalize_room(named).value_or("") != room_) {
     // The same answers a text client gets from the server.
-    const auto name = protocol::normalize_room(c->room);
-    show_local_error(name ? "not in room: " + *name : "bad room: " + c->room);
-  } else if (room_ == default_room_) {
-    show_local_error("you are in the default room #" + room_);
-  } else {
-    send_json({{"type", "leave"}, {"room", room_}}, kind::leave, false, line);
+    const auto name = protocol::normalize_room(named);
+    return show_local_error(name ? "not in room: " + *name : "bad room: " + named);
   }
-  return true;
+  if (room_ == default_room_) return show_local_error("you are in the default room #" + room_);
+  send(req::leave{room_}, kind::leave, false, line);
 }
 
 void json_session::send(const protocol::request_body& body, kind what, bool setup, std::string line) {

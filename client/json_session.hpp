@@ -19,7 +19,6 @@
 
 #include <nlohmann/json.hpp>
 
-#include "client/conversation.hpp"
 #include "client/framing.hpp"
 #include "client/paced_sender.hpp"
 #include "client/session.hpp"
@@ -83,7 +82,7 @@ class json_session final : public session {
   void on_input_end();
   void next_line();
   void handle_line(const std::string& line);
-  bool handle_conversation(const std::string& line);
+  void leave(const std::string& named, const std::string& line);
   void send(const protocol::request_body& body, kind what, bool setup = false, std::string line = {});
   void send_json(json request_object, kind what, bool setup = false, std::string line = {});
   void send_raw(const std::string& line);

@@ -2,7 +2,6 @@
 
 #include <chrono>
 
-#include "client/conversation.hpp"
 #include "protocol/names.hpp"
 #include "protocol/text_command.hpp"
 #include "protocol/text_sanitizer.hpp"
@@ -338,15 +337,15 @@ void text_session::on_input(std::string line) {
 // The server sends a text sender no copy of a direct message: show it as
 // sent ("-> *bob* hi"); a refusal ("! no such nick: bob") follows it.
 void text_session::send_line(std::string line) {
-  const auto c = parse_conversation_command(line);
-  if (c && c->what == conversation_command::kind::msg && c->usage_error.empty())
-    console_.print(protocol::sanitize_text("-> *" + c->nick + "* " + c->text));
-  // Our own messages come back in a replayed history as others see them.
-  auto request = c ? std::nullopt : protocol::parse_text_line(line);
-  if (request)
-    if (auto* say = std::get_if<protocol::req::say>(&request->body); say && !room_.empty())
-      remember(protocol::sanitize_text(say->me ? "[" + room_ + "] * " + nick_ + " " + say->text
-                                               : "[" + room_ + "] " + nick_ + ": " + say->text));
+  const auto request = protocol::parse_text_line(line);
+  const auto* say = request ? std::get_if<protocol::req::say>(&request->body) : nullptr;
+  if (say && !say->to.empty()) {
+    console_.print(protocol::sanitize_text("-> *" + say->to + "* " + say->text));
+  } else if (say && !room_.empty()) {
+    // Our own messages come back in a replayed history as others see them.
+    remember(protocol::sanitize_text(say->me ? "[" + room_ + "] * " + nick_ + " " + say->text
+                                             : "[" + room_ + "] " + nick_ + ": " + say->text));
+  }
   sender_.push(std::move(line));
 }
 
