@@ -2,6 +2,7 @@
 
 #include <spdlog/spdlog.h>
 
+#include <nlohmann/json.hpp>
 #include <websocketpp/server.hpp>
 
 #include "gateway/transport/accept_backoff.hpp"
@@ -73,6 +74,26 @@ std::string query_token(const std::string& resource) {
     query.remove_prefix(amp + 1);
   }
   return {};
+}
+
+// GET /auth[?token=JWT]: what a WebSocket handshake with that token would
+// meet, for the page to tell "sign in" from "server down" (a browser sees
+// no HTTP status when a handshake fails). docs/operations.md.
+std::string auth_status(const config& cfg, const std::string& token, std::int64_t now_s) {
+  nlohmann::ordered_json j = {{"tokens", !cfg.auth_secret.empty()}, {"required", cfg.require_auth}};
+  if (token.empty()) {
+    j["token"] = "none";
+  } else if (cfg.auth_secret.empty()) {
+    j["token"] = "bad";
+    j["reason"] = "this server does not accept tokens";
+  } else if (auto checked = protocol::verify_token(token, cfg.auth_secret, now_s); checked.claims) {
+    j["token"] = "good";
+    j["nick"] = checked.claims->sub;
+  } else {
+    j["token"] = "bad";
+    j["reason"] = checked.reason;
+  }
+  return j.dump();
 }
 
 std::int64_t unix_now() {
@@ -240,6 +261,9 @@ struct endpoint_impl final : web_server::impl {
                      R"({"status":"shutting down"})", "application/json");
       return reply(websocketpp::http::status_code::ok, R"({"status":"ready"})", "application/json");
     }
+    if (path == "/auth")
+      return reply(websocketpp::http::status_code::ok, auth_status(cfg, query_token(target), unix_now()),
+                   "application/json");
     if (path == "/metrics")
       return reply(websocketpp::http::status_code::ok, metrics_.render(),
                    "text/plain; version=0.0.4; charset=utf-8");

@@ -543,3 +543,28 @@ def test_irc_without_a_good_pass_is_refused_with_require_auth(strict):
     c.expect(lambda l: l.startswith(":chatgate 001 jack "))
     c.expect(":jack!irc@chatgate JOIN #lobby")
     c.close()
+
+
+# --------------------------------------------------------------------------
+# GET /auth: what a handshake would meet, for the page (docs/operations.md)
+
+
+def get_auth(srv, query=""):
+    conn = http.client.HTTPConnection(cc.HOST, srv.http, timeout=cc.TIMEOUT)
+    conn.request("GET", "/auth" + query)
+    resp = conn.getresponse()
+    assert resp.status == 200 and resp.getheader("Content-Type") == "application/json"
+    return json.loads(resp.read())
+
+
+def test_auth_endpoint_says_what_a_handshake_meets(chatgate, strict):
+    assert get_auth(strict) == {"tokens": True, "required": True, "token": "none"}
+    assert get_auth(strict, "?token=" + token("kim")) == {"tokens": True, "required": True, "token": "good",
+                                                           "nick": "kim"}
+    for reason, bad in (("expired", bad_tokens()["expired"]), ("bad signature", bad_tokens()["forged"])):
+        answer = get_auth(strict, "?token=" + bad)
+        assert answer["token"] == "bad" and reason in answer["reason"], answer
+        assert ws_status(strict.http, "/ws?token=" + bad) == 401
+    plain = chatgate()
+    assert get_auth(plain) == {"tokens": False, "required": False, "token": "none"}
+    assert get_auth(plain, "?token=" + token("kim"))["token"] == "bad"
