@@ -34,6 +34,11 @@ hub::hub(const config& cfg, metrics& m, std::unique_ptr<message_store> store)
   store_->on_remote([this](protocol::message_ptr m) { on_published({}, std::move(m), 0, nullptr); });
   find_or_create(cfg_.default_room).permanent = true;
   if (!cfg_.echo_room.empty()) find_or_create(cfg_.echo_room).permanent = true;
+  // SPEC 13: reserved nicks survive a restart with --db.
+  store_->reserved_nicks([this](std::error_code ec, std::vector<std::string> nicks) {
+    if (ec) spdlog::error("store: cannot load the reserved nicks: {}", ec.message());
+    for (const std::string& n : nicks) nicks_.reserve(n);
+  });
 }
 
 hub::~hub() = default;
@@ -427,7 +432,7 @@ std::optional<protocol::token_claims> hub::check_token(client& c, const std::str
       error(*holder, error_code::nick_taken, "nick taken: " + sub + " was claimed by its owner", nullptr);
     }
   }
-  nicks_.reserve(sub);
+  if (nicks_.reserve(sub)) store_->reserve_nick(sub);
   c.owner = folded;
   if (c.waiting_auth) {
     // Nobody has seen this client yet: it arrives under its own name.

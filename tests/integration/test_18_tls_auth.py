@@ -568,3 +568,52 @@ def test_auth_endpoint_says_what_a_handshake_meets(chatgate, strict):
     plain = chatgate()
     assert get_auth(plain) == {"tokens": False, "required": False, "token": "none"}
     assert get_auth(plain, "?token=" + token("kim"))["token"] == "bad"
+
+
+# --------------------------------------------------------------------------
+# reserved nicks kept with --db (SPEC 13)
+
+
+def test_reserved_nick_survives_a_restart_with_the_same_db(chatgate, tmp_path):
+    db = tmp_path / "chat.db"
+    first = chatgate("--db", str(db), "--auth-secret", SECRET, *cc_fast())
+    owner = first.ws(path="/ws?token=" + token("Alice"))
+    assert owner.nick == "Alice"
+    assert first.stop()[0] == 0
+    import sqlite3
+    with sqlite3.connect(db) as con:
+        assert con.execute("SELECT folded, nick FROM reserved_nicks").fetchall() == [("alice", "Alice")]
+        assert con.execute("PRAGMA user_version").fetchone() == (2,)
+    second = chatgate("--db", str(db), "--auth-secret", SECRET, *cc_fast())
+    guest = second.text()
+    guest.send("/nick alice")
+    assert guest.expect(lambda l: l.startswith("!")).startswith("! nick taken: alice")
+    assert second.ws().request({"type": "nick", "nick": "ALICE"})["code"] == "nick_taken"
+    assert second.ws(path="/ws?token=" + token("alice")).nick == "alice"
+    # Without --db nothing is kept.
+    third = chatgate("--auth-secret", SECRET)
+    assert third.ws().request({"type": "nick", "nick": "alice"})["type"] == "nick"
+
+
+def test_a_version_1_database_is_migrated_and_keeps_its_messages(chatgate, tmp_path):
+    import sqlite3
+    db = tmp_path / "old.db"
+    with sqlite3.connect(db) as con:
+        con.executescript("""
+            CREATE TABLE rooms (name TEXT PRIMARY KEY, last_id INTEGER NOT NULL, topic TEXT, topic_by TEXT,
+                                topic_ts INTEGER) WITHOUT ROWID;
+            CREATE TABLE messages (room TEXT NOT NULL, id INTEGER NOT NULL, ts INTEGER NOT NULL, nick TEXT NOT NULL,
+                                   via TEXT NOT NULL, me INTEGER NOT NULL DEFAULT 0, text TEXT NOT NULL,
+                                   PRIMARY KEY (room, id)) WITHOUT ROWID;
+            INSERT INTO rooms VALUES ('lobby', 1, NULL, NULL, NULL);
+            INSERT INTO messages VALUES ('lobby', 1, 1700000000000, 'old', 'tcp', 0, 'from version 1');
+            PRAGMA user_version=1;
+        """)
+    srv = chatgate("--db", str(db), "--auth-secret", SECRET)
+    wait_log(srv, "schema migrated to version 2")
+    c = srv.ws()
+    assert [m["text"] for m in c.history["messages"]] == ["from version 1"]
+    assert srv.ws(path="/ws?token=" + token("newbie")).nick == "newbie"
+    assert srv.stop()[0] == 0
+    with sqlite3.connect(db) as con:
+        assert con.execute("SELECT nick FROM reserved_nicks").fetchall() == [("newbie",)]
