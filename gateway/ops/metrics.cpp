@@ -31,6 +31,17 @@ const char* to_string(udp_drop r) {
   return "?";
 }
 
+const char* to_string(auth_result r) {
+  switch (r) {
+    case auth_result::ok: return "ok";
+    case auth_result::bad_token: return "bad_token";
+    case auth_result::expired: return "expired";
+    case auth_result::required: return "required";
+    case auth_result::count: break;
+  }
+  return "?";
+}
+
 void family(std::string& out, const char* name, const char* type, const char* help) {
   out.append("# HELP ").append(name).append(" ").append(help).append("\n");
   out.append("# TYPE ").append(name).append(" ").append(type).append("\n");
@@ -106,7 +117,22 @@ std::string metrics::render() const {
       out.append("chatgate_udp_datagrams_total{listener=\"").append(l ? "echo" : "chat")
           .append("\",direction=\"").append(d ? "out" : "in").append("\"} ")
           .append(std::to_string(udp_datagrams[l][d])).append("\n");
+  render_auth(out);
   return out;
+}
+
+void metrics::render_auth(std::string& out) const {
+  family(out, "chatgate_auth_total", "counter",
+         "Tokens accepted or refused, and clients refused for having none (--require-auth), by result.");
+  for (std::size_t i = 0; i < auth.size(); ++i)
+    out.append("chatgate_auth_total{result=\"").append(to_string(static_cast<auth_result>(i)))
+        .append("\"} ").append(std::to_string(auth[i])).append("\n");
+  family(out, "chatgate_tls_handshake_failures_total", "counter",
+         "TLS handshakes that failed or timed out, by listener.");
+  for (std::size_t i = 0; i < tls_handshake_failures.size(); ++i)
+    out.append("chatgate_tls_handshake_failures_total{listener=\"")
+        .append(i == static_cast<std::size_t>(tls_listener::https) ? "https" : "tls_tcp")
+        .append("\"} ").append(std::to_string(tls_handshake_failures[i])).append("\n");
 }
 
 void metrics::observe_commit(double seconds) {

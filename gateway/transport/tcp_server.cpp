@@ -69,6 +69,7 @@ void tcp_server::do_handshake(asio::ip::tcp::socket socket) {
                       deadline->done = true;
                       deadline->timer.cancel();
                       if (ec) {
+                        ctx_.stats.count_tls_failure(tls_listener::tls_tcp);
                         spdlog::debug("tls-tcp handshake failed: {}", ec.message());
                         return;
                       }

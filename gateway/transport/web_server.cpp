@@ -153,6 +153,14 @@ struct endpoint_impl final : web_server::impl {
         SSL_CTX* now = tls_->current()->native_handle();
         if (SSL_get_SSL_CTX(ssl) != now) SSL_set_SSL_CTX(ssl, now);
       });
+      // websocketpp ends a connection whose TLS handshake failed here.
+      ws.set_fail_handler([this](websocketpp::connection_hdl h) {
+        namespace sock = websocketpp::transport::asio::socket;
+        const std::error_code ec = ws.get_con_from_hdl(h)->get_ec();
+        if (ec == sock::make_error_code(sock::error::tls_handshake_failed) ||
+            ec == sock::make_error_code(sock::error::tls_handshake_timeout))
+          metrics_.count_tls_failure(tls_listener::https);
+      });
     }
     ws.set_reuse_addr(true);
     ws.set_max_http_body_size(max_http_body);
@@ -205,6 +213,8 @@ struct endpoint_impl final : web_server::impl {
       const std::string token = query_token(resource);
       const auto checked = protocol::verify_token(token, cfg.auth_secret, unix_now());
       if (!checked.claims) {
+        metrics_.count_auth(token.empty() ? auth_result::required
+                            : checked.reason == "expired" ? auth_result::expired : auth_result::bad_token);
         con->set_status(websocketpp::http::status_code::unauthorized);
         con->replace_header("Content-Type", "text/plain");
         con->set_body(token.empty() ? "token required: connect to /ws?token=JWT\n"

@@ -617,3 +617,67 @@ def test_a_version_1_database_is_migrated_and_keeps_its_messages(chatgate, tmp_p
     assert srv.stop()[0] == 0
     with sqlite3.connect(db) as con:
         assert con.execute("SELECT nick FROM reserved_nicks").fetchall() == [("newbie",)]
+
+
+# --------------------------------------------------------------------------
+# /metrics for tokens and TLS (docs/operations.md)
+
+
+def auth_metrics(srv):
+    m = srv.metrics()
+    return {r: m[f'chatgate_auth_total{{result="{r}"}}'] for r in ("ok", "bad_token", "expired", "required")}
+
+
+def test_auth_metrics_count_each_result(strict):
+    before = auth_metrics(strict)
+    assert ws_status(strict.http, "/ws") == 401
+    assert ws_status(strict.http, "/ws?token=" + bad_tokens()["expired"]) == 401
+    assert ws_status(strict.http, "/ws?token=" + bad_tokens()["forged"]) == 401
+    assert strict.ws(path="/ws?token=" + token("counted")).nick == "counted"
+    text = cc.TextClient(strict.tcp, read_welcome=False)
+    text.read_line()
+    text.send("/auth " + bad_tokens()["alg none"])
+    assert text.read_line().startswith("! bad token: ")
+    silent = cc.TextClient(strict.tcp, read_welcome=False)
+    assert silent.read_line(timeout=10) and silent.wait_closed(10)
+    assert text.wait_closed(10)
+    after = auth_metrics(strict)
+    # required: the 401 without a token, and both TCP clients closed at the
+    # timeout (the one whose token was refused had none that counted either).
+    assert {k: after[k] - before[k] for k in after} == {"ok": 1, "bad_token": 2, "expired": 1, "required": 3}, after
+
+
+def test_tls_handshake_failures_are_counted_by_listener(tls_server, certs):
+    def failures():
+        ctx = client_ctx(certs)
+        conn = http.client.HTTPSConnection("localhost", tls_server.http, context=ctx, timeout=cc.TIMEOUT)
+        conn.request("GET", "/metrics")
+        m = cc.parse_metrics(conn.getresponse().read().decode())
+        return {l: m[f'chatgate_tls_handshake_failures_total{{listener="{l}"}}'] for l in ("https", "tls_tcp")}
+
+    before = failures()
+    # Plain text at both TLS ports, and a client that refuses the certificate.
+    for port in (tls_server.http, tls_server.tls_tcp):
+        s = socket.create_connection((cc.HOST, port), timeout=cc.TIMEOUT)
+        s.sendall(b"GET / HTTP/1.1\r\nHost: x\r\n\r\n")
+        try:
+            s.recv(100)
+        except OSError:
+            pass
+        s.close()
+    strict_ctx = ssl.create_default_context()  # the system's CAs: the self-signed cert is refused
+    raw = socket.create_connection((cc.HOST, tls_server.tls_tcp), timeout=cc.TIMEOUT)
+    with pytest.raises(ssl.SSLError):
+        strict_ctx.wrap_socket(raw, server_hostname="localhost")
+    raw.close()
+    deadline = time.monotonic() + 10
+    while True:
+        after = failures()
+        delta = {k: after[k] - before[k] for k in after}
+        if delta == {"https": 1, "tls_tcp": 2} or time.monotonic() > deadline:
+            break
+        time.sleep(0.1)
+    assert delta == {"https": 1, "tls_tcp": 2}, delta
+    # A good handshake is not a failure.
+    TlsText(tls_server.tls_tcp, client_ctx(certs))
+    assert failures() == after
