@@ -14,35 +14,24 @@
 namespace chatgate::client {
 namespace {
 
-struct ws_client_config : websocketpp::config::asio_client {
-  using type = ws_client_config;
+// websocketpp's client config (Base: plain or TLS), single-threaded and silent.
+template <class Base>
+struct quiet_client_config : Base {
+  using type = quiet_client_config;
   using concurrency_type = websocketpp::concurrency::none;
   using alog_type = websocketpp::log::stub;
   using elog_type = websocketpp::log::stub;
 
-  struct transport_config : websocketpp::config::asio_client::transport_config {
-    using concurrency_type = ws_client_config::concurrency_type;
-    using alog_type = ws_client_config::alog_type;
-    using elog_type = ws_client_config::elog_type;
+  struct transport_config : Base::transport_config {
+    using concurrency_type = quiet_client_config::concurrency_type;
+    using alog_type = quiet_client_config::alog_type;
+    using elog_type = quiet_client_config::elog_type;
     static const bool enable_multithreading = false;
   };
   using transport_type = websocketpp::transport::asio::endpoint<transport_config>;
 };
-
-struct wss_client_config : websocketpp::config::asio_tls_client {
-  using type = wss_client_config;
-  using concurrency_type = websocketpp::concurrency::none;
-  using alog_type = websocketpp::log::stub;
-  using elog_type = websocketpp::log::stub;
-
-  struct transport_config : websocketpp::config::asio_tls_client::transport_config {
-    using concurrency_type = wss_client_config::concurrency_type;
-    using alog_type = wss_client_config::alog_type;
-    using elog_type = wss_client_config::elog_type;
-    static const bool enable_multithreading = false;
-  };
-  using transport_type = websocketpp::transport::asio::endpoint<transport_config>;
-};
+using ws_client_config = quiet_client_config<websocketpp::config::asio_client>;
+using wss_client_config = quiet_client_config<websocketpp::config::asio_tls_client>;
 
 namespace close_code = websocketpp::close::status;
 
