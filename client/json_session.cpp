@@ -72,8 +72,13 @@ void json_session::on_open() {
   phase_ = phase::welcoming;
   arm_deadline("no welcome from " + opt_.to.describe() + " within " + describe_seconds(opt_.timeout_s) +
                " (is it a chatgate chat port?)");
-  // Over TCP the server speaks text until asked for JSON.
-  if (opt_.to.kind == transport::tcp) link_->send("/json\n");
+  // Over TCP the server speaks text until asked for JSON: a first line
+  // that is JSON asks for it (SPEC 3), and with --token that line is the
+  // `auth`, as --require-auth wants it before anything else. A WebSocket
+  // carries the token in its URL.
+  if (opt_.to.kind != transport::tcp) return;
+  if (opt_.token.empty()) return link_->send("/json\n");
+  send_json({{"type", "auth"}, {"token", opt_.token}}, kind::auth, /*setup=*/true);
 }
 
 void json_session::on_data(std::string_view chunk) {
@@ -96,6 +101,10 @@ void json_session::on_frame(std::string_view frame) {
 
 void json_session::on_event(const json& event) {
   const std::string type = field(event, "type");
+  // A token in the URL refused (without --require-auth the server goes on
+  // with a guest): a script must not chat as someone else.
+  if (type == "error" && field(event, "code") == "bad_token" && !opt_.token.empty() && !event.contains("ref"))
+    return token_refused(event);
   if (type == "welcome" && phase_ == phase::welcoming) return on_welcome(event);
   if (type == "bye") {
     show(event);
@@ -130,7 +139,16 @@ void json_session::on_welcome(const json& event) {
   if (!reconnecting()) show(event);
   if (seen_.room.empty()) seen_.room = room_;
   phase_ = phase::setting_up;
-  if (!wanted_nick_.empty() && wanted_nick_ != nick_) send(req::nick{wanted_nick_}, kind::other, true);
+  // --require-auth over TCP: this welcome, under the token's nick, answers `auth`.
+  if (protocol::fold_nick(nick_) == protocol::fold_nick(opt_.token_nick))
+    for (auto it = pending_.begin(); it != pending_.end(); ++it)
+      if (it->second.what == kind::auth) {
+        pending_.erase(it);
+        break;
+      }
+  // With a token the nick is the token's.
+  if (!wanted_nick_.empty() && wanted_nick_ != nick_ && opt_.token.empty())
+    send(req::nick{wanted_nick_}, kind::other, true);
   if (!wanted_room_.empty() && wanted_room_ != room_) {
     // What the server says about the room it put us in is not what was asked for.
     muted_.insert(room_);
@@ -162,6 +180,10 @@ bool json_session::on_answer(const json& event, const std::string& key) {
       ++r.retries;
       sender_.pause(slow_down_pause);
       sender_.push_front(r.frame);
+      return false;
+    }
+    if (r.what == kind::auth) {
+      token_refused(event);
       return false;
     }
     const bool setup = r.setup;
@@ -215,6 +237,11 @@ bool json_session::on_history_answer(const request& done, const json& event) {
     send(req::leave{before}, kind::leave_old);
   }
   return true;
+}
+
+void json_session::token_refused(const json& error) {
+  show(error);
+  finish(1, "the server refused the token: " + field(error, "message"));
 }
 
 // After a reconnect our old connection may still hold the nick: ask again
@@ -292,7 +319,6 @@ void json_session::handle_line(const std::string& line) {
   if (word == "exit" || word == "bye") return end_input();
   if (line.empty()) return;
   if (opt_.json && word.front() == '{') return send_raw(word);
-  if (handle_conversation(line)) return;
   auto parsed = protocol::parse_text_line(line);
   if (!parsed) return;
   auto& body = parsed->body;
@@ -301,36 +327,22 @@ void json_session::handle_line(const std::string& line) {
   if (auto* bad = std::get_if<req::invalid>(&body)) return show_local_error(bad->message);
   if (std::holds_alternative<req::json_mode>(body))
     return show_local_error("this connection speaks JSON already");
-  const kind what = std::holds_alternative<req::say>(body) ? kind::say
-                    : std::holds_alternative<req::join>(body) ? kind::join : kind::other;
+  if (auto* l = std::get_if<req::leave>(&body)) return leave(l->room, line);
+  const auto* say = std::get_if<req::say>(&body);
+  const kind what = say ? (say->to.empty() ? kind::say : kind::direct)
+                        : std::holds_alternative<req::join>(body) ? kind::join : kind::other;
   send(body, what, false, line);
 }
 
-// /msg, /topic and /leave as JSON requests; false when the line is none of them.
-bool json_session::handle_conversation(const std::string& line) {
-  auto c = parse_conversation_command(line);
-  if (!c) return false;
-  if (!c->usage_error.empty()) {
-    show_local_error(c->usage_error);
-    return true;
-  }
-  using k = conversation_command::kind;
-  if (c->what == k::msg) {
-    send_json({{"type", "say"}, {"to", c->nick}, {"text", c->text}}, kind::direct, false, line);
-  } else if (c->what == k::topic) {
-    json topic = {{"type", "topic"}, {"room", room_}};
-    if (c->set) topic["topic"] = c->text;
-    send_json(std::move(topic), kind::other, false, line);
-  } else if (!c->room.empty() && protocol::normalize_room(c->room).value_or("") != room_) {
+// /leave (or /part) as a text client has it: back to the default room.
+void json_session::leave(const std::string& named, const std::string& line) {
+  if (!named.empty() && protocol::normalize_room(named).value_or("") != room_) {
     // The same answers a text client gets from the server.
-    const auto name = protocol::normalize_room(c->room);
-    show_local_error(name ? "not in room: " + *name : "bad room: " + c->room);
-  } else if (room_ == default_room_) {
-    show_local_error("you are in the default room #" + room_);
-  } else {
-    send_json({{"type", "leave"}, {"room", room_}}, kind::leave, false, line);
+    const auto name = protocol::normalize_room(named);
+    return show_local_error(name ? "not in room: " + *name : "bad room: " + named);
   }
-  return true;
+  if (room_ == default_room_) return show_local_error("you are in the default room #" + room_);
+  send(req::leave{room_}, kind::leave, false, line);
 }
 
 void json_session::send(const protocol::request_body& body, kind what, bool setup, std::string line) {

@@ -19,7 +19,6 @@
 
 #include <nlohmann/json.hpp>
 
-#include "client/conversation.hpp"
 #include "client/framing.hpp"
 #include "client/paced_sender.hpp"
 #include "client/session.hpp"
@@ -44,6 +43,7 @@ class json_session final : public session {
     resync,     // the same without since: the server had restarted
     leave,      // /leave: then join the default room
     leave_old,  // leaving the room before a join (not shown)
+    auth,       // --token over TCP: answered by a rename, or by the welcome
     other,
   };
   struct request {
@@ -75,13 +75,14 @@ class json_session final : public session {
   void on_welcome(const json& event);
   bool on_answer(const json& event, const std::string& key);
   bool on_history_answer(const request& done, const json& event);
+  void token_refused(const json& error);
   void setup_done();
 
   void on_input(std::string line);
   void on_input_end();
   void next_line();
   void handle_line(const std::string& line);
-  bool handle_conversation(const std::string& line);
+  void leave(const std::string& named, const std::string& line);
   void send(const protocol::request_body& body, kind what, bool setup = false, std::string line = {});
   void send_json(json request_object, kind what, bool setup = false, std::string line = {});
   void send_raw(const std::string& line);

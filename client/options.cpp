@@ -5,6 +5,10 @@
 
 #include <CLI/CLI.hpp>
 
+#include <nlohmann/json.hpp>
+
+#include "client/tls.hpp"
+#include "protocol/jwt.hpp"
 #include "protocol/names.hpp"
 #include "protocol/version.hpp"
 
@@ -57,6 +61,9 @@ std::string bracketed(const std::string& host) {
 
 struct raw_options {
   std::string tcp, udp, ws;
+  bool tls = false;
+  std::string ca;
+  bool insecure = false;
 };
 
 void add_target_options(CLI::App& cmd, raw_options& raw, bool with_ws, const char* default_to) {
@@ -68,7 +75,26 @@ void add_target_options(CLI::App& cmd, raw_options& raw, bool with_ws, const cha
     auto* ws = cmd.add_option("--ws", raw.ws, "talk over WebSocket (the JSON protocol)")
                    ->type_name("ws://HOST:PORT/ws");
     ws->excludes(tcp)->excludes(udp);
+    // TLS and tokens are for chat (SPEC 13); the echo port has neither.
+    cmd.add_flag("--tls", raw.tls, "speak TLS to the TCP chat port (the server's --tls-tcp-port, 7443)")
+        ->excludes(udp)->excludes(ws);
+    cmd.add_option("--ca", raw.ca, "trust the server's certificate if FILE's CA signed it (PEM), "
+                                   "instead of the system's CAs")->type_name("FILE");
+    cmd.add_flag("--insecure", raw.insecure, "TLS without checking the server's certificate (testing only)");
   }
+}
+
+// --ca and --insecure go with a TLS target; a --ca file must hold a CA.
+std::string with_tls(const raw_options& raw, target& to) {
+  if ((!raw.ca.empty() || raw.insecure) && !to.tls)
+    return std::string(raw.insecure ? "--insecure" : "--ca") + " is for TLS: use it with --tls or a wss:// URL";
+  if (!raw.ca.empty() && raw.insecure) return "--ca and --insecure contradict each other: choose one";
+  to.ca_file = raw.ca;
+  to.insecure = raw.insecure;
+  if (!to.tls || to.ca_file.empty()) return {};
+  std::string error;
+  if (!make_tls_context(to, error)) return error;
+  return {};
 }
 
 // Turns the raw transport options into a target; an error message when wrong.
@@ -78,14 +104,15 @@ std::string resolve_target(const raw_options& raw, const char* default_to, targe
     auto t = parse_ws_url(raw.ws, error);
     if (!t) return "--ws: " + error;
     to = *t;
-    return {};
+    return with_tls(raw, to);
   }
   const bool udp = !raw.udp.empty();
   const std::string& text = udp ? raw.udp : (raw.tcp.empty() ? default_to : raw.tcp);
   auto t = parse_host_port(text, udp ? transport::udp : transport::tcp);
   if (!t) return std::string(udp ? "--udp" : "--tcp") + ": expected HOST:PORT, got \"" + text + "\"";
   to = *t;
-  return {};
+  to.tls = raw.tls;
+  return with_tls(raw, to);
 }
 
 std::string check_chat(options& o) {
@@ -96,6 +123,13 @@ std::string check_chat(options& o) {
   if (o.json && o.to.kind == transport::udp)
     return "--json needs --tcp or --ws: UDP speaks text only";
   if (o.rate < 0) return "--rate must be 0 (no pacing) or more";
+  if (!o.token.empty()) {
+    auto sub = token_subject(o.token);
+    if (!sub) return "--token: not a JSON Web Token with a valid nick as sub (HEADER.PAYLOAD.SIGNATURE)";
+    if (!o.nick.empty()) return "--token and --nick contradict each other: the token's sub is the nick";
+    o.token_nick = *sub;
+    if (o.to.kind == transport::ws) o.to.token = o.token;
+  }
   return {};
 }
 
@@ -119,6 +153,21 @@ std::optional<int> check_subcommand(int argc, char** argv) {
 
 }  // namespace
 
+std::optional<std::string> token_subject(const std::string& token) {
+  const std::size_t dot = token.find('.');
+  if (dot == std::string::npos || token.size() > protocol::max_token_bytes) return std::nullopt;
+  const std::size_t second = token.find('.', dot + 1);
+  if (second == std::string::npos) return std::nullopt;
+  auto payload = protocol::base64url_decode(std::string_view(token).substr(dot + 1, second - dot - 1));
+  if (!payload) return std::nullopt;
+  const auto claims = nlohmann::json::parse(*payload, nullptr, /*allow_exceptions=*/false);
+  if (!claims.is_object()) return std::nullopt;
+  auto sub = claims.find("sub");
+  if (sub == claims.end() || !sub->is_string() || !protocol::is_valid_nick(sub->get<std::string>()))
+    return std::nullopt;
+  return sub->get<std::string>();
+}
+
 const char* to_string(transport t) {
   switch (t) {
     case transport::tcp: return "tcp";
@@ -130,6 +179,7 @@ const char* to_string(transport t) {
 
 std::string target::describe() const {
   if (kind == transport::ws) return url;
+  if (tls) return "tls " + bracketed(host) + ":" + port;
   return std::string(to_string(kind)) + " " + bracketed(host) + ":" + port;
 }
 
@@ -150,12 +200,8 @@ std::optional<target> parse_host_port(const std::string& text, transport kind) {
 std::optional<target> parse_ws_url(const std::string& text, std::string& error) {
   const std::size_t scheme_end = text.find("://");
   const std::string scheme = scheme_end == std::string::npos ? "" : lower(text.substr(0, scheme_end));
-  if (scheme == "wss") {
-    error = "wss:// (WebSocket over TLS) is not supported; use ws://";
-    return std::nullopt;
-  }
-  if (scheme != "ws") {
-    error = "not a WebSocket URL: \"" + text + "\" (expected ws://HOST:PORT/ws)";
+  if (scheme != "ws" && scheme != "wss") {
+    error = "not a WebSocket URL: \"" + text + "\" (expected ws://HOST:PORT/ws or wss://HOST:PORT/ws)";
     return std::nullopt;
   }
   const std::string rest = text.substr(scheme_end + 3);
@@ -163,19 +209,20 @@ std::optional<target> parse_ws_url(const std::string& text, std::string& error) 
   const std::string authority = rest.substr(0, slash);
   target t;
   t.kind = transport::ws;
+  t.tls = scheme == "wss";
   t.path = slash == std::string::npos ? "/ws" : rest.substr(slash);
   std::string port;
   if (!split_host_port(authority, t.host, port)) {
     error = "no host in \"" + text + "\" (expected ws://HOST:PORT/ws)";
     return std::nullopt;
   }
-  if (port.empty()) port = "80";
+  if (port.empty()) port = t.tls ? "443" : "80";
   if (!is_port(port)) {
     error = "bad port in \"" + text + "\"";
     return std::nullopt;
   }
   t.port = port;
-  t.url = "ws://" + bracketed(t.host) + ":" + t.port + t.path;
+  t.url = scheme + "://" + bracketed(t.host) + ":" + t.port + t.path;
   return t;
 }
 
@@ -190,6 +237,8 @@ std::optional<int> parse_options(int argc, char** argv, options& out) {
       "  chatgate-client chat\n"
       "  chatgate-client chat --udp 127.0.0.1:7000 --nick bob\n"
       "  echo hi | chatgate-client chat --ws ws://127.0.0.1:8080/ws --nick bot --room ops\n"
+      "  chatgate-client chat --ws wss://chat.example.org/ws --token \"$JWT\"\n"
+      "  chatgate-client chat --tcp chat.example.org:7443 --tls --ca ca.pem\n"
       "  chatgate-client echo --udp 127.0.0.1:7007 --count 1000 --size 512\n"
       "exit status: 0 done, 1 the connection failed or the server refused something, 2 bad usage");
 
@@ -198,6 +247,9 @@ std::optional<int> parse_options(int argc, char** argv, options& out) {
   add_target_options(*chat, chat_raw, /*with_ws=*/true, "127.0.0.1:7000");
   chat->add_option("--nick", out.nick, "take this nick on start")->type_name("NICK");
   chat->add_option("--room", out.room, "go to this room on start (instead of lobby)")->type_name("ROOM");
+  chat->add_option("--token", out.token, "prove who you are with this JSON Web Token: its sub becomes your nick "
+                                         "(also from $CHATGATE_TOKEN, which ps does not show)")
+      ->type_name("JWT")->envname("CHATGATE_TOKEN");
   chat->add_flag("--json", out.json, "print the server's JSON events as they are (TCP: NDJSON)");
   chat->add_option("--rate", out.rate, "send at most N lines a second, bursts of 2N (0: no pacing)")
       ->type_name("N")->capture_default_str();

@@ -2,7 +2,6 @@
 
 #include <chrono>
 
-#include "client/conversation.hpp"
 #include "protocol/names.hpp"
 #include "protocol/text_command.hpp"
 #include "protocol/text_sanitizer.hpp"
@@ -76,6 +75,11 @@ void text_session::on_open() {
   arm_deadline("no welcome from " + opt_.to.describe() + " within " + describe_seconds(opt_.timeout_s) +
                " (is it a chatgate chat port?)");
   if (opt_.to.kind == transport::udp) do_udp_hello();
+  // Before anything else: with --require-auth nothing else is answered.
+  if (!opt_.token.empty()) {
+    auth_pending_ = true;
+    sender_.push("/auth " + opt_.token);
+  }
 }
 
 void text_session::do_udp_hello() {
@@ -98,16 +102,20 @@ void text_session::on_data(std::string_view chunk) {
 }
 
 void text_session::on_line(const std::string& line) {
-  if (phase_ == phase::welcoming) return on_welcome(line);
+  // UDP: the code may come before the welcome (--require-auth).
   if (opt_.to.kind == transport::udp && starts_with(line, ok_head) && line.size() > ok_head.size() + ok_tail.size() &&
       line.compare(line.size() - ok_tail.size(), ok_tail.size(), ok_tail) == 0) {
     // Validate at once, so this peer gets everything (history, notices);
     // not after /quit, which would make the server a new peer.
     if (phase_ == phase::quitting) return;
+    ok_sent_ = true;
     sender_.push("/ok " + line.substr(ok_head.size(), line.size() - ok_head.size() - ok_tail.size()));
     if (phase_ == phase::setting_up && expected_ == ok_head) expected_ = std::string(ok_confirmed);
     return;
   }
+  if (line == ok_confirmed) validated_ = true;
+  if (auth_pending_ && on_auth_answer(line)) return;
+  if (phase_ == phase::welcoming) return on_welcome(line);
   // UDP: the answer to /ok when every slot is taken.
   if (line == "! server full") {
     console_.print(line);
@@ -195,20 +203,42 @@ void text_session::on_welcome(const std::string& line) {
   if (line == "! server full") return connection_lost("the server is full");
   if (!parse_welcome(line, nick_, room_)) return;
   phase_ = phase::setting_up;
+  // --require-auth: the welcome is the answer to `/auth`.
+  if (auth_pending_ && protocol::fold_nick(nick_) == protocol::fold_nick(opt_.token_nick)) auth_pending_ = false;
   if (opt_.to.kind == transport::udp) schedule_udp_hello();
-  if (!wanted_nick_.empty()) setup_.push_back(step::nick);
+  // With a token the nick is the token's.
+  if (!wanted_nick_.empty() && opt_.token.empty()) setup_.push_back(step::nick);
   if (!wanted_room_.empty()) setup_.push_back(step::room);
   if (!wanted_room_.empty() && wanted_room_ != room_) quiet_room_ = room_;
-  // UDP: the `/ok` line comes next; the setup goes on once it is answered.
-  if (opt_.to.kind == transport::udp) {
-    expected_ = std::string(ok_head);
+  // UDP: the `/ok` line comes next (or came); the setup goes on once it is
+  // answered.
+  if (opt_.to.kind == transport::udp && !validated_) {
+    expected_ = std::string(ok_sent_ ? ok_confirmed : ok_head);
     return;
   }
   next_setup_step();
 }
 
+// --token: a refusal ends the session (a script must not go on as a
+// guest); the rename to the token's nick lets the setup go on. True when
+// the line is done with.
+bool text_session::on_auth_answer(const std::string& line) {
+  if (starts_with(line, "! bad token: ") || starts_with(line, "! nick taken: ")) {
+    console_.print(line);
+    finish(1, "the server refused the token: " + line.substr(2));
+    return true;
+  }
+  if (line != "* " + nick_ + " is now known as " + opt_.token_nick || phase_ == phase::welcoming) return false;
+  auth_pending_ = false;
+  console_.print(line);
+  track(line);
+  if (phase_ == phase::setting_up && expected_.empty()) next_setup_step();
+  return true;
+}
+
 void text_session::next_setup_step() {
   expected_.clear();
+  if (auth_pending_) return;  // on_auth_answer comes back here
   while (expected_.empty() && !setup_.empty()) {
     const step s = setup_.front();
     setup_.pop_front();
@@ -307,15 +337,15 @@ void text_session::on_input(std::string line) {
 // The server sends a text sender no copy of a direct message: show it as
 // sent ("-> *bob* hi"); a refusal ("! no such nick: bob") follows it.
 void text_session::send_line(std::string line) {
-  const auto c = parse_conversation_command(line);
-  if (c && c->what == conversation_command::kind::msg && c->usage_error.empty())
-    console_.print(protocol::sanitize_text("-> *" + c->nick + "* " + c->text));
-  // Our own messages come back in a replayed history as others see them.
-  auto request = c ? std::nullopt : protocol::parse_text_line(line);
-  if (request)
-    if (auto* say = std::get_if<protocol::req::say>(&request->body); say && !room_.empty())
-      remember(protocol::sanitize_text(say->me ? "[" + room_ + "] * " + nick_ + " " + say->text
-                                               : "[" + room_ + "] " + nick_ + ": " + say->text));
+  const auto request = protocol::parse_text_line(line);
+  const auto* say = request ? std::get_if<protocol::req::say>(&request->body) : nullptr;
+  if (say && !say->to.empty()) {
+    console_.print(protocol::sanitize_text("-> *" + say->to + "* " + say->text));
+  } else if (say && !room_.empty()) {
+    // Our own messages come back in a replayed history as others see them.
+    remember(protocol::sanitize_text(say->me ? "[" + room_ + "] * " + nick_ + " " + say->text
+                                             : "[" + room_ + "] " + nick_ + ": " + say->text));
+  }
   sender_.push(std::move(line));
 }
 
@@ -374,6 +404,9 @@ void text_session::on_offline() {
   setup_.clear();
   expected_.clear();
   quiet_room_.clear();
+  auth_pending_ = false;
+  ok_sent_ = false;
+  validated_ = false;
   if (!nick_.empty()) wanted_nick_ = nick_;
   if (!room_.empty()) wanted_room_ = room_;
   phase_ = phase::connecting;

@@ -28,6 +28,7 @@ class text_session final : public session {
   void on_line(const std::string& line);
   void on_welcome(const std::string& line);
   void on_setup_answer(const std::string& line);
+  bool on_auth_answer(const std::string& line);
   void next_setup_step();
   void setup_done();
   bool quiet(const std::string& line) const;
@@ -72,6 +73,12 @@ class text_session final : public session {
   std::size_t refused_ = 0;
   bool chat_started_ = false;
   bool input_ended_ = false;
+  // --token: `/auth` went out first on this link and is not answered yet
+  // (by the welcome under its nick, or by the rename to it).
+  bool auth_pending_ = false;
+  // UDP: `/ok CODE` sent, and confirmed, on this link.
+  bool ok_sent_ = false;
+  bool validated_ = false;
 };
 
 }  // namespace chatgate::client

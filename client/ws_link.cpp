@@ -1,52 +1,100 @@
 // The link over WebSocket: websocketpp's client on the same io_context,
-// single-threaded and silent, one text frame per JSON object.
+// single-threaded and silent, one text frame per JSON object; wss:// with
+// websocketpp's TLS transport.
+#include <type_traits>
+
 #include <websocketpp/client.hpp>
 #include <websocketpp/concurrency/none.hpp>
-#include <websocketpp/config/asio_no_tls_client.hpp>
+#include <websocketpp/config/asio_client.hpp>
 #include <websocketpp/logger/stub.hpp>
 
 #include "client/link.hpp"
+#include "client/tls.hpp"
 
 namespace chatgate::client {
 namespace {
 
-struct ws_client_config : websocketpp::config::asio_client {
-  using type = ws_client_config;
+// websocketpp's client config (Base: plain or TLS), single-threaded and silent.
+template <class Base>
+struct quiet_client_config : Base {
+  using type = quiet_client_config;
   using concurrency_type = websocketpp::concurrency::none;
   using alog_type = websocketpp::log::stub;
   using elog_type = websocketpp::log::stub;
 
-  struct transport_config : websocketpp::config::asio_client::transport_config {
-    using concurrency_type = ws_client_config::concurrency_type;
-    using alog_type = ws_client_config::alog_type;
-    using elog_type = ws_client_config::elog_type;
+  struct transport_config : Base::transport_config {
+    using concurrency_type = quiet_client_config::concurrency_type;
+    using alog_type = quiet_client_config::alog_type;
+    using elog_type = quiet_client_config::elog_type;
     static const bool enable_multithreading = false;
   };
   using transport_type = websocketpp::transport::asio::endpoint<transport_config>;
 };
+using ws_client_config = quiet_client_config<websocketpp::config::asio_client>;
+using wss_client_config = quiet_client_config<websocketpp::config::asio_tls_client>;
 
-using ws_client = websocketpp::client<ws_client_config>;
-using connection_ptr = ws_client::connection_ptr;
-using message_ptr = ws_client_config::message_type::ptr;
 namespace close_code = websocketpp::close::status;
 
 // A history of 100 long messages is about 0.5 MB; leave room.
 constexpr std::size_t max_frame_bytes = 16 << 20;
 constexpr long close_timeout_ms = 1000;
 
+constexpr bool is_unreserved(char c) {
+  return (c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '-' || c == '_' ||
+         c == '.' || c == '~';
+}
+
+// The URL with ?token= (a JWT is URL-safe already; anything else is escaped).
+std::string with_token(const target& to) {
+  if (to.token.empty()) return to.url;
+  std::string url = to.url + (to.url.find('?') == std::string::npos ? "?token=" : "&token=");
+  static const char hex[] = "0123456789ABCDEF";
+  for (char c : to.token) {
+    if (is_unreserved(c)) {
+      url.push_back(c);
+    } else {
+      url.push_back('%');
+      url.push_back(hex[static_cast<unsigned char>(c) >> 4]);
+      url.push_back(hex[static_cast<unsigned char>(c) & 15]);
+    }
+  }
+  return url;
+}
+
+template <class Config>
 class ws_link final : public link {
+  using ws_client = websocketpp::client<Config>;
+  using connection_ptr = typename ws_client::connection_ptr;
+  using message_ptr = typename Config::message_type::ptr;
+  static constexpr bool tls = std::is_same_v<Config, wss_client_config>;
+
  public:
   ws_link(asio::io_context& io, target to) : to_(std::move(to)) {
     client_.init_asio(&io);
     client_.set_max_message_size(max_frame_bytes);
     client_.set_close_handshake_timeout(close_timeout_ms);
     client_.set_user_agent("chatgate-client/" CHATGATE_VERSION);
+    if constexpr (tls) {
+      client_.set_tls_init_handler([this](websocketpp::connection_hdl) {
+        std::string error;
+        tls_context_ptr ctx = make_tls_context(to_, error);
+        if (!ctx) {
+          // Trusting nothing: the handshake fails with the reason.
+          ctx = std::make_shared<asio::ssl::context>(asio::ssl::context::tls_client);
+          ctx->set_verify_mode(asio::ssl::verify_peer);
+        }
+        return ctx;
+      });
+      client_.set_socket_init_handler([this](websocketpp::connection_hdl, asio::ssl::stream<asio::ip::tcp::socket>& s) {
+        prepare_tls(s.native_handle(), to_);
+      });
+    }
   }
 
   void start(callbacks cb) override {
     cb_ = std::move(cb);
     std::error_code ec;
-    con_ = client_.get_connection(to_.url, ec);
+    con_ = client_.get_connection(with_token(to_), ec);
     if (ec) {
       closed_ = true;
       return report("bad URL " + to_.url + ": " + ec.message());
@@ -105,9 +153,17 @@ class ws_link final : public link {
   std::string describe_failure() const {
     const int status = con_->get_response_code();
     if (status == 503) return "the server at " + to_.url + " is full (HTTP 503)";
+    if (status == 401)
+      return to_.token.empty() ? "the server at " + to_.url + " requires a token (HTTP 401): use --token JWT"
+                               : "the server at " + to_.url + " refused the token (HTTP 401)";
     if (status != 0 && status != 101)
       return "cannot open " + to_.url + ": the server answered HTTP " + std::to_string(status) +
              (status == 404 ? " (the chat is at /ws)" : "");
+    if constexpr (tls) {
+      namespace sock = websocketpp::transport::asio::socket;
+      if (con_->get_ec() == sock::make_error_code(sock::error::tls_handshake_failed))
+        return describe_tls_failure(con_->get_socket().native_handle(), to_, con_->get_ec().message());
+    }
     return "cannot connect to " + to_.url + ": " + con_->get_ec().message();
   }
 
@@ -138,7 +194,8 @@ class ws_link final : public link {
 }  // namespace
 
 std::shared_ptr<link> make_ws_link(asio::io_context& io, const target& to) {
-  return std::make_shared<ws_link>(io, to);
+  if (to.tls) return std::make_shared<ws_link<wss_client_config>>(io, to);
+  return std::make_shared<ws_link<ws_client_config>>(io, to);
 }
 
 }  // namespace chatgate::client

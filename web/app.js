@@ -16,6 +16,8 @@ import {
 } from './js/session.js';
 import { onServerMessage, onConnState, showTopic } from './js/events.js';
 import { notifyState, toggleNotifications } from './js/notify.js';
+import { takeToken } from './js/token.js';
+import { socketUrl } from './js/connection.js';
 
 const ROOMS_POLL_MS = 5000;
 const recall = { lines: [], at: -1 }; // lines sent, for ↑ / ↓ in the input
@@ -208,6 +210,14 @@ function wire() {
     renderRooms();
   });
   window.addEventListener('online', () => conn.retryNow());
+  // A new sign-in link pasted into this tab: use its token at once.
+  window.addEventListener('hashchange', () => {
+    const token = takeToken();
+    if (!token || token === state.token) return;
+    state.token = token;
+    state.wantedNick = null;
+    conn.restart(socketUrl(window.location, token));
+  });
 
   conn.addEventListener('state', onConnState);
   conn.addEventListener('message', (event) => onServerMessage(event.detail));

@@ -34,6 +34,11 @@ hub::hub(const config& cfg, metrics& m, std::unique_ptr<message_store> store)
   store_->on_remote([this](protocol::message_ptr m) { on_published({}, std::move(m), 0, nullptr); });
   find_or_create(cfg_.default_room).permanent = true;
   if (!cfg_.echo_room.empty()) find_or_create(cfg_.echo_room).permanent = true;
+  // SPEC 13: reserved nicks survive a restart with --db.
+  store_->reserved_nicks([this](std::error_code ec, std::vector<std::string> nicks) {
+    if (ec) spdlog::error("store: cannot load the reserved nicks: {}", ec.message());
+    for (const std::string& n : nicks) nicks_.reserve(n);
+  });
 }
 
 hub::~hub() = default;
@@ -90,6 +95,7 @@ void hub::expire_unauthenticated(std::chrono::steady_clock::time_point now) {
     if (!c->waiting_auth || c->auth_expired || now - c->connected_at < limit) continue;
     // close() only schedules: the client leaves clients_ on a later turn.
     c->auth_expired = true;
+    metrics_.count_auth(auth_result::required);
     error(*c, error_code::bad_token, "bad token: none sent within " + std::to_string(cfg_.auth_timeout_s) + " s", nullptr);
     c->sink->close();
   }
@@ -404,6 +410,7 @@ void hub::on(client& c, protocol::req::auth& r, const ref_value& ref) {
 std::optional<protocol::token_claims> hub::check_token(client& c, const std::string& token,
                                                        const ref_value& ref) {
   if (cfg_.auth_secret.empty()) {
+    metrics_.count_auth(auth_result::bad_token);
     error(c, error_code::bad_token, "bad token: this server does not accept tokens", ref);
     return std::nullopt;
   }
@@ -411,6 +418,7 @@ std::optional<protocol::token_claims> hub::check_token(client& c, const std::str
                          std::chrono::system_clock::now().time_since_epoch()).count();
   auto result = protocol::verify_token(token, cfg_.auth_secret, now_s);
   if (!result.claims) {
+    metrics_.count_auth(result.reason == "expired" ? auth_result::expired : auth_result::bad_token);
     error(c, error_code::bad_token, "bad token: " + result.reason, ref);
     return std::nullopt;
   }
@@ -432,7 +440,8 @@ std::optional<protocol::token_claims> hub::check_token(client& c, const std::str
       error(*holder, error_code::nick_taken, "nick taken: " + sub + " was claimed by its owner", nullptr);
     }
   }
-  nicks_.reserve(sub);
+  metrics_.count_auth(auth_result::ok);
+  if (nicks_.reserve(sub)) store_->reserve_nick(sub);
   c.owner = folded;
   if (c.waiting_auth) {
     // Nobody has seen this client yet: it arrives under its own name.

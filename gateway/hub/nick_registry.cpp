@@ -52,7 +52,7 @@ std::string nick_registry::claim_guest() {
   }
 }
 
-void nick_registry::reserve(std::string_view nick) { reserved_.insert(protocol::fold_nick(nick)); }
+bool nick_registry::reserve(std::string_view nick) { return reserved_.insert(protocol::fold_nick(nick)).second; }
 
 bool nick_registry::reserved(std::string_view nick) const {
   return reserved_.count(protocol::fold_nick(nick)) != 0;

@@ -20,8 +20,8 @@ class nick_registry {
   std::string claim_guest();
 
   // SPEC 13: a nick a token proved is someone's stays theirs, online or
-  // not. In memory for now; --db and Redis hook in here.
-  void reserve(std::string_view nick);
+  // not. True when it was not reserved before (the store keeps it then).
+  bool reserve(std::string_view nick);
   bool reserved(std::string_view nick) const;
 
  private:

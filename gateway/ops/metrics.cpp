@@ -3,6 +3,16 @@
 #include <cstdio>
 
 namespace chatgate {
+
+const char* to_label(tls_listener l) {
+  switch (l) {
+    case tls_listener::https: return "https";
+    case tls_listener::tls_tcp: return "tls_tcp";
+    case tls_listener::irc_tls: return "irc_tls";
+    case tls_listener::count: break;
+  }
+  return "?";
+}
 namespace {
 
 const char* to_string(drop_reason r) {
@@ -27,6 +37,17 @@ const char* to_string(udp_drop r) {
     case udp_drop::echo_repeat: return "echo_repeat";
     case udp_drop::echo_busy: return "echo_busy";
     case udp_drop::count: break;
+  }
+  return "?";
+}
+
+const char* to_string(auth_result r) {
+  switch (r) {
+    case auth_result::ok: return "ok";
+    case auth_result::bad_token: return "bad_token";
+    case auth_result::expired: return "expired";
+    case auth_result::required: return "required";
+    case auth_result::count: break;
   }
   return "?";
 }
@@ -109,7 +130,22 @@ std::string metrics::render() const {
       out.append("chatgate_udp_datagrams_total{listener=\"").append(l ? "echo" : "chat")
           .append("\",direction=\"").append(d ? "out" : "in").append("\"} ")
           .append(std::to_string(udp_datagrams[l][d])).append("\n");
+  render_auth(out);
   return out;
+}
+
+void metrics::render_auth(std::string& out) const {
+  family(out, "chatgate_auth_total", "counter",
+         "Tokens accepted or refused, and clients refused for having none (--require-auth), by result.");
+  for (std::size_t i = 0; i < auth.size(); ++i)
+    out.append("chatgate_auth_total{result=\"").append(to_string(static_cast<auth_result>(i)))
+        .append("\"} ").append(std::to_string(auth[i])).append("\n");
+  family(out, "chatgate_tls_handshake_failures_total", "counter",
+         "TLS handshakes that failed or timed out, by listener.");
+  for (std::size_t i = 0; i < tls_handshake_failures.size(); ++i)
+    out.append("chatgate_tls_handshake_failures_total{listener=\"")
+        .append(to_label(static_cast<tls_listener>(i)))
+        .append("\"} ").append(std::to_string(tls_handshake_failures[i])).append("\n");
 }
 
 void metrics::observe_commit(double seconds) {

@@ -23,6 +23,18 @@ enum class udp_drop : std::uint8_t {
   count
 };
 
+// SPEC 13: what became of a token, or of a client that needed one.
+enum class auth_result : std::uint8_t {
+  ok,         // a token accepted (any transport)
+  bad_token,  // refused: forged, malformed, another alg, not valid yet, no secret
+  expired,    // refused: past its exp
+  required,   // --require-auth: a client with no token refused (401) or closed at the timeout
+  count
+};
+// Listeners that speak TLS (SPEC 13).
+enum class tls_listener : std::uint8_t { https, tls_tcp, irc_tls, count };
+const char* to_label(tls_listener l);
+
 struct metrics {
   using per_via = std::array<std::uint64_t, protocol::via_count>;
 
@@ -57,7 +69,13 @@ struct metrics {
   // Datagrams through the UDP chat and echo sockets: [chat, echo][in, out].
   std::array<std::array<std::uint64_t, 2>, 2> udp_datagrams{};
 
+  std::array<std::uint64_t, static_cast<std::size_t>(auth_result::count)> auth{};
+  // TLS handshakes that failed or timed out, by listener.
+  std::array<std::uint64_t, static_cast<std::size_t>(tls_listener::count)> tls_handshake_failures{};
+
   static std::size_t at(protocol::via v) { return static_cast<std::size_t>(v); }
+  void count_auth(auth_result r) { ++auth[static_cast<std::size_t>(r)]; }
+  void count_tls_failure(tls_listener l) { ++tls_handshake_failures[static_cast<std::size_t>(l)]; }
   void count_drop(drop_reason r) { ++dropped[static_cast<std::size_t>(r)]; }
   void count_udp_drop(udp_drop r) { ++udp_dropped[static_cast<std::size_t>(r)]; }
 
@@ -65,6 +83,7 @@ struct metrics {
 
  private:
   void render_db(std::string& out) const;
+  void render_auth(std::string& out) const;
 };
 
 }  // namespace chatgate

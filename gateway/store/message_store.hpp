@@ -73,6 +73,13 @@ class message_store {
   virtual void set_topic(const std::string& room, topic_record topic, done then) = 0;
   virtual void topic(const std::string& room, topic_loaded then) = 0;
 
+  // SPEC 13: nicks a token proved are someone's, kept by --db (and Redis)
+  // across restarts. The hub loads them once at start and hands over each
+  // new one; memory keeps none (the hub's own set is all there is).
+  using nicks_loaded = std::function<void(std::error_code, std::vector<std::string>)>;
+  virtual void reserved_nicks(nicks_loaded then) { then({}, {}); }
+  virtual void reserve_nick(const std::string& nick) { (void)nick; }
+
   // Messages published elsewhere (another node). Memory and SQLite never
   // call the sink.
   virtual void on_remote(std::function<void(protocol::message_ptr)> sink) { (void)sink; }

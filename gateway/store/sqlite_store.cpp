@@ -35,7 +35,7 @@
 namespace chatgate {
 namespace {
 
-constexpr int schema_version = 1;
+constexpr int schema_version = 2;
 constexpr std::uint64_t prune_batch = 256;
 
 // Each entry takes the schema from version i to i + 1.
@@ -58,6 +58,14 @@ CREATE TABLE messages (
   text TEXT    NOT NULL,
   PRIMARY KEY (room, id)
 ) WITHOUT ROWID;                      -- one b-tree, not a table and an index
+)sql",
+    // 2: nicks a token proved (SPEC 13), reserved across restarts.
+    R"sql(
+CREATE TABLE reserved_nicks (
+  folded TEXT    PRIMARY KEY,         -- lower case: nicks compare case-insensitively
+  nick   TEXT    NOT NULL,            -- as the token's sub spelled it first
+  since  INTEGER NOT NULL             -- ms since the Unix epoch
+) WITHOUT ROWID;
 )sql",
 };
 static_assert(sizeof(migrations) / sizeof(*migrations) == schema_version);
@@ -130,12 +138,30 @@ class sqlite_store final : public message_store {
 
   std::size_t history_bytes() const override { return cache_.bytes(); }
 
+  // Read once at start, on the loop thread before any client.
+  void reserved_nicks(nicks_loaded then) override {
+    std::vector<std::string> nicks;
+    int rc;
+    while ((rc = all_reserved_.step()) == SQLITE_ROW) nicks.push_back(all_reserved_.text(0));
+    all_reserved_.reset();
+    if (rc != SQLITE_DONE) return read_failed(rc), then(store_errc::unavailable, std::move(nicks));
+    then({}, std::move(nicks));
+  }
+
+  // Written with the next batch; if that commit fails the nick stays
+  // reserved in memory only (logged with the batch).
+  void reserve_nick(const std::string& nick) override {
+    if (pending_.empty() && topics_pending_.empty() && nicks_pending_.empty()) first_pending_ = clock::now();
+    nicks_pending_.push_back(nick);
+    schedule_flush();
+  }
+
   void close() override {
     if (!db_.handle()) return;
     // Whatever the loop did not get to is committed, nobody is told.
     flush(/*tell=*/false);
     for (sqlite::statement* st : {&insert_, &upsert_room_, &load_room_, &oldest_, &prune_, &newest_, &after_,
-                                  &get_topic_, &set_topic_})
+                                  &get_topic_, &set_topic_, &all_reserved_, &add_reserved_})
       *st = sqlite::statement();
     db_.close();
     if (lock_fd_ >= 0) ::close(lock_fd_);
@@ -228,6 +254,8 @@ class sqlite_store final : public message_store {
     p(set_topic_,
       "INSERT INTO rooms(name,last_id,topic,topic_by,topic_ts) VALUES(?1,0,?2,?3,?4) "
       "ON CONFLICT(name) DO UPDATE SET topic=excluded.topic,topic_by=excluded.topic_by,topic_ts=excluded.topic_ts");
+    p(all_reserved_, "SELECT nick FROM reserved_nicks");
+    p(add_reserved_, "INSERT OR IGNORE INTO reserved_nicks(folded,nick,since) VALUES(lower(?1),?1,?2)");
   }
 
   // The room's counters, read from disk the first time (or after forget).
@@ -286,16 +314,20 @@ class sqlite_store final : public message_store {
 
   void flush(bool tell) {
     flush_scheduled_ = false;
-    if (pending_.empty() && topics_pending_.empty()) return;
+    if (pending_.empty() && topics_pending_.empty() && nicks_pending_.empty()) return;
     std::vector<pending_message> batch;
     batch.swap(pending_);
     std::vector<pending_topic> topics;
     topics.swap(topics_pending_);
-    const int rc = write(batch, topics);
+    std::vector<std::string> nicks;
+    nicks.swap(nicks_pending_);
+    const int rc = write(batch, topics, nicks);
     if (rc != SQLITE_OK) {
       if (!db_failing_)
         spdlog::error("--db {}: write failed: {} ({} messages refused as unavailable)", cfg_.db,
                       sqlite3_errstr(rc), batch.size());
+      if (!nicks.empty())
+        spdlog::error("--db {}: {} reserved nick(s) kept in memory only", cfg_.db, nicks.size());
       db_failing_ = true;
       if (!sqlite3_get_autocommit(db_.handle())) db_.exec("ROLLBACK");
       for (auto& p : batch) {
@@ -327,8 +359,10 @@ class sqlite_store final : public message_store {
     for (auto& p : batch) p.then({}, std::make_shared<const protocol::sealed_message>(std::move(p.msg)));
   }
 
-  // One transaction: the messages, each room's last id, a little pruning.
-  int write(const std::vector<pending_message>& batch, const std::vector<pending_topic>& topics) {
+  // One transaction: the messages, each room's last id, a little pruning,
+  // topics and reserved nicks.
+  int write(const std::vector<pending_message>& batch, const std::vector<pending_topic>& topics,
+            const std::vector<std::string>& nicks) {
     int rc = db_.exec("BEGIN IMMEDIATE");
     if (rc != SQLITE_OK) return rc;
     for (const auto& p : batch) {
@@ -348,6 +382,13 @@ class sqlite_store final : public message_store {
     }
     for (const auto& t : topics) {
       rc = set_topic_.bind(1, t.room).bind(2, t.topic.text).bind(3, t.topic.by).bind(4, t.topic.ts).run();
+      if (rc != SQLITE_DONE) return rc;
+    }
+    const std::int64_t now_ms = std::chrono::duration_cast<std::chrono::milliseconds>(
+                                    std::chrono::system_clock::now().time_since_epoch()).count();
+    for (const auto& n : nicks) {
+      // Nicks are ASCII, so SQLite's lower() folds them as fold_nick does.
+      rc = add_reserved_.bind(1, n).bind(2, now_ms).run();
       if (rc != SQLITE_DONE) return rc;
     }
     rc = db_.exec("COMMIT");
@@ -387,11 +428,13 @@ class sqlite_store final : public message_store {
   history_cache cache_;
   int lock_fd_ = -1;
   sqlite::connection db_;
-  sqlite::statement insert_, upsert_room_, load_room_, oldest_, prune_, newest_, after_, get_topic_, set_topic_;
+  sqlite::statement insert_, upsert_room_, load_room_, oldest_, prune_, newest_, after_, get_topic_, set_topic_,
+      all_reserved_, add_reserved_;
   std::unordered_map<std::string, room_state> rooms_;
   std::unordered_map<std::string, std::optional<topic_record>> topics_;
   std::vector<pending_message> pending_;
   std::vector<pending_topic> topics_pending_;
+  std::vector<std::string> nicks_pending_;
   clock::time_point first_pending_{};
   clock::time_point size_checked_{};
   bool flush_scheduled_ = false;

@@ -28,7 +28,7 @@ void irc_server::on_accept(std::error_code ec, asio::ip::tcp::socket socket) {
   if (ec == asio::error::operation_aborted) return;
   if (ec) return backoff_.retry(ec, [this] { do_accept(); });
   if (tls_ && !ctx_.chat.full()) {
-    accept_tls(*tls_, std::move(socket), "irc-tls", [this](std::unique_ptr<tls_stream> stream, tls_context_ptr keep) {
+    accept_tls(*tls_, std::move(socket), ctx_.stats, tls_listener::irc_tls, [this](std::unique_ptr<tls_stream> stream, tls_context_ptr keep) {
       std::make_shared<irc_session>(std::move(stream), std::move(keep), ctx_)->start();
     });
   } else if (ctx_.chat.full()) {

@@ -41,7 +41,7 @@ void tcp_server::on_accept(std::error_code ec, asio::ip::tcp::socket socket) {
 }
 
 void tcp_server::do_handshake(asio::ip::tcp::socket socket) {
-  accept_tls(*tls_, std::move(socket), "tls-tcp", [this](std::unique_ptr<tls_stream> stream, tls_context_ptr keep) {
+  accept_tls(*tls_, std::move(socket), ctx_.stats, tls_listener::tls_tcp, [this](std::unique_ptr<tls_stream> stream, tls_context_ptr keep) {
     std::make_shared<tcp_session>(std::move(stream), std::move(keep), ctx_)->start();
   });
 }

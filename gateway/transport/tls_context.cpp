@@ -79,7 +79,8 @@ tls_context::tls_context(std::string cert_file, std::string key_file)
   spdlog::info("tls: certificate {} ({})", cert_file_, describe(current_));
 }
 
-void accept_tls(tls_context& tls, asio::ip::tcp::socket socket, const char* kind, tls_ready ready) {
+void accept_tls(tls_context& tls, asio::ip::tcp::socket socket, metrics& stats, tls_listener listener,
+                tls_ready ready) {
   constexpr std::chrono::seconds handshake_timeout{10};
   tls_context_ptr keep = tls.current();
   auto stream = std::make_unique<tls_stream>(std::move(socket), *keep);
@@ -96,12 +97,13 @@ void accept_tls(tls_context& tls, asio::ip::tcp::socket socket, const char* kind
     raw.close(ignored);
   });
   s.async_handshake(asio::ssl::stream_base::server,
-                    [stream = std::move(stream), keep = std::move(keep), deadline, kind,
+                    [stream = std::move(stream), keep = std::move(keep), deadline, &stats, listener,
                      ready = std::move(ready)](std::error_code ec) mutable {
                       deadline->done = true;
                       deadline->timer.cancel();
                       if (ec) {
-                        spdlog::debug("{} handshake failed: {}", kind, ec.message());
+                        stats.count_tls_failure(listener);
+                        spdlog::debug("{} handshake failed: {}", to_label(listener), ec.message());
                         return;
                       }
                       ready(std::move(stream), std::move(keep));

@@ -9,6 +9,8 @@
 #include <asio.hpp>
 #include <asio/ssl.hpp>
 
+#include "gateway/ops/metrics.hpp"
+
 namespace chatgate {
 
 using tls_stream = asio::ssl::stream<asio::ip::tcp::socket>;
@@ -34,8 +36,10 @@ class tls_context {
 // listener (TCP chat, IRC): the connection keeps the certificate that is
 // current now (a SIGHUP reload affects only later ones), and one that does
 // not finish within 10 s is closed. `ready` gets the stream and its context
-// only when the handshake succeeded; `kind` names the listener in logs.
+// only when the handshake succeeded; a failure is counted for `listener`
+// in /metrics and logged (debug) under its name.
 using tls_ready = std::function<void(std::unique_ptr<tls_stream>, tls_context_ptr)>;
-void accept_tls(tls_context& tls, asio::ip::tcp::socket socket, const char* kind, tls_ready ready);
+void accept_tls(tls_context& tls, asio::ip::tcp::socket socket, metrics& stats, tls_listener listener,
+                tls_ready ready);
 
 }  // namespace chatgate

@@ -2,6 +2,7 @@
 
 #include <spdlog/spdlog.h>
 
+#include <nlohmann/json.hpp>
 #include <websocketpp/server.hpp>
 
 #include "gateway/transport/accept_backoff.hpp"
@@ -75,6 +76,26 @@ std::string query_token(const std::string& resource) {
   return {};
 }
 
+// GET /auth[?token=JWT]: what a WebSocket handshake with that token would
+// meet, for the page to tell "sign in" from "server down" (a browser sees
+// no HTTP status when a handshake fails). docs/operations.md.
+std::string auth_status(const config& cfg, const std::string& token, std::int64_t now_s) {
+  nlohmann::ordered_json j = {{"tokens", !cfg.auth_secret.empty()}, {"required", cfg.require_auth}};
+  if (token.empty()) {
+    j["token"] = "none";
+  } else if (cfg.auth_secret.empty()) {
+    j["token"] = "bad";
+    j["reason"] = "this server does not accept tokens";
+  } else if (auto checked = protocol::verify_token(token, cfg.auth_secret, now_s); checked.claims) {
+    j["token"] = "good";
+    j["nick"] = checked.claims->sub;
+  } else {
+    j["token"] = "bad";
+    j["reason"] = checked.reason;
+  }
+  return j.dump();
+}
+
 std::int64_t unix_now() {
   using namespace std::chrono;
   return duration_cast<seconds>(system_clock::now().time_since_epoch()).count();
@@ -132,6 +153,14 @@ struct endpoint_impl final : web_server::impl {
         SSL_CTX* now = tls_->current()->native_handle();
         if (SSL_get_SSL_CTX(ssl) != now) SSL_set_SSL_CTX(ssl, now);
       });
+      // websocketpp ends a connection whose TLS handshake failed here.
+      ws.set_fail_handler([this](websocketpp::connection_hdl h) {
+        namespace sock = websocketpp::transport::asio::socket;
+        const std::error_code ec = ws.get_con_from_hdl(h)->get_ec();
+        if (ec == sock::make_error_code(sock::error::tls_handshake_failed) ||
+            ec == sock::make_error_code(sock::error::tls_handshake_timeout))
+          metrics_.count_tls_failure(tls_listener::https);
+      });
     }
     ws.set_reuse_addr(true);
     ws.set_max_http_body_size(max_http_body);
@@ -184,6 +213,8 @@ struct endpoint_impl final : web_server::impl {
       const std::string token = query_token(resource);
       const auto checked = protocol::verify_token(token, cfg.auth_secret, unix_now());
       if (!checked.claims) {
+        metrics_.count_auth(token.empty() ? auth_result::required
+                            : checked.reason == "expired" ? auth_result::expired : auth_result::bad_token);
         con->set_status(websocketpp::http::status_code::unauthorized);
         con->replace_header("Content-Type", "text/plain");
         con->set_body(token.empty() ? "token required: connect to /ws?token=JWT\n"
@@ -240,6 +271,9 @@ struct endpoint_impl final : web_server::impl {
                      R"({"status":"shutting down"})", "application/json");
       return reply(websocketpp::http::status_code::ok, R"({"status":"ready"})", "application/json");
     }
+    if (path == "/auth")
+      return reply(websocketpp::http::status_code::ok, auth_status(cfg, query_token(target), unix_now()),
+                   "application/json");
     if (path == "/metrics")
       return reply(websocketpp::http::status_code::ok, metrics_.render(),
                    "text/plain; version=0.0.4; charset=utf-8");

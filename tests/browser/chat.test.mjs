@@ -1,40 +1,16 @@
 // Browser tests of the chat page against the real gateway: pages and a raw TCP
 // client in the same rooms.
-import { test, before, after } from 'node:test';
+import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { startServer } from './lib/server.mjs';
-import { TextClient } from './lib/tcp.mjs';
+import { suite } from './lib/suite.mjs';
 import {
-  launchBrowser, openPage, assertClean, nickOf, type, messages, notices, until,
+  assertClean, nickOf, type, messages, notices, until,
   waitMessage, countMessages, waitNotice, roomCount, switchRoom, unique,
 } from './lib/browser.mjs';
 
-let server;
-let browser;
-const opened = [];
-
-before(async () => {
-  server = await startServer();
-  browser = await launchBrowser();
-});
-
-after(async () => {
-  for (const x of opened) x.close?.();
-  await browser?.close();
-  await server?.stop();
-});
-
-async function page(options) {
-  const p = await openPage(browser, server.url, options);
-  opened.push({ close: () => p.context().close().catch(() => {}) });
-  return p;
-}
-
-async function tcp() {
-  const client = await TextClient.connect(server.ports.tcp);
-  opened.push(client);
-  return client;
-}
+const s = suite();
+const page = (options) => s.page(options);
+const tcp = () => s.tcp();
 
 test('two pages and a TCP client chat in one room, each with the right badge', async () => {
   const a = await page();

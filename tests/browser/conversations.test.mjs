@@ -1,42 +1,18 @@
 // Conversations in the page (SPEC 12): direct messages between pages and with
 // a terminal, room topics, leaving, mentions of one's own nick and the desktop
 // notification they raise while the tab is hidden.
-import { test, before, after } from 'node:test';
+import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { startServer } from './lib/server.mjs';
-import { TextClient } from './lib/tcp.mjs';
+import { suite } from './lib/suite.mjs';
 import {
-  launchBrowser, openPage, assertClean, nickOf, type, messages, until, dmItem,
+  assertClean, nickOf, type, messages, until, dmItem,
   waitMessage, countMessages, waitNotice, roomCount, switchRoom, unique,
 } from './lib/browser.mjs';
 
-let server;
-let browser;
-const opened = [];
+const s = suite();
+const page = (options) => s.page(options);
+const tcp = () => s.tcp();
 const pause = (ms) => new Promise((resolve) => setTimeout(resolve, ms));
-
-before(async () => {
-  server = await startServer();
-  browser = await launchBrowser();
-});
-
-after(async () => {
-  for (const x of opened) x.close?.();
-  await browser?.close();
-  await server?.stop();
-});
-
-async function page(options) {
-  const p = await openPage(browser, server.url, options);
-  opened.push({ close: () => p.context().close().catch(() => {}) });
-  return p;
-}
-
-async function tcp() {
-  const client = await TextClient.connect(server.ports.tcp);
-  opened.push(client);
-  return client;
-}
 
 async function setNick(p, nick) {
   await type(p, `/nick ${nick}`);

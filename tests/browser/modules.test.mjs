@@ -6,6 +6,7 @@ import { parseInput } from '../../web/js/commands.js';
 import { RoomLog, normalizeRoom, isValidRoom, isValidNick, splitMentions, dmKey, TRANSPORTS } from '../../web/js/model.js';
 import { HELP } from '../../web/js/commands.js';
 import { backoffDelay, socketUrl, BACKOFF_CAP_MS } from '../../web/js/connection.js';
+import { splitToken, probeRefusal } from '../../web/js/token.js';
 
 const msg = (id, ts, text = `m${id}`) => ({ id, ts, text, from: 'ada', via: 'tcp', room: 'lobby' });
 
@@ -120,6 +121,32 @@ test('reconnect delays grow, jitter, and never pass the cap', () => {
 test('the socket URL follows the page', () => {
   assert.equal(socketUrl({ protocol: 'http:', host: 'h:8080' }), 'ws://h:8080/ws');
   assert.equal(socketUrl({ protocol: 'https:', host: 'chat.example' }), 'wss://chat.example/ws');
+  assert.equal(socketUrl({ protocol: 'https:', host: 'c' }, 'a.b-c_d'), 'wss://c/ws?token=a.b-c_d');
+  assert.equal(socketUrl({ protocol: 'http:', host: 'c' }, 'x y'), 'ws://c/ws?token=x%20y');
+});
+
+test('a token is taken out of the fragment, other fragment parts stay', () => {
+  assert.deepEqual(splitToken('#token=a.b.c'), ['a.b.c', '']);
+  assert.deepEqual(splitToken('#room=dev&token=a.b.c'), ['a.b.c', '#room=dev']);
+  assert.deepEqual(splitToken('#room=dev'), [null, '#room=dev']);
+  assert.deepEqual(splitToken(''), [null, '']);
+});
+
+test('GET /auth tells a refusal from a server that is down', async () => {
+  const answering = (body, ok = true) => async (url) => {
+    answering.last = url;
+    return { ok, json: async () => body };
+  };
+  assert.deepEqual(await probeRefusal(null, answering({ required: true, token: 'none' })),
+    { token: 'none', reason: '' });
+  assert.equal(answering.last, '/auth');
+  assert.deepEqual(await probeRefusal('t.o.k', answering({ required: true, token: 'bad', reason: 'expired' })),
+    { token: 'bad', reason: 'expired' });
+  assert.equal(answering.last, '/auth?token=t.o.k');
+  assert.equal(await probeRefusal('t', answering({ required: true, token: 'good' })), null);
+  assert.equal(await probeRefusal(null, answering({ required: false, token: 'none' })), null);
+  assert.equal(await probeRefusal(null, answering({}, false)), null);
+  assert.equal(await probeRefusal(null, async () => { throw new TypeError('Failed to fetch'); }), null);
 });
 
 test('the connection paces a burst of frames under the server rate limit', async () => {

@@ -38,4 +38,4 @@ fi
 cd "$here"
 # One file at a time: the machine is small and each file starts its own server.
 exec node --test --test-concurrency=1 --test-timeout=90000 \
-  modules.test.mjs chat.test.mjs conversations.test.mjs reconnect.test.mjs layout.test.mjs
+  modules.test.mjs chat.test.mjs conversations.test.mjs reconnect.test.mjs layout.test.mjs tls.test.mjs

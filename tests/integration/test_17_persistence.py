@@ -114,7 +114,7 @@ def test_retention_keeps_the_last_n_per_room(chatgate, tmp_path):
     with sqlite3.connect(db) as con:
         assert con.execute("SELECT count(*), min(id), max(id) FROM messages WHERE room='kept'"
                            ).fetchone() == (50, 151, 200)
-        assert con.execute("PRAGMA user_version").fetchone() == (1,)
+        assert con.execute("PRAGMA user_version").fetchone() == (2,)
 
 
 def test_topics_are_stored(chatgate, tmp_path):

@@ -27,13 +27,13 @@ SECRET = "test-secret-0123456789"
 # certificates and tokens
 
 
-def make_cert(directory, cn):
+def make_cert(directory, cn, san="DNS:localhost,IP:127.0.0.1"):
     directory.mkdir(parents=True, exist_ok=True)
     cert, key = directory / "fullchain.pem", directory / "privkey.pem"
     subprocess.run(
         ["openssl", "req", "-x509", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:prime256v1",
          "-nodes", "-subj", f"/CN={cn}", "-days", "1", "-keyout", str(key), "-out", str(cert),
-         "-addext", "subjectAltName=DNS:localhost,IP:127.0.0.1"],
+         "-addext", f"subjectAltName={san}"],
         check=True, capture_output=True)
     return cert, key
 
@@ -543,3 +543,141 @@ def test_irc_without_a_good_pass_is_refused_with_require_auth(strict):
     c.expect(lambda l: l.startswith(":chatgate 001 jack "))
     c.expect(":jack!irc@chatgate JOIN #lobby")
     c.close()
+
+
+# --------------------------------------------------------------------------
+# GET /auth: what a handshake would meet, for the page (docs/operations.md)
+
+
+def get_auth(srv, query=""):
+    conn = http.client.HTTPConnection(cc.HOST, srv.http, timeout=cc.TIMEOUT)
+    conn.request("GET", "/auth" + query)
+    resp = conn.getresponse()
+    assert resp.status == 200 and resp.getheader("Content-Type") == "application/json"
+    return json.loads(resp.read())
+
+
+def test_auth_endpoint_says_what_a_handshake_meets(chatgate, strict):
+    assert get_auth(strict) == {"tokens": True, "required": True, "token": "none"}
+    assert get_auth(strict, "?token=" + token("kim")) == {"tokens": True, "required": True, "token": "good",
+                                                           "nick": "kim"}
+    for reason, bad in (("expired", bad_tokens()["expired"]), ("bad signature", bad_tokens()["forged"])):
+        answer = get_auth(strict, "?token=" + bad)
+        assert answer["token"] == "bad" and reason in answer["reason"], answer
+        assert ws_status(strict.http, "/ws?token=" + bad) == 401
+    plain = chatgate()
+    assert get_auth(plain) == {"tokens": False, "required": False, "token": "none"}
+    assert get_auth(plain, "?token=" + token("kim"))["token"] == "bad"
+
+
+# --------------------------------------------------------------------------
+# reserved nicks kept with --db (SPEC 13)
+
+
+def test_reserved_nick_survives_a_restart_with_the_same_db(chatgate, tmp_path):
+    db = tmp_path / "chat.db"
+    first = chatgate("--db", str(db), "--auth-secret", SECRET, *cc_fast())
+    owner = first.ws(path="/ws?token=" + token("Alice"))
+    assert owner.nick == "Alice"
+    assert first.stop()[0] == 0
+    import sqlite3
+    with sqlite3.connect(db) as con:
+        assert con.execute("SELECT folded, nick FROM reserved_nicks").fetchall() == [("alice", "Alice")]
+        assert con.execute("PRAGMA user_version").fetchone() == (2,)
+    second = chatgate("--db", str(db), "--auth-secret", SECRET, *cc_fast())
+    guest = second.text()
+    guest.send("/nick alice")
+    assert guest.expect(lambda l: l.startswith("!")).startswith("! nick taken: alice")
+    assert second.ws().request({"type": "nick", "nick": "ALICE"})["code"] == "nick_taken"
+    assert second.ws(path="/ws?token=" + token("alice")).nick == "alice"
+    # Without --db nothing is kept.
+    third = chatgate("--auth-secret", SECRET)
+    assert third.ws().request({"type": "nick", "nick": "alice"})["type"] == "nick"
+
+
+def test_a_version_1_database_is_migrated_and_keeps_its_messages(chatgate, tmp_path):
+    import sqlite3
+    db = tmp_path / "old.db"
+    with sqlite3.connect(db) as con:
+        con.executescript("""
+            CREATE TABLE rooms (name TEXT PRIMARY KEY, last_id INTEGER NOT NULL, topic TEXT, topic_by TEXT,
+                                topic_ts INTEGER) WITHOUT ROWID;
+            CREATE TABLE messages (room TEXT NOT NULL, id INTEGER NOT NULL, ts INTEGER NOT NULL, nick TEXT NOT NULL,
+                                   via TEXT NOT NULL, me INTEGER NOT NULL DEFAULT 0, text TEXT NOT NULL,
+                                   PRIMARY KEY (room, id)) WITHOUT ROWID;
+            INSERT INTO rooms VALUES ('lobby', 1, NULL, NULL, NULL);
+            INSERT INTO messages VALUES ('lobby', 1, 1700000000000, 'old', 'tcp', 0, 'from version 1');
+            PRAGMA user_version=1;
+        """)
+    srv = chatgate("--db", str(db), "--auth-secret", SECRET)
+    wait_log(srv, "schema migrated to version 2")
+    c = srv.ws()
+    assert [m["text"] for m in c.history["messages"]] == ["from version 1"]
+    assert srv.ws(path="/ws?token=" + token("newbie")).nick == "newbie"
+    assert srv.stop()[0] == 0
+    with sqlite3.connect(db) as con:
+        assert con.execute("SELECT nick FROM reserved_nicks").fetchall() == [("newbie",)]
+
+
+# --------------------------------------------------------------------------
+# /metrics for tokens and TLS (docs/operations.md)
+
+
+def auth_metrics(srv):
+    m = srv.metrics()
+    return {r: m[f'chatgate_auth_total{{result="{r}"}}'] for r in ("ok", "bad_token", "expired", "required")}
+
+
+def test_auth_metrics_count_each_result(strict):
+    before = auth_metrics(strict)
+    assert ws_status(strict.http, "/ws") == 401
+    assert ws_status(strict.http, "/ws?token=" + bad_tokens()["expired"]) == 401
+    assert ws_status(strict.http, "/ws?token=" + bad_tokens()["forged"]) == 401
+    assert strict.ws(path="/ws?token=" + token("counted")).nick == "counted"
+    text = cc.TextClient(strict.tcp, read_welcome=False)
+    text.read_line()
+    text.send("/auth " + bad_tokens()["alg none"])
+    assert text.read_line().startswith("! bad token: ")
+    silent = cc.TextClient(strict.tcp, read_welcome=False)
+    assert silent.read_line(timeout=10) and silent.wait_closed(10)
+    assert text.wait_closed(10)
+    after = auth_metrics(strict)
+    # required: the 401 without a token, and both TCP clients closed at the
+    # timeout (the one whose token was refused had none that counted either).
+    assert {k: after[k] - before[k] for k in after} == {"ok": 1, "bad_token": 2, "expired": 1, "required": 3}, after
+
+
+def test_tls_handshake_failures_are_counted_by_listener(tls_server, certs):
+    def failures():
+        ctx = client_ctx(certs)
+        conn = http.client.HTTPSConnection("localhost", tls_server.http, context=ctx, timeout=cc.TIMEOUT)
+        conn.request("GET", "/metrics")
+        m = cc.parse_metrics(conn.getresponse().read().decode())
+        return {l: m[f'chatgate_tls_handshake_failures_total{{listener="{l}"}}'] for l in ("https", "tls_tcp", "irc_tls")}
+
+    before = failures()
+    # Plain text at every TLS port, and a client that refuses the certificate.
+    for port in (tls_server.http, tls_server.tls_tcp, tls_server.irc_tls):
+        s = socket.create_connection((cc.HOST, port), timeout=cc.TIMEOUT)
+        s.sendall(b"GET / HTTP/1.1\r\nHost: x\r\n\r\n")
+        try:
+            s.recv(100)
+        except OSError:
+            pass
+        s.close()
+    strict_ctx = ssl.create_default_context()  # the system's CAs: the self-signed cert is refused
+    raw = socket.create_connection((cc.HOST, tls_server.tls_tcp), timeout=cc.TIMEOUT)
+    with pytest.raises(ssl.SSLError):
+        strict_ctx.wrap_socket(raw, server_hostname="localhost")
+    raw.close()
+    deadline = time.monotonic() + 10
+    while True:
+        after = failures()
+        delta = {k: after[k] - before[k] for k in after}
+        if delta == {"https": 1, "tls_tcp": 2, "irc_tls": 1} or time.monotonic() > deadline:
+            break
+        time.sleep(0.1)
+    assert delta == {"https": 1, "tls_tcp": 2, "irc_tls": 1}, delta
+    # A good handshake is not a failure.
+    TlsText(tls_server.tls_tcp, client_ctx(certs))
+    assert failures() == after

@@ -14,6 +14,13 @@ TEST(nick_registry, nicks_are_unique_whatever_the_case) {
   EXPECT_FALSE(nicks.taken("alice"));
 }
 
+TEST(nick_registry, reserve_says_whether_the_nick_is_new) {
+  nick_registry nicks;
+  EXPECT_TRUE(nicks.reserve("Alice"));
+  EXPECT_FALSE(nicks.reserve("alice"));
+  EXPECT_TRUE(nicks.reserved("ALICE"));
+}
+
 TEST(nick_registry, guests_count_up_from_one) {
   nick_registry nicks;
   EXPECT_EQ(nicks.claim_guest(), "guest-1");

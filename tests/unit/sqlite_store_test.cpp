@@ -1,5 +1,7 @@
 #include "gateway/store/sqlite_store.hpp"
 
+#include <algorithm>
+
 #include <gtest/gtest.h>
 #include <unistd.h>
 
@@ -77,6 +79,23 @@ TEST_F(SqliteStore, IdsContinueAfterReopen) {
   EXPECT_EQ(add("a"), 4u);
   EXPECT_EQ(add("b"), 2u);
   EXPECT_EQ(stats_.persisted, 6u);
+}
+
+TEST_F(SqliteStore, ReservedNicksAreKeptOnceWhateverTheCase) {
+  open();
+  store_->reserve_nick("Alice");
+  store_->reserve_nick("ALICE");  // the same nick: kept once, as first spelled
+  store_->reserve_nick("bob");
+  io_.restart();
+  io_.run();
+  open();
+  std::vector<std::string> got;
+  store_->reserved_nicks([&](std::error_code ec, std::vector<std::string> nicks) {
+    EXPECT_FALSE(ec);
+    got = std::move(nicks);
+  });
+  std::sort(got.begin(), got.end());
+  EXPECT_EQ(got, (std::vector<std::string>{"Alice", "bob"}));
 }
 
 TEST_F(SqliteStore, OneBatchOneCommitInOrder) {

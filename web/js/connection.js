@@ -17,13 +17,15 @@ export function backoffDelay(attempt, random = Math.random) {
   return Math.round(ceiling / 2 + (random() * ceiling) / 2);
 }
 
-export function socketUrl(loc) {
+// wss: when the page came over HTTPS; the sign-in token, if any, as ?token=.
+export function socketUrl(loc, token = null) {
   const scheme = loc.protocol === 'https:' ? 'wss:' : 'ws:';
-  return `${scheme}//${loc.host}/ws`;
+  return `${scheme}//${loc.host}/ws${token ? `?token=${encodeURIComponent(token)}` : ''}`;
 }
 
 // States: connecting (first try), connected, offline (waiting to retry),
-// reconnecting (a retry in progress).
+// reconnecting (a retry in progress), refused (the server wants a sign-in
+// this page cannot give: no more retries until restart()).
 export class Connection extends EventTarget {
   #url;
   #ws = null;
@@ -38,12 +40,17 @@ export class Connection extends EventTarget {
   #flushTimer = 0;
   #watchdogTimer = 0;
 
-  constructor(url) {
+  // `probe`: called when a handshake fails before the socket opens (the
+  // browser hides the HTTP status); resolves to a reason to stop retrying,
+  // or null to go on.
+  constructor(url, { probe = null } = {}) {
     super();
     this.#url = url;
+    this.probe = probe;
     this.state = 'connecting';
     this.retryAt = 0;
     this.lastClose = null;
+    this.refusal = null;
   }
 
   start() {
@@ -98,6 +105,29 @@ export class Connection extends EventTarget {
     this.#open();
   }
 
+  // Stops retrying: the server refuses us, and trying again would not help.
+  halt(refusal) {
+    clearTimeout(this.#retryTimer);
+    this.refusal = refusal;
+    this.#setState('refused');
+  }
+
+  // Starts over (a new URL: a new token), whatever the state.
+  restart(url = this.#url) {
+    this.#url = url;
+    this.refusal = null;
+    this.#attempt = 0;
+    clearTimeout(this.#retryTimer);
+    const ws = this.#ws;
+    if (ws) {
+      this.#ws = null;
+      ws.onopen = ws.onmessage = ws.onclose = null;
+      ws.close(1000);
+      this.#setState('offline');
+    }
+    this.#open();
+  }
+
   #setState(state) {
     this.state = state;
     this.dispatchEvent(new CustomEvent('state', { detail: { state } }));
@@ -113,10 +143,12 @@ export class Connection extends EventTarget {
       return;
     }
     this.#ws = ws;
+    let opened = false;
     this.#connectTimer = setTimeout(() => {
-      if (ws.readyState === WebSocket.CONNECTING) this.#drop(ws, { code: 0, reason: 'connect timeout' });
+      if (ws.readyState === WebSocket.CONNECTING) this.#drop(ws, { code: 0, reason: 'connect timeout', opened });
     }, CONNECT_TIMEOUT_MS);
     ws.onopen = () => {
+      opened = true;
       clearTimeout(this.#connectTimer);
       this.#attempt = 0;
       this.#everOpened = true;
@@ -138,7 +170,7 @@ export class Connection extends EventTarget {
     };
     ws.onerror = () => {};
     ws.onclose = (ev) => {
-      if (this.#ws === ws) this.#drop(ws, { code: ev.code, reason: ev.reason });
+      if (this.#ws === ws) this.#drop(ws, { code: ev.code, reason: ev.reason, opened });
     };
   }
 
@@ -152,6 +184,12 @@ export class Connection extends EventTarget {
     this.#outbox = [];
     clearTimeout(this.#flushTimer);
     this.#scheduleRetry(why);
+    // Refused at the handshake, or just not there? Ask while the retry waits.
+    if (why && !why.opened && this.probe) {
+      this.probe().then((refusal) => {
+        if (refusal && this.state === 'offline' && !this.#ws) this.halt(refusal);
+      });
+    }
   }
 
   #scheduleRetry(why) {

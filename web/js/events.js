@@ -357,6 +357,8 @@ export function describeError(e, meta) {
       return 'That message is too long (the limit is 4096 bytes), so it was not sent.';
     case 'rate_limited': return 'You are sending too fast: that was not sent. Wait a moment and try again.';
     case 'bad_request': return `The server did not understand that request (${e.message ?? 'bad request'}).`;
+    case 'bad_token':
+      return `The server refused your sign-in token (${String(e.message ?? '').replace(/^bad token: /, '')}).`;
     default: return String(e.message || e.code || 'Unknown error from the server.');
   }
 }

@@ -2,6 +2,7 @@
 // server. One shared object; the session changes it, the view reads it.
 
 import { Connection, socketUrl } from './connection.js';
+import { takeToken, authStatus, probeRefusal } from './token.js';
 
 // localStorage may be unavailable (private mode, disabled): then nothing is remembered.
 export const store = {
@@ -20,11 +21,24 @@ export const store = {
   },
 };
 
-export const conn = new Connection(socketUrl(window.location));
+// A token from #token= (then gone from the address bar), or the one kept.
+const token = takeToken();
+// Whether the server requires tokens, asked once as the page loads (the
+// server is up then). A server known not to is not asked again when a
+// handshake fails: it is down, and a fetch to it would only fail too.
+let tokensRequired = null;
+authStatus(token).then((answer) => {
+  if (answer) tokensRequired = Boolean(answer.required);
+});
+export const conn = new Connection(socketUrl(window.location, token), {
+  probe: () => (tokensRequired === false ? Promise.resolve(null) : probeRefusal(state.token)),
+});
 
 export const state = {
   me: null,                              // our nick, as the server last said
-  wantedNick: store.get('nick', null),   // the nick we chose; re-claimed on every connect
+  token,                                 // the sign-in token (js/token.js), or null
+  // The nick we chose, re-claimed on every connect; with a token its nick is ours.
+  wantedNick: token ? null : store.get('nick', null),
   rooms: new Map(),                      // open rooms, in the order they were opened
   dms: new Map(),                        // direct conversations by dmKey(peer), in the order opened
   current: null,                         // key of the conversation on screen: a room name or dmKey(nick)

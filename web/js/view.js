@@ -20,6 +20,7 @@ export const dom = {
   topicForm: $('topic-form'), topicLabel: $('topic-label'), topicInput: $('topic-input'), topicCancel: $('topic-cancel'),
   tabs: $('tabs'), logs: $('logs'), noRoom: $('no-room'), jumpBtn: $('jump-btn'),
   composer: $('composer'), input: $('composer-input'), inputLabel: $('composer-label'), hint: $('hint'),
+  signin: $('signin'), signinText: $('signin-text'),
 };
 
 // Filled in by the session: what the room buttons do.
@@ -176,7 +177,9 @@ export function renderConn() {
   clearInterval(countdown);
   dom.connText.textContent = {
     connecting: 'connecting…', connected: 'connected', offline: 'offline', reconnecting: 'reconnecting…',
+    refused: 'sign-in needed',
   }[s] ?? s;
+  renderSignin();
   dom.connRetry.textContent = '';
   if (s === 'offline') {
     // The countdown is for the eye only: a screen reader hears "offline" once.
@@ -189,6 +192,18 @@ export function renderConn() {
   }
   dom.retryBtn.hidden = s !== 'offline';
   renderPlaceholder();
+}
+
+// The server requires a token (--require-auth) and has none, or a bad one,
+// from this page: say so instead of reconnecting forever.
+function renderSignin() {
+  const r = conn.state === 'refused' ? conn.refusal : null;
+  dom.signin.hidden = !r;
+  if (!r) return;
+  dom.noRoom.hidden = true;
+  dom.signinText.textContent = r.token === 'none'
+    ? 'This chat is for signed-in users: the server needs a sign-in token, and this page has none.'
+    : `The server refused this page's sign-in token (${r.reason || 'bad token'}).`;
 }
 
 export function renderNick() {

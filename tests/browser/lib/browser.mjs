@@ -21,10 +21,13 @@ export const PHONE = { width: 390, height: 844 };
 // A page in its own context (its own localStorage), recording console errors,
 // uncaught exceptions and dialogs so every test can insist there were none.
 // `init`: a function (and `initArg`) run in the page before its own scripts, e.g. stubs.
+// Self-signed certificates (tests over HTTPS) are accepted. `connected`:
+// wait until the page is connected and welcomed.
 export async function openPage(browser, url, {
   viewport = DESKTOP, colorScheme = 'light', storage = null, init = null, initArg = null, permissions = [],
+  connected = true, allowConsole = [],
 } = {}) {
-  const context = await browser.newContext({ viewport, colorScheme });
+  const context = await browser.newContext({ viewport, colorScheme, ignoreHTTPSErrors: true });
   if (permissions.length) await context.grantPermissions(permissions, { origin: new URL(url).origin });
   if (init) await context.addInitScript(init, initArg);
   if (storage) {
@@ -36,7 +39,7 @@ export async function openPage(browser, url, {
   const page = await context.newPage();
   page.problems = [];
   page.dialogs = [];
-  page.allowConsole = [];
+  page.allowConsole = [...allowConsole];
   page.on('console', (msg) => {
     if (msg.type() !== 'error') return;
     const text = msg.text();
@@ -49,7 +52,7 @@ export async function openPage(browser, url, {
     await dialog.dismiss();
   });
   await page.goto(url);
-  await waitConnected(page);
+  if (connected) await waitConnected(page);
   return page;
 }
 

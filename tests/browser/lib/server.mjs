@@ -1,5 +1,5 @@
 // Start and stop the real chatgate binary on ephemeral loopback ports.
-import { spawn } from 'node:child_process';
+import { spawn, execFileSync } from 'node:child_process';
 import { mkdtempSync, readFileSync, existsSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
@@ -20,12 +20,26 @@ export function binaryPath() {
 
 const sleep = (ms) => new Promise((resolve) => setTimeout(resolve, ms));
 
+// A self-signed certificate for 127.0.0.1 and localhost, made now (SPEC 13).
+function makeCertificate(dir) {
+  const cert = path.join(dir, 'fullchain.pem');
+  const key = path.join(dir, 'privkey.pem');
+  execFileSync('openssl', [
+    'req', '-x509', '-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:prime256v1', '-nodes',
+    '-subj', '/CN=chatgate-browser-test', '-days', '1', '-keyout', key, '-out', cert,
+    '-addext', 'subjectAltName=DNS:localhost,IP:127.0.0.1',
+  ], { stdio: 'ignore' });
+  return ['--tls-cert', cert, '--tls-key', key, '--tls-tcp-port', '0'];
+}
+
 // `ports` pins listeners (to restart on the same ports); 0 means "any free port".
-export async function startServer({ ports = {}, args = [], timeoutMs = 10000 } = {}) {
+// `tls`: HTTPS and WSS with a certificate made for the run (url is https://).
+export async function startServer({ ports = {}, args = [], tls = false, timeoutMs = 10000 } = {}) {
   const bin = binaryPath();
   if (!existsSync(bin)) throw new Error(`chatgate binary not found at ${bin} (set CHATGATE_BIN)`);
   const dir = mkdtempSync(path.join(tmpdir(), 'chatgate-browser-'));
   const portsFile = path.join(dir, 'ports.json');
+  if (tls) args = [...makeCertificate(dir), ...args];
   const argv = [
     '--bind', '127.0.0.1',
     '--http-port', String(ports.http ?? 0),
@@ -60,7 +74,7 @@ export async function startServer({ ports = {}, args = [], timeoutMs = 10000 } =
 
   return {
     ports: bound,
-    url: `http://127.0.0.1:${bound.http}/`,
+    url: `${tls ? 'https' : 'http'}://127.0.0.1:${bound.http}/`,
     log: () => log,
     get running() { return exited === null; },
     async stop(signal = 'SIGTERM') {
