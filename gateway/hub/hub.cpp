@@ -604,13 +604,18 @@ void hub::remove_member(room& r, client& c) {
   r.members.erase(std::find(r.members.begin(), r.members.end(), &c));
   c.rooms.erase(std::find(c.rooms.begin(), c.rooms.end(), &r));
   if (!r.members.empty() || r.permanent) return;
+  if (!cfg_.redis.empty()) return forget_room(r.name);  // SPEC 11: subscribed only while members are here
   r.idle_pos = idle_rooms_.insert(idle_rooms_.end(), &r);
   if (idle_rooms_.size() <= max_idle_rooms) return;
   const std::string oldest = idle_rooms_.front()->name;
   idle_rooms_.pop_front();
-  store_->forget(oldest);
+  forget_room(oldest);
+}
+
+void hub::forget_room(const std::string& name) {
+  store_->forget(name);
   metrics_.history_bytes = store_->history_bytes();
-  rooms_.erase(oldest);
+  rooms_.erase(name);
   metrics_.rooms = rooms_.size();
 }
 

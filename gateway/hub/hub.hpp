@@ -152,6 +152,7 @@ class hub {
   room* find_room(const std::string& name);
   void add_member(room& r, client& c);
   void remove_member(room& r, client& c);
+  void forget_room(const std::string& name);  // the store and the hub let it go
   bool is_member(const room& r, const client& c) const;
   void enter(client& c, room& r, const protocol::ref_value& ref, bool announce_to_self);
   void exit(client& c, room& r, const protocol::ref_value& ref, bool tell_self);

@@ -5,6 +5,10 @@
 #include <asio/post.hpp>
 #include <spdlog/spdlog.h>
 
+#include "gateway/ops/config.hpp"
+#include "gateway/ops/metrics.hpp"
+#include "gateway/ops/startup_error.hpp"
+
 namespace chatgate::redis {
 
 namespace {
@@ -77,7 +81,8 @@ redis_store::redis_store(asio::io_context& io, store_options opts)
       opts_(std::move(opts)),
       commands_(io, link_options(opts_, "commands")),
       subscription_(io, link_options(opts_, "subscriber")),
-      heartbeat_timer_(io) {
+      heartbeat_timer_(io),
+      probe_timer_(io) {
   subscription_.on_message(
       [this](const std::string& ch, const std::string& payload, const std::string&) {
         on_message(ch, payload);
@@ -103,6 +108,7 @@ void redis_store::start() {
 
 void redis_store::close() {
   heartbeat_timer_.cancel();
+  probe_timer_.cancel();
   subscription_.stop();
   commands_.stop();
 }
@@ -127,6 +133,11 @@ void redis_store::on_connection_state() {
     }
   }
   const bool now_up = up();
+  // A room confirmed while the command connection was still down could
+  // not read its backfill then: it does now.
+  if (now_up)
+    for (auto& [name, r] : rooms_)
+      if (r.confirmed && !r.synced) sync_room(name);
   if (now_up != was_up_) {
     was_up_ = now_up;
     if (now_up)
@@ -134,6 +145,7 @@ void redis_store::on_connection_state() {
     else
       spdlog::warn("node {}: redis down: {}", opts_.node_id, last_error());
     if (on_state_) on_state_(now_up);
+    if (now_up && on_up_) on_up_();
   }
 }
 
@@ -156,10 +168,34 @@ void redis_store::do_heartbeat() {
                        std::to_string(3 * opts_.heartbeat.count())},
                       [](std::error_code, reply) {});
   }
+  send_probe();
   heartbeat_timer_.expires_after(opts_.heartbeat);
   heartbeat_timer_.async_wait([this, w = std::weak_ptr<int>(alive_)](std::error_code ec) {
     if (ec || !w.lock()) return;
     do_heartbeat();
+  });
+}
+
+// A subscriber can go deaf without its connection closing (a proxy, a
+// Redis that dropped the subscription): a probe published on the node's own
+// channel must come back on the subscription within the command deadline,
+// or the subscription is reset (resubscribe and backfill).
+void redis_store::send_probe() {
+  if (!commands_.up() || !subscription_.up() || probe_seq_ != 0) return;
+  const std::uint64_t seq = ++seq_;
+  probe_seq_ = seq;
+  commands_.command({"PUBLISH", schema::node_channel(opts_.node_id), "probe:" + std::to_string(seq)},
+                    [this, w = std::weak_ptr<int>(alive_), seq](std::error_code ec, reply) {
+                      if (!w.lock() || probe_seq_ != seq) return;
+                      if (ec) probe_seq_ = 0;  // Redis is away: the reconnect handles it
+                    });
+  probe_timer_.expires_after(opts_.command_timeout);
+  probe_timer_.async_wait([this, w = std::weak_ptr<int>(alive_), seq](std::error_code ec) {
+    if (ec || !w.lock() || probe_seq_ != seq) return;
+    probe_seq_ = 0;
+    if (!subscription_.up() || !commands_.up()) return;
+    spdlog::warn("node {}: the subscription did not hear its probe: resubscribing", opts_.node_id);
+    subscription_.reset();
   });
 }
 
@@ -221,7 +257,23 @@ void redis_store::publish(protocol::chat_message msg, published then) {
 
 void redis_store::on_message(const std::string& channel, const std::string& payload) {
   const std::string room = room_of_channel(channel);
-  if (room.empty()) return;  // the node channel: probes (and DMs, later)
+  if (room.empty()) {
+    // The node channel: our probes, and DMs for the directory.
+    if (payload.rfind("probe:", 0) == 0) {
+      if (payload == "probe:" + std::to_string(probe_seq_)) {
+        probe_seq_ = 0;
+        probe_timer_.cancel();
+      }
+      return;
+    }
+    if (node_sink_) node_sink_(payload);
+    return;
+  }
+  if (payload.rfind("{\"id\":", 0) != 0) {
+    // No id: a presence or topic event, not a message.
+    if (event_sink_ && rooms_.count(room)) event_sink_(room, payload);
+    return;
+  }
   auto e = schema::decode_entry(payload);
   if (!e || e->msg.room != room) {
     spdlog::warn("node {}: unreadable message on {}", opts_.node_id, channel);
@@ -320,6 +372,12 @@ void redis_store::sync_room(const std::string& room) {
     const auto counter = static_cast<std::uint64_t>(rep.elements[0].integer);
     if (fresh) {
       r.last = counter;  // a room new to this node starts at Redis's count
+    } else if (counter < r.last) {
+      // Redis lost the room (restarted without persistence, flushed): its
+      // ids start again; what we hold early is from the new count.
+      spdlog::warn("node {}: #{}: redis counts from {} again (it had {}): its data was lost", opts_.node_id,
+                   room, counter, r.last);
+      r.last = counter;  // drain() drops what the new count already covers
     } else {
       for (auto& e : entries(rep.elements[1]))
         if (e.msg.id > r.last) r.early.emplace(e.msg.id, std::move(e));
@@ -447,6 +505,27 @@ void redis_store::topic(const std::string& room, topic_loaded then) {
                       }
                       then({}, std::move(t));
                     });
+}
+
+std::unique_ptr<redis_store> make_cluster_store(asio::io_context& io, const config& cfg, metrics& m) {
+  std::string error;
+  auto target = parse_url(cfg.redis, error);
+  if (!target) throw startup_error("--redis: " + error);
+  store_options o;
+  o.target = *target;
+  o.node_id = cfg.node_id;
+  o.history = cfg.history;
+  o.command_timeout = std::chrono::milliseconds(cfg.redis_timeout_ms);
+  o.connect_timeout = std::min(o.command_timeout, std::chrono::milliseconds(2000));
+  o.heartbeat = std::chrono::milliseconds(cfg.redis_ttl_ms / 3);
+  auto store = std::make_unique<redis_store>(io, std::move(o));
+  m.node_id = cfg.node_id;
+  store->on_state([&m, ups = std::uint64_t{0}](bool up) mutable {
+    m.redis_up = up;
+    if (up && ups++ > 0) ++m.redis_resyncs;
+  });
+  spdlog::info("node {}: cluster through redis {}", cfg.node_id, target->redacted());
+  return store;
 }
 
 }  // namespace chatgate::redis

@@ -1,0 +1,240 @@
+"""SPEC 11: several chatgate nodes share one set of rooms through a real
+redis-server (tests/integration/redis_server.py; skipped without one).
+
+Nodes run with --redis-timeout-ms 2000 (a refused command is `unavailable`
+within about 2 s) and --redis-ttl-ms 3000 (a dead node's nicks and presence
+expire within 3 s instead of the default 12 s), so the whole file stays
+well under a minute on a loaded machine.
+"""
+
+import threading
+import time
+
+import pytest
+
+from conftest import FAST
+
+TIMEOUT_MS = 2000
+TTL_MS = 3000
+
+
+def node_flags(redis, name, *extra):
+    return ("--redis", redis.url(), "--node-id", name, "--redis-timeout-ms", str(TIMEOUT_MS),
+            "--redis-ttl-ms", str(TTL_MS), *FAST, *extra)
+
+
+def wait_for(check, timeout=10.0, what="condition"):
+    deadline = time.monotonic() + timeout
+    while True:
+        value = check()
+        if value:
+            return value
+        if time.monotonic() > deadline:
+            raise AssertionError(f"timed out waiting for {what}")
+        time.sleep(0.05)
+
+
+def ready(node):
+    status, _, _ = node.get("/readyz")
+    return status == 200
+
+
+@pytest.fixture
+def cluster(chatgate, redis_server):
+    """cluster(n=2, redis=None, extra=()) -> (redis, [nodes]), every node ready."""
+    def start(n=2, redis=None, extra=()):
+        redis = redis or redis_server()
+        nodes = [chatgate(*node_flags(redis, f"n{i}", *extra)) for i in range(n)]
+        for node in nodes:
+            wait_for(lambda: ready(node), what="a node ready")
+        return redis, nodes
+    return start
+
+
+def messages(client, count, room="lobby", timeout=15.0):
+    """The next `count` chat messages of `room` that a JSON client receives."""
+    got = []
+    while len(got) < count:
+        obj, _ = client.recv_until(lambda o: o["type"] == "message" and o.get("room") == room,
+                                   timeout)
+        got.append(obj)
+    return got
+
+
+def ws_in(node, room):
+    ws = node.ws()
+    if room != "lobby":
+        ws.join(room)
+    return ws
+
+
+# --------------------------------------------------------------------------
+# start-up
+
+
+def test_db_and_redis_together_is_a_startup_error(chatgate, tmp_path):
+    import subprocess
+    from conftest import BINARY
+    run = subprocess.run([str(BINARY), "--db", str(tmp_path / "x.db"), "--redis", "redis://127.0.0.1:1",
+                          "--http-port", "0", "--irc-port", "0"], capture_output=True, timeout=10)
+    assert run.returncode == 2
+    lines = run.stderr.decode().strip().splitlines()
+    assert len(lines) == 1 and "--db" in lines[0] and "--redis" in lines[0], lines
+    run = subprocess.run([str(BINARY), "--redis", "http://x", "--irc-port", "0"], capture_output=True,
+                         timeout=10)
+    assert run.returncode == 2 and "--redis" in run.stderr.decode(), run.stderr
+
+
+def test_metrics_name_the_node_and_redis_state(cluster):
+    _, (a, _) = cluster()
+    m = a.metrics()
+    assert m["chatgate_redis_up"] == 1
+    status, _, body = a.get("/metrics")
+    assert 'chatgate_node_info{node="n0"} 1' in body.decode()
+
+
+# --------------------------------------------------------------------------
+# one chat across nodes
+
+
+def test_a_message_crosses_nodes_on_every_transport_with_one_id(cluster):
+    _, (a, b) = cluster()
+    ws_a, ws_b = a.ws(), b.ws()
+    tcp_b = b.text()
+    udp_b = b.udp_client()
+    udp_b.hello()
+    udp_b.validate()
+    ws_a.sync(), ws_b.sync()
+
+    ws_a.say("from A over ws", ref="x1")
+    mine = ws_a.expect("message", text="from A over ws")
+    theirs = ws_b.expect("message", text="from A over ws")
+    assert mine["id"] == theirs["id"] and mine["ts"] == theirs["ts"]
+    tcp_b.expect(lambda l: l.endswith("from A over ws"))
+    udp_b.expect(lambda l: l.endswith("from A over ws"))
+
+    tcp_b.send("from B over tcp")
+    got_a = ws_a.expect("message", text="from B over tcp")
+    got_b = ws_b.expect("message", text="from B over tcp")
+    assert got_a["id"] == got_b["id"] == mine["id"] + 1
+    assert got_a["via"] == "tcp"
+
+    udp_b.send("from B over udp")
+    got_a = ws_a.expect("message", text="from B over udp")
+    assert got_a["id"] == mine["id"] + 2 and got_a["via"] == "udp"
+
+
+def test_concurrent_senders_on_two_nodes_one_order_no_gaps(cluster):
+    _, (a, b) = cluster()
+    room = "race"
+    receivers = [ws_in(a, room), ws_in(b, room)]
+    senders = [ws_in(a, room), ws_in(b, room)]
+    n = 60
+
+    def send_all(ws, tag):
+        for i in range(n):
+            ws.say(f"{tag}-{i}", room=room)
+
+    threads = [threading.Thread(target=send_all, args=(s, t)) for s, t in zip(senders, "AB")]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    seen = [[(m["id"], m["text"]) for m in messages(r, 2 * n, room)] for r in receivers]
+    assert seen[0] == seen[1]
+    ids = [i for i, _ in seen[0]]
+    assert ids == list(range(ids[0], ids[0] + 2 * n))
+    for tag in "AB":
+        own = [t for _, t in seen[0] if t.startswith(tag)]
+        assert own == [f"{tag}-{i}" for i in range(n)]  # each sender's order kept
+
+
+def test_since_resumes_on_another_node(cluster):
+    _, (a, b) = cluster()
+    first = ws_in(a, "resume")
+    for i in range(5):
+        first.say(f"m{i}", room="resume")
+    got = messages(first, 5, "resume")
+    last_seen = got[1]["id"]
+    first.close()
+    again = b.ws()
+    hist = again.join("resume", since=last_seen)
+    assert [m["text"] for m in hist["messages"]] == ["m2", "m3", "m4"]
+    assert [m["id"] for m in hist["messages"]] == [m["id"] for m in got[2:]]
+    # And a plain join on the other node shows the same history.
+    assert [m["id"] for m in b.ws().join("resume")["messages"]] == [m["id"] for m in got]
+
+
+# --------------------------------------------------------------------------
+# Redis trouble
+
+
+def test_redis_killed_and_restarted(cluster, redis_server):
+    redis = redis_server(extra=("--appendonly", "yes", "--appendfsync", "always"))
+    _, (a, b) = cluster(redis=redis)
+    ws_a, ws_b = a.ws(), b.ws()
+    tcp_a = a.text()
+    ws_a.say("before")
+    before = ws_b.expect("message", text="before")
+
+    redis.kill()
+    wait_for(lambda: not ready(a), what="/readyz 503")
+    assert a.metrics()["chatgate_redis_up"] == 0
+    start = time.monotonic()
+    ws_a.say("while down", ref="down1")
+    err = ws_a.expect("error", ref="down1", timeout=TIMEOUT_MS / 1000 + 5)
+    assert err["code"] == "unavailable"
+    tcp_a.send("text while down")
+    tcp_a.expect("! unavailable, not sent", timeout=TIMEOUT_MS / 1000 + 5)
+    assert time.monotonic() - start < TIMEOUT_MS / 1000 + 4
+    # Clients stay connected.
+    assert ws_a.request({"type": "who", "room": "lobby"})["type"] in ("who", "error")
+
+    redis.start()
+    wait_for(lambda: ready(a) and ready(b), timeout=15, what="nodes ready again")
+    assert a.metrics()["chatgate_redis_up"] == 1
+    ws_b.say("after")
+    got = ws_a.expect("message", text="after")
+    assert got["id"] == before["id"] + 1  # nothing refused took an id
+    ws_b.expect("message", text="after")
+    assert not [o for o in ws_b.sync() if o.get("text") in ("while down", "text while down")]
+
+
+def test_redis_paused_refused_messages_never_appear(cluster):
+    redis, (a, b) = cluster()
+    ws_a, ws_b = a.ws(), b.ws()
+    ws_a.say("first")
+    first = ws_b.expect("message", text="first")
+
+    redis.pause()
+    try:
+        ws_a.say("stale", ref="s1")
+        err = ws_a.expect("error", ref="s1", timeout=TIMEOUT_MS / 1000 + 5)
+        assert err["code"] == "unavailable"
+        wait_for(lambda: not ready(a), what="/readyz 503 while paused")
+    finally:
+        redis.resume()
+    wait_for(lambda: ready(a) and ready(b), timeout=15, what="nodes ready again")
+    ws_a.say("fresh")
+    fresh = ws_b.expect("message", text="fresh")
+    assert fresh["id"] == first["id"] + 1
+    later = ws_b.sync() + ws_a.sync()
+    assert not [o for o in later if o.get("text") == "stale"]
+    hist = b.ws().join("lobby")["messages"]
+    assert "stale" not in [m["text"] for m in hist]
+
+
+def test_subscription_killed_backfills_in_order_once(cluster):
+    redis, (a, b) = cluster()
+    ws_a, ws_b = a.ws(), b.ws()
+    ws_a.sync(), ws_b.sync()
+    n = 40
+    redis.command("CLIENT", "KILL", "TYPE", "pubsub")
+    for i in range(n):
+        ws_b.say(f"k{i}")
+    got = messages(ws_a, n)
+    assert [m["text"] for m in got] == [f"k{i}" for i in range(n)]
+    ids = [m["id"] for m in got]
+    assert ids == list(range(ids[0], ids[0] + n))
+    assert not [o for o in ws_a.sync() if o["type"] == "message"]
+    wait_for(lambda: a.metrics()["chatgate_redis_resyncs_total"] >= 1, what="a resync counted")
