@@ -17,6 +17,7 @@
 #include "gateway/store/message_store.hpp"
 #include "gateway/ops/metrics.hpp"
 #include "gateway/store/sqlite_store.hpp"
+#include "gateway/redis/redis_directory.hpp"
 #include "gateway/redis/redis_store.hpp"
 #include "gateway/ops/startup_error.hpp"
 #include "protocol/event.hpp"
@@ -91,6 +92,11 @@ int main(int argc, char** argv) try {
   }
   store = s.get();
   h = std::make_unique<hub>(cfg, stats, std::move(s));
+  std::unique_ptr<redis::redis_directory> directory;
+  if (cluster) {
+    directory = std::make_unique<redis::redis_directory>(io, *cluster);
+    h->join_cluster(*directory);
+  }
   gw = std::make_unique<gateway>(io, cfg, *h, stats);
   std::function<void(std::error_code, int)> on_hangup = [&](std::error_code ec, int) {
     if (ec) return;
@@ -122,6 +128,7 @@ int main(int argc, char** argv) try {
   loop_running = true;
   io.run();
   gw.reset();
+  if (directory) h->leave_cluster();  // clients still closing must not reach it
   store->close();  // commits what the loop did not get to
   spdlog::info("stopped");
   return 0;

@@ -45,7 +45,8 @@ client_id hub::connect(participant& sink, protocol::via source, bool json, bool 
   // A reserved nick needs its token: the guest nick until check_token.
   std::string name = !nick.empty() && protocol::is_valid_nick(nick) && !nicks_.reserved(nick) && nicks_.claim(nick)
                          ? nick
-                         : nicks_.claim_guest();
+                         : new_guest();
+  if (cluster_ && name == nick) cluster_->hold(name);
   const client_id id = next_id_++;
   auto owned = std::make_unique<client>(client{id, &sink, source, json, json ? sink.json_wire() : wire::text, std::move(name), {},
                                                rate_limiter(cfg_.burst, rate_limiter::clock::now())});
@@ -118,6 +119,7 @@ void hub::disconnect(client_id id) {
   client& c = *it->second;
   while (!c.rooms.empty()) exit(c, *c.rooms.back(), nullptr, /*tell_self=*/false);
   nicks_.release(c.nick);
+  if (cluster_) cluster_->release(c.nick);
   by_nick_.erase(protocol::fold_nick(c.nick));
   counted_ -= c.counted;
   --metrics_.clients[metrics::at(c.source)];
@@ -152,6 +154,7 @@ bool hub::validate(client_id id) {
   for (room* r : c.rooms) {
     outbound joined(ev::joined{r->name, c.nick, c.source});
     broadcast(*r, joined, &c);  // announced now, not when it first appeared
+    if (cluster_) cluster_->joined(r->name, c.nick, c.source);
     send_history(c, *r, 0, nullptr);
   }
   return true;
@@ -236,7 +239,7 @@ void hub::on(client& c, protocol::req::say& r, const ref_value& ref) {
   room* target = nullptr;
   client* recipient = nullptr;
   if (!r.to.empty()) {
-    if (!(recipient = find_client(r.to)))
+    if (!(recipient = find_client(r.to)) && !cluster_)
       return error(c, error_code::no_such_nick, "no such nick: " + protocol::sanitize_text(r.to), ref);
   } else if (!c.json) {
     if (c.rooms.empty()) return;
@@ -253,9 +256,15 @@ void hub::on(client& c, protocol::req::say& r, const ref_value& ref) {
     if (c.json) error(c, error_code::bad_request, "text is empty", ref);
     return;
   }
-  protocol::chat_message msg{recipient ? std::string() : target->name, c.nick, c.source,
-                             std::move(text)};
+  protocol::chat_message msg{target ? target->name : std::string(), c.nick, c.source, std::move(text)};
   msg.me = r.me;
+  if (!target && !recipient) {
+    // In a cluster, a nick not here may be on another node.
+    if (!protocol::is_valid_nick(r.to))
+      return error(c, error_code::no_such_nick, "no such nick: " + protocol::sanitize_text(r.to), ref);
+    msg.to = r.to;
+    return cluster_direct(c, std::move(msg), ref);
+  }
   if (recipient) {
     msg.to = recipient->nick;
     return publish_direct(*recipient, std::move(msg), c, ref);
@@ -269,12 +278,15 @@ void hub::on(client& c, protocol::req::nick& r, const ref_value& ref) {
   const bool same_person = protocol::fold_nick(r.nick) == protocol::fold_nick(c.nick);
   if (!same_person && nicks_.reserved(r.nick) && c.owner != protocol::fold_nick(r.nick))
     return error(c, error_code::nick_taken, "nick taken: " + r.nick + " (reserved; needs its token)", ref);
+  if (cluster_ && !same_person && cluster_granted_ != protocol::fold_nick(r.nick))
+    return cluster_rename(c, r.nick, ref);  // asks the other nodes first, then comes back here
   if (!same_person && !nicks_.claim(r.nick))
     return error(c, error_code::nick_taken, "nick taken: " + r.nick, ref);
   if (!same_person) nicks_.release(c.nick);
   by_nick_.erase(protocol::fold_nick(c.nick));
   by_nick_[protocol::fold_nick(r.nick)] = &c;
   std::string old = std::exchange(c.nick, r.nick);
+  if (cluster_ && !same_person) cluster_renamed(c, old);
   // Everyone who shares a room hears it once; the renamer gets the ref.
   outbound notice(ev::nick{old, c.nick});
   const std::uint64_t mark = next_mark_++;
@@ -289,6 +301,7 @@ void hub::on(client& c, protocol::req::nick& r, const ref_value& ref) {
 }
 
 void hub::on(client& c, protocol::req::rooms&, const ref_value& ref) {
+  if (cluster_) return cluster_rooms(c, ref);
   ev::rooms list;
   for (const auto& [name, r] : rooms_)
     if (!r.members.empty() || r.permanent)
@@ -304,9 +317,11 @@ void hub::on(client& c, protocol::req::who& r, const ref_value& ref) {
   } else {
     auto name = protocol::normalize_room(r.room);
     if (!name) return error(c, error_code::bad_room, "bad room: " + protocol::sanitize_text(r.room), ref);
+    if (cluster_) return cluster_who(c, *name, ref);
     target = find_room(*name);
     if (!target) return send(c, ev::who{*name, {}}, ref);
   }
+  if (cluster_) return cluster_who(c, target->name, ref);
   ev::who list{target->name, {}};
   list.members.reserve(target->members.size());
   for (const client* m : target->members) list.members.emplace_back(m->nick, m->source);
@@ -359,6 +374,7 @@ void hub::on_topic_stored(std::error_code ec, client_id from, const std::string&
   if (!target) return;
   target->topic = next;
   const std::string by = setter ? setter->nick : next.by;
+  if (cluster_) cluster_->topic_changed(name, topic_state{next.text, by, ts});
   ev::topic changed{name, next.text, by, ts};
   outbound ob(changed);
   for (client* m : target->members)
@@ -420,7 +436,7 @@ std::optional<protocol::token_claims> hub::check_token(client& c, const std::str
     }
     if (holder) {
       // Whoever took the nick without its token gives it up.
-      std::string guest = nicks_.claim_guest();
+      std::string guest = new_guest();
       nicks_.release(guest);
       protocol::req::nick rename{guest};
       on(*holder, rename, nullptr);
@@ -624,6 +640,7 @@ void hub::enter(client& c, room& r, const ref_value& ref, bool announce_to_self)
   outbound joined(ev::joined{r.name, c.nick, c.source});
   // Forged UDP sources come and go by the thousand: not announced (SPEC 9).
   if (c.counted) broadcast(r, joined, &c);
+  if (c.counted && cluster_) cluster_->joined(r.name, c.nick, c.source);
   if (announce_to_self) send(c, ev::joined{r.name, c.nick, c.source}, ref);
 }
 
@@ -634,6 +651,7 @@ void hub::exit(client& c, room& r, const ref_value& ref, bool tell_self) {
     outbound left(ev::left{name, c.nick, c.source});
     broadcast(*still, left);
   }
+  if (c.counted && cluster_) cluster_->left(name, c.nick, c.source);
   if (tell_self) send(c, ev::left{name, c.nick, c.source}, ref);
 }
 

@@ -15,6 +15,7 @@
 #include <vector>
 
 #include "gateway/ops/config.hpp"
+#include "gateway/hub/cluster.hpp"
 #include "gateway/store/message_store.hpp"
 #include "gateway/ops/metrics.hpp"
 #include "gateway/hub/nick_registry.hpp"
@@ -84,6 +85,11 @@ class hub {
   // --require-auth: closes clients that did not authenticate within
   // --auth-timeout-s of connecting. Called about once a second.
   void expire_unauthenticated(std::chrono::steady_clock::time_point now);
+
+  // Cluster mode (SPEC 11): nicks, presence, events and direct messages
+  // across nodes go through `c`; leave_cluster() before `c` goes.
+  void join_cluster(cluster& c);
+  void leave_cluster() { cluster_ = nullptr; }
 
   // Output is behind (see backpressure): refuse new chat messages for now.
   void set_overloaded(bool on) { overloaded_ = on; }
@@ -175,6 +181,14 @@ class hub {
   void send_history(client& c, room& r, std::uint64_t after, const protocol::ref_value& ref);
   void send_welcome(client& c);
 
+  // Cluster mode (hub_cluster.cpp).
+  std::string new_guest();  // claimed here, and cluster-wide in a cluster
+  void cluster_rename(client& c, const std::string& nick, const protocol::ref_value& ref);
+  void cluster_renamed(client& c, const std::string& old_nick);
+  void cluster_who(client& c, const std::string& room_name, const protocol::ref_value& ref);
+  void cluster_rooms(client& c, const protocol::ref_value& ref);
+  void cluster_direct(client& sender, protocol::chat_message msg, const protocol::ref_value& ref);
+
   const config& cfg_;
   metrics& metrics_;
   std::unique_ptr<message_store> store_;
@@ -188,6 +202,8 @@ class hub {
   bool overloaded_ = false;
   bool store_failing_ = false;  // log a failing store once per burst
   std::uint64_t next_mark_ = 1;
+  cluster* cluster_ = nullptr;  // --redis only
+  std::string cluster_granted_;  // the folded nick the cluster just granted, being applied
 };
 
 }  // namespace chatgate

@@ -128,6 +128,7 @@ void redis_store::on_connection_state() {
     // The subscription is gone: rooms resync (backfill from their last id)
     // once Redis confirms them again.
     for (auto& [name, r] : rooms_) {
+      if (r.confirmed) ++r.epoch;
       r.confirmed = r.synced = false;
       fail_waiting(r);
     }
@@ -357,16 +358,26 @@ void redis_store::sync_room(const std::string& room) {
   std::vector<std::string> args{"EVAL", read_script, "2", schema::room_id_key(room),
                                 schema::room_log_key(room), "after", std::to_string(r.last),
                                 fresh ? "0" : std::to_string(backfill_count)};
-  commands_.command(std::move(args), [this, w = std::weak_ptr<int>(alive_), room, fresh](
-                                         std::error_code ec, reply rep) {
+  commands_.command(std::move(args), [this, w = std::weak_ptr<int>(alive_), room, fresh,
+                                      epoch = r.epoch](std::error_code ec, reply rep) {
     if (!w.lock()) return;
     auto it = rooms_.find(room);
     if (it == rooms_.end()) return;
     room_state& r = it->second;
     r.reading = false;
+    if (epoch != r.epoch) {
+      // The subscription was lost while this read was out: what it read may
+      // predate the new one. Read again once it is confirmed.
+      if (r.confirmed && up()) sync_room(room);
+      return;
+    }
     if (ec || rep.elements.size() != 2) {
-      // Redis is away; the next confirmation (after its reconnect) retries.
+      // Redis is away; the next confirmation (after its reconnect), or
+      // both connections coming back up, retries.
       fail_waiting(r);
+      if (!ec && up()) {
+        spdlog::warn("node {}: #{}: unexpected sync reply: {}", opts_.node_id, room, rep.str);
+      }
       return;
     }
     const auto counter = static_cast<std::uint64_t>(rep.elements[0].integer);

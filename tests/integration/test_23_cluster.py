@@ -238,3 +238,103 @@ def test_subscription_killed_backfills_in_order_once(cluster):
     assert ids == list(range(ids[0], ids[0] + n))
     assert not [o for o in ws_a.sync() if o["type"] == "message"]
     wait_for(lambda: a.metrics()["chatgate_redis_resyncs_total"] >= 1, what="a resync counted")
+
+
+# --------------------------------------------------------------------------
+# nicks, presence, events and direct messages across nodes
+
+
+def test_guest_nicks_differ_across_nodes(cluster):
+    _, (a, b) = cluster()
+    nicks = [n.ws().nick for n in (a, b, a, b)]
+    assert len(set(n.lower() for n in nicks)) == 4, nicks
+
+
+def test_a_nick_is_unique_across_nodes_and_the_race_has_one_winner(cluster):
+    _, (a, b) = cluster()
+    x, y = a.ws(), b.ws()
+    x.rename("alice")
+    answer = y.request({"type": "nick", "nick": "ALICE"})
+    assert answer["type"] == "error" and answer["code"] == "nick_taken", answer
+    # Two nodes ask for the same free nick at once: exactly one gets it.
+    for i in range(5):
+        nick = f"racer{i}"
+        refs = ["ra%d" % i, "rb%d" % i]
+        x.send({"type": "nick", "nick": nick, "ref": refs[0]})
+        y.send({"type": "nick", "nick": nick, "ref": refs[1]})
+        answers = [c.recv_until(lambda o, r=r: o.get("ref") == r)[0] for c, r in zip((x, y), refs)]
+        assert sorted(o["type"] for o in answers) == ["error", "nick"], answers
+        loser = answers[0] if answers[0]["type"] == "error" else answers[1]
+        assert loser["code"] == "nick_taken", loser
+    # A released nick is free on the other node.
+    x.rename("alice2")
+    y.rename("alice")
+
+
+def test_who_rooms_and_events_span_nodes(cluster):
+    _, (a, b) = cluster()
+    x = a.ws()
+    x.rename("xena")
+    x.join("hall")
+    y = b.ws()
+    y.rename("yuri")
+    y.join("hall")
+    got = x.expect("joined", room="hall", nick="yuri")
+    assert got["via"] == "ws"
+    who = x.request({"type": "who", "room": "hall"})
+    assert sorted(m["nick"] for m in who["members"]) == ["xena", "yuri"], who
+    rooms = {r["room"]: r for r in y.request({"type": "rooms"})["rooms"]}
+    assert rooms["hall"]["members"] == 2 and "lobby" in rooms
+    # nick and topic changes reach the other node
+    y.rename("yves")
+    x.expect("nick", old="yuri", nick="yves")
+    x.request({"type": "topic", "room": "hall", "topic": "cluster talk"})
+    t = y.expect("topic", room="hall")
+    assert t["topic"] == "cluster talk" and t["by"] == "xena"
+    # and a text client on a third node sees the topic on join
+    tcp = b.text()
+    tcp.send("/join hall")
+    tcp.expect(lambda l: "cluster talk" in l)
+    y.send({"type": "leave", "room": "hall"})
+    x.expect("left", room="hall", nick="yves")
+
+
+def test_direct_messages_cross_nodes(cluster):
+    _, (a, b) = cluster()
+    x = a.ws()
+    x.rename("sender")
+    tcp = b.text()
+    tcp.rename("Receiver")
+    x.send({"type": "say", "to": "receiver", "text": "psst", "ref": "dm1"})
+    ack = x.recv_until(lambda o: o.get("ref") == "dm1")[0]
+    assert ack["type"] == "message" and ack["to"] == "Receiver" and "room" not in ack, ack
+    tcp.expect("*sender* psst")
+    tcp.send("/msg sender hi back")
+    got = x.expect("message", text="hi back")
+    assert got["to"] == "sender" and got["from"] == "Receiver"
+    err = x.request({"type": "say", "to": "nobody", "text": "x"})
+    assert err["type"] == "error" and err["code"] == "no_such_nick"
+
+
+def test_a_killed_node_frees_its_nicks_and_presence(cluster):
+    import signal
+    _, (a, b) = cluster()
+    doomed = a.ws()
+    doomed.rename("phoenix")
+    doomed.join("nest")
+    watcher = b.ws()
+    watcher.join("nest")
+    assert "phoenix" in [m["nick"] for m in watcher.request({"type": "who", "room": "nest"})["members"]]
+    a.proc.send_signal(signal.SIGKILL)
+    a.proc.wait(5)
+    a.returncode = 0  # killed on purpose: the teardown must not count it
+    killed_at = time.monotonic()
+    taker = b.ws()
+
+    def free():
+        answer = taker.request({"type": "nick", "nick": "phoenix"})
+        return answer["type"] == "nick"
+    wait_for(free, timeout=15, what="the dead node's nick freed")
+    assert time.monotonic() - killed_at < 15
+    members = [m["nick"] for m in watcher.request({"type": "who", "room": "nest"})["members"]]
+    assert members.count("phoenix") <= 1 and len(members) == 1, members
