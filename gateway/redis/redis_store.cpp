@@ -287,7 +287,7 @@ void redis_store::accept(const std::string& room, schema::entry e) {
   auto it = rooms_.find(room);
   if (it == rooms_.end()) return;
   room_state& r = it->second;
-  if (r.synced && e.msg.id == r.last + 1) {
+  if (r.synced && r.holds == 0 && e.msg.id == r.last + 1) {
     r.last = e.msg.id;
     deliver(std::move(e));
     drain(room);
@@ -296,7 +296,7 @@ void redis_store::accept(const std::string& room, schema::entry e) {
   if (r.synced && e.msg.id <= r.last) return;  // a duplicate (backfill overlap)
   // Ahead of what we have, or the room is still syncing: hold it.
   if (r.early.size() < max_early) r.early.emplace(e.msg.id, std::move(e));
-  if (r.synced && !r.reading) {
+  if (r.synced && r.holds == 0 && !r.reading && r.early.begin()->first > r.last + 1) {
     r.synced = false;  // a gap: read what is missing
     sync_room(room);
   }
@@ -306,6 +306,7 @@ void redis_store::drain(const std::string& room) {
   auto it = rooms_.find(room);
   if (it == rooms_.end()) return;
   room_state& r = it->second;
+  if (r.holds > 0) return;  // a joiner's history goes first
   while (!r.early.empty()) {
     auto first = r.early.begin();
     if (first->first <= r.last) {
@@ -401,9 +402,9 @@ void redis_store::sync_room(const std::string& room) {
       }
     }
     r.based = r.synced = true;
-    drain(room);
     auto waiting = std::move(r.waiting);
     for (auto& req : waiting) read_history(room, std::move(req));
+    drain(room);
   });
 }
 
@@ -446,14 +447,35 @@ void redis_store::read_history(const std::string& room, read_request req) {
     asio::post(io_, [then = std::move(req.then)] { then({}, {}); });
     return;
   }
-  commands_.command(std::move(args), [join, max_bytes = req.max_bytes,
+  // Live messages of the room wait until this answer is out, and the answer
+  // stops at the last id delivered live: the joiner (a member already) gets
+  // every message once, the history first.
+  auto held = rooms_.find(room);
+  if (held != rooms_.end()) ++held->second.holds;
+  commands_.command(std::move(args), [this, w = std::weak_ptr<int>(alive_), room, join,
+                                      max_bytes = req.max_bytes,
                                       then = std::move(req.then)](std::error_code ec, reply r) {
+    if (!w.lock()) return;
+    auto state = rooms_.find(room);
+    auto release = [&] {
+      // Looked up again: `then` may have made the hub forget the room.
+      auto st = rooms_.find(room);
+      if (st == rooms_.end() || st->second.holds == 0) return;
+      if (--st->second.holds == 0) drain(room);
+    };
     if (ec || r.elements.size() != 2) {
       then(unavailable(), {});
+      release();
       return;
     }
     auto found = entries(r.elements[1]);
     if (join) std::reverse(found.begin(), found.end());
+    if (state != rooms_.end() && state->second.synced) {
+      const std::uint64_t last = state->second.last;
+      found.erase(std::remove_if(found.begin(), found.end(),
+                                 [last](const schema::entry& e) { return e.msg.id > last; }),
+                  found.end());
+    }
     std::vector<protocol::stored_ptr> out;
     std::size_t bytes = 0;
     for (auto& e : found) {
@@ -462,6 +484,7 @@ void redis_store::read_history(const std::string& room, read_request req) {
       out.push_back(std::make_shared<const protocol::chat_message>(std::move(e.msg)));
     }
     then({}, std::move(out));
+    release();
   });
 }
 

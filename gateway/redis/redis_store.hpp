@@ -89,6 +89,7 @@ class redis_store final : public message_store {
     bool reading = false;    // a sync read (baseline or backfill) is in flight
     bool based = false;      // `last` came from Redis (the room's count when first synced)
     std::uint64_t last = 0;  // the last id delivered
+    std::size_t holds = 0;  // history reads in flight: live messages wait behind them
     std::uint64_t epoch = 0;  // subscriptions lost so far: a sync read of an older one is retried
     std::map<std::uint64_t, schema::entry> early;  // arrived ahead of `last` + 1
     std::deque<read_request> waiting;              // history asked before the subscription was active

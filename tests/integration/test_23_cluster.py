@@ -338,3 +338,39 @@ def test_a_killed_node_frees_its_nicks_and_presence(cluster):
     assert time.monotonic() - killed_at < 15
     members = [m["nick"] for m in watcher.request({"type": "who", "room": "nest"})["members"]]
     assert members.count("phoenix") <= 1 and len(members) == 1, members
+
+
+def test_joining_during_traffic_gets_history_then_live_once(cluster):
+    _, (a, b) = cluster()
+    sender = ws_in(a, "busy")
+    n = 80
+    stop = threading.Event()
+
+    def talk():
+        for i in range(n):
+            sender.say(f"t{i}", room="busy")
+            time.sleep(0.005)
+        stop.set()
+
+    t = threading.Thread(target=talk)
+    t.start()
+    time.sleep(0.05)
+    joiners = []
+    for node in (b, a, b):
+        ws = node.ws()
+        hist = ws.join("busy")
+        joiners.append((ws, [m["id"] for m in hist["messages"]]))
+    t.join()
+    for ws, ids in joiners:
+        live = []
+        while True:
+            try:
+                obj, _ = ws.recv_until(lambda o: o["type"] == "message", timeout=3)
+            except AssertionError:
+                break
+            live.append(obj["id"])
+            if obj["text"] == f"t{n - 1}":
+                break
+        seen = ids + live
+        assert seen == list(range(seen[0], seen[0] + len(seen))), (ids, live)
+        assert seen[-1] - seen[0] + 1 == len(seen)
