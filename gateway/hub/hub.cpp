@@ -450,6 +450,10 @@ std::optional<protocol::token_claims> hub::check_token(client& c, const std::str
     nicks_.release(c.nick);
     by_nick_.erase(protocol::fold_nick(c.nick));
     nicks_.claim(sub);
+    if (cluster_) {
+      cluster_->release(c.nick);
+      cluster_->hold(sub);
+    }
     c.nick = sub;
     by_nick_[folded] = &c;
     admit(c);

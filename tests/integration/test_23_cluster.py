@@ -12,6 +12,7 @@ import time
 
 import pytest
 
+from chatgate_client import wait_for
 from conftest import FAST
 
 TIMEOUT_MS = 2000
@@ -21,17 +22,6 @@ TTL_MS = 3000
 def node_flags(redis, name, *extra):
     return ("--redis", redis.url(), "--node-id", name, "--redis-timeout-ms", str(TIMEOUT_MS),
             "--redis-ttl-ms", str(TTL_MS), *FAST, *extra)
-
-
-def wait_for(check, timeout=10.0, what="condition"):
-    deadline = time.monotonic() + timeout
-    while True:
-        value = check()
-        if value:
-            return value
-        if time.monotonic() > deadline:
-            raise AssertionError(f"timed out waiting for {what}")
-        time.sleep(0.05)
 
 
 def ready(node):
