@@ -364,3 +364,26 @@ def test_joining_during_traffic_gets_history_then_live_once(cluster):
         seen = ids + live
         assert seen == list(range(seen[0], seen[0] + len(seen))), (ids, live)
         assert seen[-1] - seen[0] + 1 == len(seen)
+
+
+def test_password_and_db_number(chatgate, redis_server):
+    redis = redis_server(password="s3cret")
+    nodes = [chatgate(*node_flags(redis, f"p{i}")[2:], "--redis", redis.url(db=3)) for i in range(2)]
+    for node in nodes:
+        wait_for(lambda: ready(node), what="a node ready with AUTH and SELECT")
+    x, y = nodes[0].ws(), nodes[1].ws()
+    x.say("secret hello")
+    y.expect("message", text="secret hello")
+    # The room's keys are in db 3, not in db 0.
+    in_db3 = "redis.call('SELECT', 3) return redis.call('EXISTS', KEYS[1])"
+    assert redis.command("EVAL", in_db3, "1", "chatgate:{lobby}:id") == 1
+    assert redis.command("EXISTS", "chatgate:{lobby}:id") == 0
+
+
+def test_a_node_subscribes_only_to_rooms_with_local_members(cluster):
+    redis, (a, _) = cluster()
+    ws = ws_in(a, "brief")
+    channel = "chatgate:{brief}:ch"
+    assert redis.command("PUBSUB", "NUMSUB", channel)[1] == 1
+    ws.send({"type": "leave", "room": "brief"})
+    wait_for(lambda: redis.command("PUBSUB", "NUMSUB", channel)[1] == 0, what="the room unsubscribed")
