@@ -17,6 +17,8 @@
 #include "gateway/store/message_store.hpp"
 #include "gateway/ops/metrics.hpp"
 #include "gateway/store/sqlite_store.hpp"
+#include "gateway/redis/redis_directory.hpp"
+#include "gateway/redis/redis_store.hpp"
 #include "gateway/ops/startup_error.hpp"
 #include "protocol/event.hpp"
 
@@ -60,6 +62,8 @@ int main(int argc, char** argv) try {
 
   spdlog::set_default_logger(spdlog::stderr_color_st("chatgate"));
   spdlog::set_level(spdlog::level::from_str(cfg.log_level));
+  // A cluster's logs are read side by side: each line names its node.
+  if (!cfg.redis.empty()) spdlog::set_pattern("[%Y-%m-%d %H:%M:%S.%e] [" + cfg.node_id + "] [%^%l%$] %v");
   std::signal(SIGPIPE, SIG_IGN);
   raise_descriptor_limit(cfg.max_clients);
 
@@ -77,10 +81,22 @@ int main(int argc, char** argv) try {
   // SIGHUP: reload the TLS certificate and key, for new connections (and
   // never the default action, exit, once the ports file exists).
   asio::signal_set hangups(io, SIGHUP);
-  auto s = cfg.db.empty() ? make_memory_store(cfg.history, cfg.history_bytes)
-                          : make_sqlite_store(io, cfg, stats);
+  std::unique_ptr<message_store> s;
+  redis::redis_store* cluster = nullptr;
+  if (!cfg.redis.empty()) {
+    auto r = redis::make_cluster_store(io, cfg, stats);
+    cluster = r.get();
+    s = std::move(r);
+  } else {
+    s = cfg.db.empty() ? make_memory_store(cfg.history, cfg.history_bytes) : make_sqlite_store(io, cfg, stats);
+  }
   store = s.get();
   h = std::make_unique<hub>(cfg, stats, std::move(s));
+  std::unique_ptr<redis::redis_directory> directory;
+  if (cluster) {
+    directory = std::make_unique<redis::redis_directory>(io, *cluster);
+    h->join_cluster(*directory);
+  }
   gw = std::make_unique<gateway>(io, cfg, *h, stats);
   std::function<void(std::error_code, int)> on_hangup = [&](std::error_code ec, int) {
     if (ec) return;
@@ -97,6 +113,7 @@ int main(int argc, char** argv) try {
   gw->log_listeners();
   if (!cfg.ports_file.empty() && !commit_file(cfg.ports_file)) throw ports_file_error();
   gw->start();
+  if (cluster) cluster->start();
   spdlog::info("{} ready", protocol::server_name);
 
   std::function<void()> wait_for_signal = [&] {
@@ -111,7 +128,11 @@ int main(int argc, char** argv) try {
   loop_running = true;
   io.run();
   gw.reset();
+  if (directory) h->leave_cluster();  // clients still closing must not reach it
+  directory.reset();
   store->close();  // commits what the loop did not get to
+  // The Redis links and timers go while the loop they belong to still exists.
+  if (cluster) cluster->shutdown();
   spdlog::info("stopped");
   return 0;
 } catch (const chatgate::startup_error& e) {

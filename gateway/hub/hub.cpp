@@ -50,7 +50,8 @@ client_id hub::connect(participant& sink, protocol::via source, bool json, bool 
   // A reserved nick needs its token: the guest nick until check_token.
   std::string name = !nick.empty() && protocol::is_valid_nick(nick) && !nicks_.reserved(nick) && nicks_.claim(nick)
                          ? nick
-                         : nicks_.claim_guest();
+                         : new_guest();
+  if (cluster_ && name == nick) cluster_->hold(name);
   const client_id id = next_id_++;
   auto owned = std::make_unique<client>(client{id, &sink, source, json, json ? sink.json_wire() : wire::text, std::move(name), {},
                                                rate_limiter(cfg_.burst, rate_limiter::clock::now())});
@@ -124,6 +125,7 @@ void hub::disconnect(client_id id) {
   client& c = *it->second;
   while (!c.rooms.empty()) exit(c, *c.rooms.back(), nullptr, /*tell_self=*/false);
   nicks_.release(c.nick);
+  if (cluster_) cluster_->release(c.nick);
   by_nick_.erase(protocol::fold_nick(c.nick));
   counted_ -= c.counted;
   --metrics_.clients[metrics::at(c.source)];
@@ -157,6 +159,7 @@ bool hub::validate(client_id id) {
   ++counted_;
   for (room* r : c.rooms) {
     tell_joined(*r, c, r->members.size());  // announced now, not when it first appeared
+    if (cluster_) cluster_->joined(r->name, c.nick, c.source);
     send_history(c, *r, 0, nullptr);
   }
   return true;
@@ -241,7 +244,7 @@ void hub::on(client& c, protocol::req::say& r, const ref_value& ref) {
   room* target = nullptr;
   client* recipient = nullptr;
   if (!r.to.empty()) {
-    if (!(recipient = find_client(r.to)))
+    if (!(recipient = find_client(r.to)) && !cluster_)
       return error(c, error_code::no_such_nick, "no such nick: " + protocol::sanitize_text(r.to), ref);
   } else if (!c.json) {
     if (c.rooms.empty()) return;
@@ -258,9 +261,15 @@ void hub::on(client& c, protocol::req::say& r, const ref_value& ref) {
     if (c.json) error(c, error_code::bad_request, "text is empty", ref);
     return;
   }
-  protocol::chat_message msg{recipient ? std::string() : target->name, c.nick, c.source,
-                             std::move(text)};
+  protocol::chat_message msg{target ? target->name : std::string(), c.nick, c.source, std::move(text)};
   msg.me = r.me;
+  if (!target && !recipient) {
+    // In a cluster, a nick not here may be on another node.
+    if (!protocol::is_valid_nick(r.to))
+      return error(c, error_code::no_such_nick, "no such nick: " + protocol::sanitize_text(r.to), ref);
+    msg.to = r.to;
+    return cluster_direct(c, std::move(msg), ref);
+  }
   if (recipient) {
     msg.to = recipient->nick;
     return publish_direct(*recipient, std::move(msg), c, ref);
@@ -274,12 +283,15 @@ void hub::on(client& c, protocol::req::nick& r, const ref_value& ref) {
   const bool same_person = protocol::fold_nick(r.nick) == protocol::fold_nick(c.nick);
   if (!same_person && nicks_.reserved(r.nick) && c.owner != protocol::fold_nick(r.nick))
     return error(c, error_code::nick_taken, "nick taken: " + r.nick + " (reserved; needs its token)", ref);
+  if (cluster_ && !same_person && cluster_granted_ != protocol::fold_nick(r.nick))
+    return cluster_rename(c, r.nick, ref);  // asks the other nodes first, then comes back here
   if (!same_person && !nicks_.claim(r.nick))
     return error(c, error_code::nick_taken, "nick taken: " + r.nick, ref);
   if (!same_person) nicks_.release(c.nick);
   by_nick_.erase(protocol::fold_nick(c.nick));
   by_nick_[protocol::fold_nick(r.nick)] = &c;
   std::string old = std::exchange(c.nick, r.nick);
+  if (cluster_ && !same_person) cluster_renamed(c, old);
   // Everyone who shares a room hears it once; the renamer gets the ref.
   outbound notice(ev::nick{old, c.nick});
   const std::uint64_t mark = next_mark_++;
@@ -294,6 +306,7 @@ void hub::on(client& c, protocol::req::nick& r, const ref_value& ref) {
 }
 
 void hub::on(client& c, protocol::req::rooms&, const ref_value& ref) {
+  if (cluster_) return cluster_rooms(c, ref);
   ev::rooms list;
   for (const auto& [name, r] : rooms_)
     if (!r.members.empty() || r.permanent)
@@ -309,9 +322,11 @@ void hub::on(client& c, protocol::req::who& r, const ref_value& ref) {
   } else {
     auto name = protocol::normalize_room(r.room);
     if (!name) return error(c, error_code::bad_room, "bad room: " + protocol::sanitize_text(r.room), ref);
+    if (cluster_) return cluster_who(c, *name, ref);
     target = find_room(*name);
     if (!target) return send(c, ev::who{*name, {}}, ref);
   }
+  if (cluster_) return cluster_who(c, target->name, ref);
   // With a limit (the page, IRC's JOIN): the first members and the room's
   // size, so joining a room of thousands does not cost a list of thousands.
   ev::who list{target->name, {}};
@@ -370,6 +385,7 @@ void hub::on_topic_stored(std::error_code ec, client_id from, const std::string&
   if (!target) return;
   target->topic = next;
   const std::string by = setter ? setter->nick : next.by;
+  if (cluster_) cluster_->topic_changed(name, topic_state{next.text, by, ts});
   ev::topic changed{name, next.text, by, ts};
   outbound ob(changed);
   for (client* m : target->members)
@@ -433,7 +449,7 @@ std::optional<protocol::token_claims> hub::check_token(client& c, const std::str
     }
     if (holder) {
       // Whoever took the nick without its token gives it up.
-      std::string guest = nicks_.claim_guest();
+      std::string guest = new_guest();
       nicks_.release(guest);
       protocol::req::nick rename{guest};
       on(*holder, rename, nullptr);
@@ -448,6 +464,10 @@ std::optional<protocol::token_claims> hub::check_token(client& c, const std::str
     nicks_.release(c.nick);
     by_nick_.erase(protocol::fold_nick(c.nick));
     nicks_.claim(sub);
+    if (cluster_) {
+      cluster_->release(c.nick);
+      cluster_->hold(sub);
+    }
     c.nick = sub;
     by_nick_[folded] = &c;
     admit(c);
@@ -648,13 +668,18 @@ void hub::remove_member(room& r, client& c) {
   r.members.erase(std::find(r.members.begin(), r.members.end(), &c));
   c.rooms.erase(std::find(c.rooms.begin(), c.rooms.end(), &r));
   if (!r.members.empty() || r.permanent) return;
+  if (!cfg_.redis.empty()) return forget_room(r.name);  // SPEC 11: subscribed only while members are here
   r.idle_pos = idle_rooms_.insert(idle_rooms_.end(), &r);
   if (idle_rooms_.size() <= max_idle_rooms) return;
   const std::string oldest = idle_rooms_.front()->name;
   idle_rooms_.pop_front();
-  store_->forget(oldest);
+  forget_room(oldest);
+}
+
+void hub::forget_room(const std::string& name) {
+  store_->forget(name);
   metrics_.history_bytes = store_->history_bytes();
-  rooms_.erase(oldest);
+  rooms_.erase(name);
   metrics_.rooms = rooms_.size();
 }
 
@@ -662,6 +687,7 @@ void hub::enter(client& c, room& r, const ref_value& ref, bool announce_to_self)
   add_member(r, c);
   // Forged UDP sources come and go by the thousand: not announced (SPEC 9).
   if (c.counted) tell_joined(r, c, r.members.size());
+  if (c.counted && cluster_) cluster_->joined(r.name, c.nick, c.source);
   if (announce_to_self) send(c, ev::joined{r.name, c.nick, c.source}, ref);
 }
 
@@ -670,6 +696,7 @@ void hub::exit(client& c, room& r, const ref_value& ref, bool tell_self) {
   const std::size_t members = r.members.size();
   remove_member(r, c);  // may forget the room: use `name` from here on
   if (room* still = find_room(name); still && c.counted) tell_left(*still, c, members);
+  if (c.counted && cluster_) cluster_->left(name, c.nick, c.source);
   if (tell_self) send(c, ev::left{name, c.nick, c.source}, ref);
 }
 

@@ -15,6 +15,7 @@
 #include <vector>
 
 #include "gateway/ops/config.hpp"
+#include "gateway/hub/cluster.hpp"
 #include "gateway/store/message_store.hpp"
 #include "gateway/ops/metrics.hpp"
 #include "gateway/hub/nick_registry.hpp"
@@ -89,6 +90,10 @@ class hub {
   // Rooms above --presence-limit: sends each one whose members came or went
   // since the last call one `presence` event. Called about once a second.
   void flush_presence();
+  // Cluster mode (SPEC 11): nicks, presence, events and direct messages
+  // across nodes go through `c`; leave_cluster() before `c` goes.
+  void join_cluster(cluster& c);
+  void leave_cluster() { cluster_ = nullptr; }
 
   // Output is behind (see backpressure): refuse new chat messages for now.
   void set_overloaded(bool on) { overloaded_ = on; }
@@ -159,6 +164,7 @@ class hub {
   room* find_room(const std::string& name);
   void add_member(room& r, client& c);
   void remove_member(room& r, client& c);
+  void forget_room(const std::string& name);  // the store and the hub let it go
   bool is_member(const room& r, const client& c) const;
   void enter(client& c, room& r, const protocol::ref_value& ref, bool announce_to_self);
   void exit(client& c, room& r, const protocol::ref_value& ref, bool tell_self);
@@ -188,6 +194,14 @@ class hub {
   void tell_joined(room& r, client& c, std::size_t members);
   void tell_left(room& r, client& c, std::size_t members);
 
+  // Cluster mode (hub_cluster.cpp).
+  std::string new_guest();  // claimed here, and cluster-wide in a cluster
+  void cluster_rename(client& c, const std::string& nick, const protocol::ref_value& ref);
+  void cluster_renamed(client& c, const std::string& old_nick);
+  void cluster_who(client& c, const std::string& room_name, const protocol::ref_value& ref);
+  void cluster_rooms(client& c, const protocol::ref_value& ref);
+  void cluster_direct(client& sender, protocol::chat_message msg, const protocol::ref_value& ref);
+
   const config& cfg_;
   metrics& metrics_;
   std::unique_ptr<message_store> store_;
@@ -201,6 +215,8 @@ class hub {
   bool overloaded_ = false;
   bool store_failing_ = false;  // log a failing store once per burst
   std::uint64_t next_mark_ = 1;
+  cluster* cluster_ = nullptr;  // --redis only
+  std::string cluster_granted_;  // the folded nick the cluster just granted, being applied
 };
 
 }  // namespace chatgate

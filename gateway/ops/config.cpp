@@ -8,10 +8,15 @@
 #include <limits>
 #include <sstream>
 
+#include <unistd.h>
+
+#include <cstdio>
+
 #include <CLI/CLI.hpp>
 #include <asio/ip/address.hpp>
 
 #include "gateway/ops/startup_error.hpp"
+#include "gateway/redis/redis_url.hpp"
 #include "protocol/event.hpp"
 #include "protocol/names.hpp"
 
@@ -105,6 +110,22 @@ std::string check_paths(const config& c) {
   return {};
 }
 
+// SPEC 11: Redis keeps the history in cluster mode, so --db has no role.
+std::string check_cluster(config& c) {
+  if (c.redis.empty()) return {};
+  if (!c.db.empty()) return "--db and --redis: give one (a cluster keeps its history in Redis)";
+  std::string error;
+  if (!redis::parse_url(c.redis, error)) return "--redis: " + error;
+  if (c.node_id.empty()) {
+    char host[256] = {};
+    if (gethostname(host, sizeof host - 1) != 0 || !*host) std::snprintf(host, sizeof host, "node");
+    c.node_id = std::string(host) + "-" + std::to_string(getpid());
+  }
+  if (c.node_id.size() > 64 || c.node_id.find_first_of("\t\r\n {}\"\\") != std::string::npos)
+    return "--node-id: at most 64 characters, no spaces, braces, quotes or backslashes: " + c.node_id;
+  return {};
+}
+
 // CLI11's messages, on one line, naming the flag first.
 std::string one_line(std::string text) {
   for (std::string_view extras : {"The following argument was not expected: ",
@@ -149,6 +170,14 @@ std::optional<int> parse_config(int argc, char** argv, config& c) {
   option(app, "--db", c.db, "keep history, ids and topics in this SQLite file (empty: memory only)");
   option(app, "--db-retain", c.db_retain, "messages kept per room in the database")
       ->check(CLI::Range(std::size_t{1}, std::size_t{1} << 32));
+  option(app, "--redis", c.redis, "join a cluster through this Redis: redis://[:PASSWORD@]HOST:PORT[/DB]");
+  option(app, "--node-id", c.node_id, "this node's name in the cluster (default: host name and pid)");
+  option(app, "--redis-timeout-ms", c.redis_timeout_ms,
+         "with --redis: a Redis command not answered within this fails as unavailable")
+      ->check(within<unsigned>(500, 60000));
+  option(app, "--redis-ttl-ms", c.redis_ttl_ms,
+         "with --redis: a dead node's nicks and presence expire after this (refreshed every third)")
+      ->check(within<unsigned>(1500, 600000));
   option(app, "--max-message-bytes", c.max_message_bytes, "longest message text")
       ->check(within<std::size_t>(1, std::size_t{1} << 24));
   option(app, "--max-frame-bytes", c.max_frame_bytes, "longest WebSocket frame or NDJSON line")
@@ -212,6 +241,7 @@ std::optional<int> parse_config(int argc, char** argv, config& c) {
   if (auto problem = check_rooms(c); !problem.empty()) throw startup_error(problem);
   if (auto problem = check_paths(c); !problem.empty()) throw startup_error(problem);
   if (auto problem = check_tls_and_auth(c); !problem.empty()) throw startup_error(problem);
+  if (auto problem = check_cluster(c); !problem.empty()) throw startup_error(problem);
   return std::nullopt;
 }
 

@@ -31,6 +31,12 @@ struct config {
   std::string db;                // --db: SQLite file (SPEC 10); empty: nothing on disk
   std::size_t db_retain = 10000;  // messages kept per room on disk
 
+  // Cluster (SPEC 11): empty redis: a single node.
+  std::string redis;    // --redis redis://[:PASSWORD@]HOST:PORT[/DB]
+  std::string node_id;  // --node-id; default: host name and pid
+  unsigned redis_timeout_ms = 3000;  // every Redis command's deadline (unavailable after it)
+  unsigned redis_ttl_ms = 12000;     // nick claims, presence, node liveness; refreshed every third
+
   std::size_t max_message_bytes = 4096;
   std::size_t max_frame_bytes = 65536;
   double rate = 20;   // messages per second, per client

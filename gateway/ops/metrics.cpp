@@ -103,6 +103,7 @@ std::string metrics::render() const {
          "Messages refused as unavailable because the store could not keep them.");
   out.append("chatgate_store_errors_total ").append(std::to_string(store_errors)).append("\n");
   if (db) render_db(out);
+  if (!node_id.empty()) render_cluster(out);
   family(out, "chatgate_udp_dropped_total", "counter",
          "UDP datagrams dropped or not answered to resist abuse (SPEC 9), by reason.");
   for (std::size_t i = 0; i < udp_dropped.size(); ++i) {
@@ -156,6 +157,16 @@ void metrics::observe_commit(double seconds) {
       ++commit_counts[i];
       break;
     }
+}
+
+void metrics::render_cluster(std::string& out) const {
+  family(out, "chatgate_node_info", "gauge", "This cluster node's id (--node-id).");
+  out.append("chatgate_node_info{node=\"").append(node_id).append("\"} 1\n");
+  family(out, "chatgate_redis_up", "gauge", "1 while both Redis connections (commands, subscription) are up.");
+  out.append("chatgate_redis_up ").append(redis_up ? "1" : "0").append("\n");
+  family(out, "chatgate_redis_resyncs_total", "counter",
+         "Times the subscription was restored and rooms backfilled from Redis.");
+  out.append("chatgate_redis_resyncs_total ").append(std::to_string(redis_resyncs)).append("\n");
 }
 
 void metrics::render_db(std::string& out) const {

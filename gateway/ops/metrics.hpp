@@ -61,6 +61,10 @@ struct metrics {
   std::uint64_t commits = 0;
   double commit_seconds = 0;
   void observe_commit(double seconds);
+  // --redis only (SPEC 11).
+  std::string node_id;  // non-empty: a cluster node
+  bool redis_up = false;
+  std::uint64_t redis_resyncs = 0;  // subscriptions restored (reconnect, deaf probe)
   std::array<std::uint64_t, static_cast<std::size_t>(udp_drop::count)> udp_dropped{};
   std::uint64_t udp_budget_dropped_bytes = 0;
   std::uint64_t udp_unvalidated = 0;   // gauge: UDP peers that have not sent /ok
@@ -84,6 +88,7 @@ struct metrics {
  private:
   void render_db(std::string& out) const;
   void render_auth(std::string& out) const;
+  void render_cluster(std::string& out) const;
 };
 
 }  // namespace chatgate

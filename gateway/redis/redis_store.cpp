@@ -5,6 +5,10 @@
 #include <asio/post.hpp>
 #include <spdlog/spdlog.h>
 
+#include "gateway/ops/config.hpp"
+#include "gateway/ops/metrics.hpp"
+#include "gateway/ops/startup_error.hpp"
+
 namespace chatgate::redis {
 
 namespace {
@@ -72,12 +76,26 @@ std::string room_of_channel(const std::string& channel) {
 
 }  // namespace
 
+struct redis_store::io_parts {
+  io_parts(asio::io_context& io, const store_options& opts)
+      : commands(io, link_options(opts, "commands")),
+        subscription(io, link_options(opts, "subscriber")),
+        heartbeat_timer(io),
+        probe_timer(io) {}
+  client commands;
+  subscriber subscription;
+  asio::steady_timer heartbeat_timer;
+  asio::steady_timer probe_timer;
+};
+
 redis_store::redis_store(asio::io_context& io, store_options opts)
     : io_(io),
       opts_(std::move(opts)),
-      commands_(io, link_options(opts_, "commands")),
-      subscription_(io, link_options(opts_, "subscriber")),
-      heartbeat_timer_(io) {
+      parts_(std::make_unique<io_parts>(io, opts_)),
+      commands_(parts_->commands),
+      subscription_(parts_->subscription),
+      heartbeat_timer_(parts_->heartbeat_timer),
+      probe_timer_(parts_->probe_timer) {
   subscription_.on_message(
       [this](const std::string& ch, const std::string& payload, const std::string&) {
         on_message(ch, payload);
@@ -90,6 +108,7 @@ redis_store::redis_store(asio::io_context& io, store_options opts)
 
 redis_store::~redis_store() {
   on_state_ = nullptr;
+  if (!parts_) return;  // shut down already
   commands_.on_state({});
   subscription_.on_state({});
   close();
@@ -101,8 +120,19 @@ void redis_store::start() {
   do_heartbeat();
 }
 
+void redis_store::shutdown() {
+  if (!parts_) return;
+  on_state_ = nullptr;
+  commands_.on_state({});
+  subscription_.on_state({});
+  close();
+  parts_.reset();
+}
+
 void redis_store::close() {
+  if (!parts_) return;
   heartbeat_timer_.cancel();
+  probe_timer_.cancel();
   subscription_.stop();
   commands_.stop();
 }
@@ -122,11 +152,17 @@ void redis_store::on_connection_state() {
     // The subscription is gone: rooms resync (backfill from their last id)
     // once Redis confirms them again.
     for (auto& [name, r] : rooms_) {
+      if (r.confirmed) ++r.epoch;
       r.confirmed = r.synced = false;
       fail_waiting(r);
     }
   }
   const bool now_up = up();
+  // A room confirmed while the command connection was still down could
+  // not read its backfill then: it does now.
+  if (now_up)
+    for (auto& [name, r] : rooms_)
+      if (r.confirmed && !r.synced) sync_room(name);
   if (now_up != was_up_) {
     was_up_ = now_up;
     if (now_up)
@@ -134,6 +170,7 @@ void redis_store::on_connection_state() {
     else
       spdlog::warn("node {}: redis down: {}", opts_.node_id, last_error());
     if (on_state_) on_state_(now_up);
+    if (now_up && on_up_) on_up_();
   }
 }
 
@@ -156,10 +193,34 @@ void redis_store::do_heartbeat() {
                        std::to_string(3 * opts_.heartbeat.count())},
                       [](std::error_code, reply) {});
   }
+  send_probe();
   heartbeat_timer_.expires_after(opts_.heartbeat);
   heartbeat_timer_.async_wait([this, w = std::weak_ptr<int>(alive_)](std::error_code ec) {
     if (ec || !w.lock()) return;
     do_heartbeat();
+  });
+}
+
+// A subscriber can go deaf without its connection closing (a proxy, a
+// Redis that dropped the subscription): a probe published on the node's own
+// channel must come back on the subscription within the command deadline,
+// or the subscription is reset (resubscribe and backfill).
+void redis_store::send_probe() {
+  if (!commands_.up() || !subscription_.up() || probe_seq_ != 0) return;
+  const std::uint64_t seq = ++seq_;
+  probe_seq_ = seq;
+  commands_.command({"PUBLISH", schema::node_channel(opts_.node_id), "probe:" + std::to_string(seq)},
+                    [this, w = std::weak_ptr<int>(alive_), seq](std::error_code ec, reply) {
+                      if (!w.lock() || probe_seq_ != seq) return;
+                      if (ec) probe_seq_ = 0;  // Redis is away: the reconnect handles it
+                    });
+  probe_timer_.expires_after(opts_.command_timeout);
+  probe_timer_.async_wait([this, w = std::weak_ptr<int>(alive_), seq](std::error_code ec) {
+    if (ec || !w.lock() || probe_seq_ != seq) return;
+    probe_seq_ = 0;
+    if (!subscription_.up() || !commands_.up()) return;
+    spdlog::warn("node {}: the subscription did not hear its probe: resubscribing", opts_.node_id);
+    subscription_.reset();
   });
 }
 
@@ -221,7 +282,23 @@ void redis_store::publish(protocol::chat_message msg, published then) {
 
 void redis_store::on_message(const std::string& channel, const std::string& payload) {
   const std::string room = room_of_channel(channel);
-  if (room.empty()) return;  // the node channel: probes (and DMs, later)
+  if (room.empty()) {
+    // The node channel: our probes, and DMs for the directory.
+    if (payload.rfind("probe:", 0) == 0) {
+      if (payload == "probe:" + std::to_string(probe_seq_)) {
+        probe_seq_ = 0;
+        probe_timer_.cancel();
+      }
+      return;
+    }
+    if (node_sink_) node_sink_(payload);
+    return;
+  }
+  if (payload.rfind("{\"id\":", 0) != 0) {
+    // No id: a presence or topic event, not a message.
+    if (event_sink_ && rooms_.count(room)) event_sink_(room, payload);
+    return;
+  }
   auto e = schema::decode_entry(payload);
   if (!e || e->msg.room != room) {
     spdlog::warn("node {}: unreadable message on {}", opts_.node_id, channel);
@@ -234,7 +311,7 @@ void redis_store::accept(const std::string& room, schema::entry e) {
   auto it = rooms_.find(room);
   if (it == rooms_.end()) return;
   room_state& r = it->second;
-  if (r.synced && e.msg.id == r.last + 1) {
+  if (r.synced && r.holds == 0 && e.msg.id == r.last + 1) {
     r.last = e.msg.id;
     deliver(std::move(e));
     drain(room);
@@ -243,7 +320,7 @@ void redis_store::accept(const std::string& room, schema::entry e) {
   if (r.synced && e.msg.id <= r.last) return;  // a duplicate (backfill overlap)
   // Ahead of what we have, or the room is still syncing: hold it.
   if (r.early.size() < max_early) r.early.emplace(e.msg.id, std::move(e));
-  if (r.synced && !r.reading) {
+  if (r.synced && r.holds == 0 && !r.reading && r.early.begin()->first > r.last + 1) {
     r.synced = false;  // a gap: read what is missing
     sync_room(room);
   }
@@ -253,6 +330,7 @@ void redis_store::drain(const std::string& room) {
   auto it = rooms_.find(room);
   if (it == rooms_.end()) return;
   room_state& r = it->second;
+  if (r.holds > 0) return;  // a joiner's history goes first
   while (!r.early.empty()) {
     auto first = r.early.begin();
     if (first->first <= r.last) {
@@ -305,21 +383,37 @@ void redis_store::sync_room(const std::string& room) {
   std::vector<std::string> args{"EVAL", read_script, "2", schema::room_id_key(room),
                                 schema::room_log_key(room), "after", std::to_string(r.last),
                                 fresh ? "0" : std::to_string(backfill_count)};
-  commands_.command(std::move(args), [this, w = std::weak_ptr<int>(alive_), room, fresh](
-                                         std::error_code ec, reply rep) {
+  commands_.command(std::move(args), [this, w = std::weak_ptr<int>(alive_), room, fresh,
+                                      epoch = r.epoch](std::error_code ec, reply rep) {
     if (!w.lock()) return;
     auto it = rooms_.find(room);
     if (it == rooms_.end()) return;
     room_state& r = it->second;
     r.reading = false;
+    if (epoch != r.epoch) {
+      // The subscription was lost while this read was out: what it read may
+      // predate the new one. Read again once it is confirmed.
+      if (r.confirmed && up()) sync_room(room);
+      return;
+    }
     if (ec || rep.elements.size() != 2) {
-      // Redis is away; the next confirmation (after its reconnect) retries.
+      // Redis is away; the next confirmation (after its reconnect), or
+      // both connections coming back up, retries.
       fail_waiting(r);
+      if (!ec && up()) {
+        spdlog::warn("node {}: #{}: unexpected sync reply: {}", opts_.node_id, room, rep.str);
+      }
       return;
     }
     const auto counter = static_cast<std::uint64_t>(rep.elements[0].integer);
     if (fresh) {
       r.last = counter;  // a room new to this node starts at Redis's count
+    } else if (counter < r.last) {
+      // Redis lost the room (restarted without persistence, flushed): its
+      // ids start again; what we hold early is from the new count.
+      spdlog::warn("node {}: #{}: redis counts from {} again (it had {}): its data was lost", opts_.node_id,
+                   room, counter, r.last);
+      r.last = counter;  // drain() drops what the new count already covers
     } else {
       for (auto& e : entries(rep.elements[1]))
         if (e.msg.id > r.last) r.early.emplace(e.msg.id, std::move(e));
@@ -332,9 +426,9 @@ void redis_store::sync_room(const std::string& room) {
       }
     }
     r.based = r.synced = true;
-    drain(room);
     auto waiting = std::move(r.waiting);
     for (auto& req : waiting) read_history(room, std::move(req));
+    drain(room);
   });
 }
 
@@ -377,14 +471,35 @@ void redis_store::read_history(const std::string& room, read_request req) {
     asio::post(io_, [then = std::move(req.then)] { then({}, {}); });
     return;
   }
-  commands_.command(std::move(args), [join, max_bytes = req.max_bytes,
+  // Live messages of the room wait until this answer is out, and the answer
+  // stops at the last id delivered live: the joiner (a member already) gets
+  // every message once, the history first.
+  auto held = rooms_.find(room);
+  if (held != rooms_.end()) ++held->second.holds;
+  commands_.command(std::move(args), [this, w = std::weak_ptr<int>(alive_), room, join,
+                                      max_bytes = req.max_bytes,
                                       then = std::move(req.then)](std::error_code ec, reply r) {
+    if (!w.lock()) return;
+    auto state = rooms_.find(room);
+    auto release = [&] {
+      // Looked up again: `then` may have made the hub forget the room.
+      auto st = rooms_.find(room);
+      if (st == rooms_.end() || st->second.holds == 0) return;
+      if (--st->second.holds == 0) drain(room);
+    };
     if (ec || r.elements.size() != 2) {
       then(unavailable(), {});
+      release();
       return;
     }
     auto found = entries(r.elements[1]);
     if (join) std::reverse(found.begin(), found.end());
+    if (state != rooms_.end() && state->second.synced) {
+      const std::uint64_t last = state->second.last;
+      found.erase(std::remove_if(found.begin(), found.end(),
+                                 [last](const schema::entry& e) { return e.msg.id > last; }),
+                  found.end());
+    }
     std::vector<protocol::stored_ptr> out;
     std::size_t bytes = 0;
     for (auto& e : found) {
@@ -393,6 +508,7 @@ void redis_store::read_history(const std::string& room, read_request req) {
       out.push_back(std::make_shared<const protocol::chat_message>(std::move(e.msg)));
     }
     then({}, std::move(out));
+    release();
   });
 }
 
@@ -447,6 +563,27 @@ void redis_store::topic(const std::string& room, topic_loaded then) {
                       }
                       then({}, std::move(t));
                     });
+}
+
+std::unique_ptr<redis_store> make_cluster_store(asio::io_context& io, const config& cfg, metrics& m) {
+  std::string error;
+  auto target = parse_url(cfg.redis, error);
+  if (!target) throw startup_error("--redis: " + error);
+  store_options o;
+  o.target = *target;
+  o.node_id = cfg.node_id;
+  o.history = cfg.history;
+  o.command_timeout = std::chrono::milliseconds(cfg.redis_timeout_ms);
+  o.connect_timeout = std::min(o.command_timeout, std::chrono::milliseconds(2000));
+  o.heartbeat = std::chrono::milliseconds(cfg.redis_ttl_ms / 3);
+  auto store = std::make_unique<redis_store>(io, std::move(o));
+  m.node_id = cfg.node_id;
+  store->on_state([&m, ups = std::uint64_t{0}](bool up) mutable {
+    m.redis_up = up;
+    if (up && ups++ > 0) ++m.redis_resyncs;
+  });
+  spdlog::info("node {}: cluster through redis {}", cfg.node_id, target->redacted());
+  return store;
 }
 
 }  // namespace chatgate::redis

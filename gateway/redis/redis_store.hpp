@@ -27,7 +27,7 @@ struct store_options {
   std::size_t history = 100;  // stream MAXLEN ~ and what a join replays
   std::chrono::milliseconds command_timeout{3000};
   std::chrono::milliseconds connect_timeout{2000};
-  std::chrono::milliseconds heartbeat{5000};
+  std::chrono::milliseconds heartbeat{4000};  // node key, clock, probe; claims live 3x this
   std::chrono::milliseconds room_ttl{std::chrono::hours(24 * 7)};
 };
 
@@ -48,10 +48,29 @@ class redis_store final : public message_store {
   void on_remote(std::function<void(protocol::message_ptr)> sink) override { remote_ = std::move(sink); }
   std::size_t history_bytes() const override { return 0; }
   void close() override;
+  // Closes, then destroys both connections and the timers: called while
+  // the io_context still exists (the hub, which owns the store, outlives
+  // the loop). Nothing may be called on the store afterwards.
+  void shutdown();
 
   // Both connections ready (readiness, chatgate_redis_up).
-  bool up() const { return commands_.up() && subscription_.up(); }
+  bool up() const { return parts_ && commands_.up() && subscription_.up(); }
   void on_state(std::function<void(bool up)> h) { on_state_ = std::move(h); }
+  // What arrives on the node's own channel other than probes (DMs), and on
+  // room channels without an id (presence and topic events): for the
+  // cluster directory (gateway/redis/redis_directory).
+  void on_node_message(std::function<void(const std::string& payload)> h) { node_sink_ = std::move(h); }
+  void on_room_event(std::function<void(const std::string& room, const std::string& payload)> h) {
+    event_sink_ = std::move(h);
+  }
+  client& commands() { return commands_; }
+  subscriber& subscription() { return subscription_; }
+  // Both connections are up again (or for the first time).
+  void on_up(std::function<void()> h) { on_up_ = std::move(h); }
+  const store_options& options() const { return opts_; }
+  // Subscribes the room without a history read (a node that needs its
+  // events, e.g. after a join whose history is read anyway).
+  bool subscribed(const std::string& room) const { return rooms_.count(room) != 0; }
   const std::string& last_error() const;
   // The deadline a publish gets in Redis's clock: Redis refuses it after
   // this much, a second before the node gives up on the reply.
@@ -74,6 +93,8 @@ class redis_store final : public message_store {
     bool reading = false;    // a sync read (baseline or backfill) is in flight
     bool based = false;      // `last` came from Redis (the room's count when first synced)
     std::uint64_t last = 0;  // the last id delivered
+    std::size_t holds = 0;  // history reads in flight: live messages wait behind them
+    std::uint64_t epoch = 0;  // subscriptions lost so far: a sync read of an older one is retried
     std::map<std::uint64_t, schema::entry> early;  // arrived ahead of `last` + 1
     std::deque<read_request> waiting;              // history asked before the subscription was active
   };
@@ -89,12 +110,22 @@ class redis_store final : public message_store {
   void measure_clock();
   void do_heartbeat();
   void fail_waiting(room_state& r);
+  void send_probe();
+
+  // Everything bound to the io_context, in one block that shutdown() can
+  // destroy before the loop goes; the references below name its parts.
+  struct io_parts;
 
   asio::io_context& io_;
   store_options opts_;
-  client commands_;
-  subscriber subscription_;
-  asio::steady_timer heartbeat_timer_;
+  std::unique_ptr<io_parts> parts_;
+  client& commands_;
+  subscriber& subscription_;
+  asio::steady_timer& heartbeat_timer_;
+  asio::steady_timer& probe_timer_;
+  std::uint64_t probe_seq_ = 0;     // the probe in flight; 0: none
+  std::function<void(const std::string&)> node_sink_;
+  std::function<void(const std::string&, const std::string&)> event_sink_;
   std::shared_ptr<int> alive_ = std::make_shared<int>(0);
   std::unordered_map<std::string, room_state> rooms_;  // subscribed rooms
   std::map<std::uint64_t, pending_publish> pending_;   // by publish sequence number
@@ -103,6 +134,17 @@ class redis_store final : public message_store {
   bool was_up_ = false;
   std::function<void(protocol::message_ptr)> remote_;
   std::function<void(bool)> on_state_;
+  std::function<void()> on_up_;
 };
 
 }  // namespace chatgate::redis
+
+namespace chatgate {
+struct config;
+struct metrics;
+namespace redis {
+// The store of a cluster node from --redis and its companions; keeps
+// chatgate_redis_up and the resync count in `m`. Not started.
+std::unique_ptr<redis_store> make_cluster_store(asio::io_context& io, const config& cfg, metrics& m);
+}  // namespace redis
+}  // namespace chatgate

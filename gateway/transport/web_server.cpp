@@ -269,6 +269,9 @@ struct endpoint_impl final : web_server::impl {
       if (stopping || draining)
         return reply(websocketpp::http::status_code::service_unavailable,
                      R"({"status":"shutting down"})", "application/json");
+      if (!metrics_.node_id.empty() && !metrics_.redis_up)  // SPEC 11: a node without Redis
+        return reply(websocketpp::http::status_code::service_unavailable,
+                     R"({"status":"redis unavailable"})", "application/json");
       return reply(websocketpp::http::status_code::ok, R"({"status":"ready"})", "application/json");
     }
     if (path == "/auth")

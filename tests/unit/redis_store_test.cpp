@@ -12,27 +12,8 @@ namespace {
 using namespace std::chrono_literals;
 using test::redis_server;
 
-#define REQUIRE_REDIS(server) \
-  if (!(server).available()) GTEST_SKIP() << "redis-server not installed"
-
-bool run_until(asio::io_context& io, const std::function<bool()>& done,
-               std::chrono::milliseconds timeout = 15s) {
-  const auto deadline = std::chrono::steady_clock::now() + timeout;
-  while (!done()) {
-    if (std::chrono::steady_clock::now() > deadline) return false;
-    io.restart();
-    if (io.run_for(5ms) == 0) std::this_thread::sleep_for(1ms);
-  }
-  return true;
-}
-
-void settle(asio::io_context& io, std::chrono::milliseconds d) {
-  const auto until = std::chrono::steady_clock::now() + d;
-  while (std::chrono::steady_clock::now() < until) {
-    io.restart();
-    if (io.run_for(5ms) == 0) std::this_thread::sleep_for(1ms);
-  }
-}
+using test::run_until;
+using test::settle;
 
 protocol::chat_message msg(const std::string& text, const std::string& room = "lobby") {
   protocol::chat_message m;

@@ -12,6 +12,10 @@
 #include <unistd.h>
 
 #include <chrono>
+#include <functional>
+#include <thread>
+
+#include <asio/io_context.hpp>
 #include <cstdlib>
 #include <filesystem>
 #include <string>
@@ -121,5 +125,30 @@ class redis_server {
   int port_ = 0;
   pid_t pid_ = -1;
 };
+
+// Skips a test when there is no redis-server to run.
+#define REQUIRE_REDIS(server) \
+  if (!(server).available()) GTEST_SKIP() << "redis-server not installed"
+
+// Runs the loop until `done` or the timeout (tolerant of a loaded machine).
+inline bool run_until(asio::io_context& io, const std::function<bool()>& done,
+                      std::chrono::milliseconds timeout = std::chrono::seconds(15)) {
+  const auto deadline = std::chrono::steady_clock::now() + timeout;
+  while (!done()) {
+    if (std::chrono::steady_clock::now() > deadline) return false;
+    io.restart();
+    if (io.run_for(std::chrono::milliseconds(5)) == 0) std::this_thread::sleep_for(std::chrono::milliseconds(1));
+  }
+  return true;
+}
+
+// Runs the loop for a while whatever happens (posted failures, late handlers).
+inline void settle(asio::io_context& io, std::chrono::milliseconds d = std::chrono::milliseconds(50)) {
+  const auto until = std::chrono::steady_clock::now() + d;
+  while (std::chrono::steady_clock::now() < until) {
+    io.restart();
+    if (io.run_for(std::chrono::milliseconds(5)) == 0) std::this_thread::sleep_for(std::chrono::milliseconds(1));
+  }
+}
 
 }  // namespace chatgate::test
