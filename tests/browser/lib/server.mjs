@@ -29,7 +29,7 @@ function makeCertificate(dir) {
     '-subj', '/CN=chatgate-browser-test', '-days', '1', '-keyout', key, '-out', cert,
     '-addext', 'subjectAltName=DNS:localhost,IP:127.0.0.1',
   ], { stdio: 'ignore' });
-  return ['--tls-cert', cert, '--tls-key', key, '--tls-tcp-port', '0'];
+  return ['--tls-cert', cert, '--tls-key', key, '--tls-tcp-port', '0', '--irc-tls-port', '0'];
 }
 
 // `ports` pins listeners (to restart on the same ports); 0 means "any free port".
