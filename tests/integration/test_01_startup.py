@@ -324,6 +324,12 @@ def test_an_unwritable_ports_file_is_named(tmp_path):
     (("--default-room", "no way"), "--default-room", "no way"),
     (("--no-such-flag",), "--no-such-flag", "--no-such-flag"),
     (("--shutdown-delay-s", "-3"), "--shutdown-delay-s", "-3"),
+    # The limits of the flags added for clusters, presence and IRC over TLS.
+    (("--redis-timeout-ms", "499"), "--redis-timeout-ms", "499"),
+    (("--redis-timeout-ms", "60001"), "--redis-timeout-ms", "60001"),
+    (("--redis-ttl-ms", "1499"), "--redis-ttl-ms", "1499"),
+    (("--presence-limit", "-1"), "--presence-limit", "-1"),
+    (("--irc-tls-port", "70000"), "--irc-tls-port", "70000"),
 ])
 def test_a_bad_flag_value_is_named(args, flag, value):
     port = free_port()
