@@ -245,10 +245,36 @@ def with_ports(**given):
     return args
 
 
+def twin_is_free(port, kind):
+    """True if `port` can be bound with the other protocol right now.
+
+    Echo listens on one number for TCP and UDP; a test that takes one of them
+    must not pick a number whose twin another test (or a client's ephemeral
+    port) holds, or chatgate would report the twin instead."""
+    probe = socket.socket(socket.AF_INET, kind)
+    try:
+        probe.bind(("127.0.0.1", port))
+        return True
+    except OSError:
+        return False
+    finally:
+        probe.close()
+
+
+def take_port(kind):
+    for _ in range(64):
+        s = socket.socket(socket.AF_INET, kind)
+        s.bind(("127.0.0.1", 0))
+        twin = socket.SOCK_DGRAM if kind == socket.SOCK_STREAM else socket.SOCK_STREAM
+        if twin_is_free(s.getsockname()[1], twin):
+            return s
+        s.close()
+    raise RuntimeError("no port with a free twin")
+
+
 @pytest.fixture
 def taken_tcp():
-    s = socket.socket()
-    s.bind(("127.0.0.1", 0))
+    s = take_port(socket.SOCK_STREAM)
     s.listen()
     yield s.getsockname()[1]
     s.close()
@@ -256,8 +282,7 @@ def taken_tcp():
 
 @pytest.fixture
 def taken_udp():
-    s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
-    s.bind(("127.0.0.1", 0))
+    s = take_port(socket.SOCK_DGRAM)
     yield s.getsockname()[1]
     s.close()
 
