@@ -160,6 +160,7 @@ bool hub::validate(client_id id) {
   for (room* r : c.rooms) {
     tell_joined(*r, c, r->members.size());  // announced now, not when it first appeared
     if (cluster_) cluster_->joined(r->name, c.nick, c.source);
+    send_topic(c, *r);  // as on a join: the topic, then the history
     send_history(c, *r, 0, nullptr);
   }
   return true;
@@ -573,7 +574,9 @@ void hub::send_topic(client& c, room& r, const ref_value& join_ref) {
   // Without the join's ref: a join is still answered by joined + history,
   // as clients that count on those two expect. IRC sessions read their own
   // refs to answer a JOIN with 332/333 instead of a TOPIC change.
-  if (r.topic.text.empty()) return;
+  // Like the history, it waits for an unvalidated UDP peer's /ok (SPEC 9):
+  // a long topic would eat the budget its conversation needs.
+  if (r.topic.text.empty() || !c.counted) return;
   const bool irc = c.source == protocol::via::irc;
   send(c, ev::topic{r.name, r.topic.text, r.topic.by, r.topic.ts}, irc ? join_ref : ref_value());
 }

@@ -470,6 +470,27 @@ def test_topic_over_udp(server):
     assert u.expect(re.compile(r"^\* topic")) == "* topic of #lobby: set over udp (set by udpu)"
 
 
+def test_topic_waits_for_udp_validation_like_the_history(server):
+    ws = server.ws()
+    ws.request({"type": "topic", "room": "lobby", "topic": "lobby rules"})
+    ws.join("dev")
+    ws.request({"type": "topic", "room": "dev", "topic": "dev rules"})
+    ws.say("in dev", room="dev")
+    ws.sync()
+    u = server.udp_client()
+    u.hello()  # the welcome and the /ok prompt, nothing of the lobby
+    u.send("/join dev")
+    assert u.expect(re.compile(r"joined")) == f"* {u.nick} joined #dev"
+    assert not [l for l in u.sync() if "topic" in l or "in dev" in l]
+    # A change reaches it like a message.
+    ws.request({"type": "topic", "room": "dev", "topic": "dev rules!"})
+    assert u.expect(re.compile(r"^\* topic")) == f"* topic of #dev: dev rules! (set by {ws.nick})"
+    # Validated: the topic, then the history, as on a join.
+    u.validate()
+    assert u.read_line() == f"* topic of #dev: dev rules! (set by {ws.nick})"
+    assert u.read_line() == f"[dev] {ws.nick}: in dev"
+
+
 def test_topic_over_ndjson(server):
     nd = named(server, "ndjson", "nadia")
     t = server.text()
