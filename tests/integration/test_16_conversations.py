@@ -5,6 +5,9 @@ import re
 import time
 
 import chatgate_client as cc
+from conftest import FAST, REPO_ROOT
+from test_15_udp_abuse import Source, assert_within_budget
+from test_22_irc import Irc
 
 DM_KEYS = {"type", "to", "from", "via", "text", "ts"}
 TOPIC_KEYS = {"type", "room", "topic", "by", "ts"}
@@ -94,6 +97,11 @@ def test_dm_reaches_nobody_else(server):
     third_ws = server.ws()
     third_tcp = server.text()
     third_nd = server.ndjson()
+    third_udp = server.udp_client()
+    third_udp.hello()
+    third_udp.validate()
+    third_irc = server._track(Irc(server.irc, timeout=10))
+    third_irc.register("watcher")
     alice.send("/msg bob secret one")
     bob.send({"type": "say", "to": "alice", "text": "secret two"})
     assert bob.recv_until(is_dm)[0]["text"] == "secret one"
@@ -102,6 +110,8 @@ def test_dm_reaches_nobody_else(server):
     assert not [o for o in third_ws.sync() if "secret" in str(o)]
     assert not [o for o in third_nd.sync() if "secret" in str(o)]
     assert not [l for l in third_tcp.sync() if "secret" in l]
+    assert not [l for l in third_udp.sync() if "secret" in l]
+    assert not [l for l in third_irc.sync() if "secret" in l]
 
 
 def test_dm_nick_is_case_insensitive_and_to_is_the_real_nick(server):
@@ -123,6 +133,18 @@ def test_dm_to_a_nick_that_just_left(server):
     err = ws.request({"type": "say", "to": "gone", "text": "hello?"})
     assert err == {"type": "error", "code": "no_such_nick", "message": "no such nick: gone",
                    "ref": err["ref"]}
+    # A nick given up by a rename is nobody's at once; so is a UDP peer's after /quit.
+    renamer = named(server, "ws", "before")
+    renamer.rename("after")
+    alice.send("/msg before still you?")
+    assert alice.expect(lambda l: l.startswith("!")) == "! no such nick: before"
+    alice.send("/msg after yes, you")
+    assert renamer.recv_until(is_dm)[0]["text"] == "yes, you"
+    u = named(server, "udp", "udpgone")
+    u.send("/quit")
+    u.expect("* bye")
+    err = ws.request({"type": "say", "to": "udpgone", "text": "hello?"})
+    assert err["code"] == "no_such_nick", err
 
 
 def test_dm_to_unknown_or_bad_nick(server):
@@ -239,6 +261,55 @@ def test_dm_rate_limit(chatgate):
     t.sync(timeout=15)
     got = [o["text"] for o in ws.sync(timeout=15) if is_dm(o) and o["from"] == "tina"]
     assert 3 <= len(got) < 8 and got == [f"t{i}" for i in range(len(got))], got
+
+
+def test_dm_from_udp_obeys_the_size_and_rate_limits(server):
+    ws = named(server, "ws", "wes")
+    u = named(server, "udp", "udpu")
+    u.send("/msg wes " + "z" * 4097)
+    assert u.expect(lambda l: l.startswith("!")) == "! message too long"
+    time.sleep(2.5)  # the bucket (20/s, burst 40) refills; UDP errors come once a second
+    u.send("\n".join(f"/msg wes u{i}" for i in range(60)))
+    assert u.expect(lambda l: l.startswith("!")) == "! slow down"
+    # The whole datagram was handled before the error: every DM is queued by now.
+    got = [o["text"] for o in ws.sync() if is_dm(o) and o["from"] == "udpu"]
+    assert 38 <= len(got) < 60 and got == [f"u{i}" for i in range(len(got))], got
+
+
+def test_dm_flood_to_an_unvalidated_udp_peer_stays_within_its_budget(chatgate):
+    # SPEC 9: what goes to an unvalidated address is capped at 3x what came
+    # from it plus 256 bytes a minute, direct messages included.
+    server = chatgate(*FAST)
+    src = Source("127.0.0.250", server.udp)  # test_15 uses .10-.249
+    s = src.socket()
+    try:
+        started = time.monotonic()
+        src.send(s, b"/nick quietudp\n")
+        got = src.collect(quiet=0.5)
+        lines = b"".join(got).decode().splitlines()
+        assert lines[-1].endswith(" is now known as quietudp"), lines
+        code = cc.OK_PROMPT_RE.match(lines[1])["code"]
+        ws = named(server, "ws", "flooder")
+
+        def flood(tag):
+            ws.send_many([{"type": "say", "to": "quietudp", "text": f"{tag}{i:03d} " + "d" * 995}
+                          for i in range(200)])
+            acks = [o for o in ws.sync(timeout=15) if is_dm(o)]
+            assert len(acks) == 200 and all(a["to"] == "quietudp" for a in acks)
+            return [d for d in src.collect() if d.startswith(b"*flooder*")]
+
+        assert flood("a") == []  # not one fits: a DM line is ~1 KB
+        assert_within_budget(got, src.sent, started)
+        m = server.metrics()
+        assert m["chatgate_direct_messages_total"] == 200
+        assert m["chatgate_udp_budget_drops_total"] >= 200
+        # Validated, the same flood arrives whole and in order.
+        src.send(s, f"/ok {code}\n".encode())
+        assert cc.OK_CONFIRMED.encode() + b"\n" in src.collect(quiet=0.5)
+        dms = flood("b")
+        assert [d[len(b"*flooder* "):][:4] for d in dms] == [f"b{i:03d}".encode() for i in range(200)]
+    finally:
+        src.close()
 
 
 def test_dm_is_not_stored_in_history(server):
@@ -577,6 +648,62 @@ def test_json_leave_unchanged(server):
     assert left == {"type": "left", "room": "lobby", "nick": ws.nick, "via": "ws", "ref": left["ref"]}
     err = ws.request({"type": "leave", "room": ""})
     assert err["code"] == "bad_room"
+
+
+# --------------------------------------------------------------------------
+# IRC (SPEC 14): a DM is a PRIVMSG to a nick, TOPIC, PART
+
+
+def test_conversations_with_an_irc_client(server):
+    c = server._track(Irc(server.irc, timeout=10))
+    c.register("ircy")
+    t = named(server, "tcp", "termy")
+    u = named(server, "udp", "udpy")
+    c.sync()
+    t.send("/msg ircy hi irc")
+    c.expect(":termy!tcp@chatgate PRIVMSG ircy :hi irc")
+    c.send("PRIVMSG termy :hi term")
+    assert t.expect(re.compile(r"^\*ircy\*")) == "*ircy* hi term"
+    c.send("PRIVMSG UDPY :hi udp")
+    assert u.expect(re.compile(r"^\*ircy\*")) == "*ircy* hi udp"
+    c.send("PRIVMSG nobody :x")
+    c.expect(":chatgate 401 ircy nobody :No such nick/channel")
+    # Topics: asked, set by a terminal, asked again, cleared from IRC.
+    c.send("TOPIC #lobby")
+    c.expect(":chatgate 331 ircy #lobby :No topic is set")
+    t.send("/topic set by terminal")
+    t.expect("* topic of #lobby: set by terminal (set by termy)")
+    c.expect(":termy TOPIC #lobby :set by terminal")
+    c.send("TOPIC #lobby")
+    c.expect(":chatgate 332 ircy #lobby :set by terminal")
+    c.expect(lambda l: l.startswith(":chatgate 333 ircy #lobby termy "))
+    c.send("TOPIC #lobby :")
+    assert t.expect(re.compile(r"^\* topic")) == "* topic of #lobby cleared by ircy"
+    # A terminal's /join and /leave are JOIN and PART; IRC's PART is a leave.
+    c.send("JOIN #dev")
+    c.expect(":ircy!irc@chatgate JOIN #dev")
+    t.send("/join dev")
+    c.expect(":termy!tcp@chatgate JOIN #dev")
+    t.send("/leave")
+    c.expect(":termy!tcp@chatgate PART #dev")
+    t.expect("* termy joined #lobby")
+    t.send("/join dev")
+    c.send("PART #dev")
+    c.expect(":ircy!irc@chatgate PART #dev")
+    t.expect("* ircy left #dev")
+
+
+def test_help_and_the_protocol_doc_list_the_same_commands(server):
+    doc = (REPO_ROOT / "docs" / "protocol.md").read_text()
+    section = doc.split("\n## Text protocol")[1].split("\n## ")[0]
+    documented = set(re.findall(r"^\| `(/[a-z]+)", section, re.M))
+    documented |= set(re.findall(r"\(`(/[a-z]+)`\)", section))  # `/leave` (`/part`)
+    t = server.text()
+    t.send("/help")
+    text = "\n".join(t.sync())
+    helped = set(re.findall(r"^\* (/[a-z]+)", text, re.M)) | set(re.findall(r"also (/[a-z]+)", text))
+    assert documented == helped
+    assert {"/msg", "/topic", "/leave", "/part"} <= helped
 
 
 def test_help_lists_every_command(server):
