@@ -209,15 +209,16 @@ test('topics: set from the page, seen by another page and a terminal; set by a t
 
 // Stubs: a Notification that records what the page does with it, and a
 // document.hidden the test can switch (headless Chromium's tab never hides).
-function stubs() {
+// `answer`: what the user says when asked (default 'granted').
+function stubs(answer) {
   window.notified = [];
   window.permissionAsked = [];
   class FakeNotification {
     static permission = 'default';
     static requestPermission() {
       window.permissionAsked.push({ gesture: navigator.userActivation?.isActive ?? null });
-      FakeNotification.permission = 'granted';
-      return Promise.resolve('granted');
+      FakeNotification.permission = answer || 'granted';
+      return Promise.resolve(FakeNotification.permission);
     }
     constructor(title, options = {}) {
       window.notified.push({ title, body: options.body, tag: options.tag });
@@ -291,6 +292,27 @@ test('mentions of one’s nick are highlighted and notify while the tab is hidde
   await waitMessage(a, { text: `${me} again` });
   await pause(200);
   assert.equal((await a.evaluate(() => window.notified)).length, 2);
+  assertClean(a);
+});
+
+test('notifications declined: the page says so, mentions still stand out, nothing notifies', async () => {
+  const a = await page({ init: stubs, initArg: 'denied' });
+  const t = await tcp();
+  const me = unique('Nora-');
+  await setNick(a, me);
+  await a.click('#notify-btn');
+  await until('blocked', async () => /^blocked/.test(await a.textContent('#notify-state')));
+  assert.equal(await a.isVisible('#notify-btn'), false, 'no button that cannot work');
+  assert.equal((await a.evaluate(() => window.permissionAsked)).length, 1);
+
+  await setHidden(a, true);
+  t.send(`${me}: are you there?`);
+  t.send(`/msg ${me} direct too`);
+  await waitMessage(a, { text: `${me}: are you there?` });
+  await until('dm listed', async () => (await unreadOf(dmItem(a, t.nick))) === 1);
+  assert.deepEqual(await a.locator('ol.log:not([hidden]) mark.mention').allTextContents(), [me]);
+  await pause(300);
+  assert.deepEqual(await a.evaluate(() => window.notified), []);
   assertClean(a);
 });
 
