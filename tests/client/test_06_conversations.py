@@ -153,3 +153,27 @@ def test_help_lists_the_conversation_commands(server):
     out = "\n".join(lines_of(result))
     for command in ("/msg NICK TEXT", "/topic", "/topic TEXT", "/leave"):
         assert command in out, out
+
+
+@pytest.mark.parametrize("via", ["tcp", "ws"])
+def test_conversation_commands_in_json_mode(server, via):
+    # --json prints the server's events as they are; the commands still work
+    # (TCP: NDJSON after /json).
+    browser = server.ws()
+    browser.rename("webby")
+    me = f"js-{via}"
+    result = run_client("chat", *TRANSPORTS[via](server), "--json", "--nick", me, "--room", "ops",
+                        input="/topic ops in json\n/topic\n/msg webby raw dm\n/leave\n/leave\n")
+    out = lines_of(result)
+    events = [json.loads(l) for l in out]
+    topics = [(e["room"], e["topic"], e["by"]) for e in events if e["type"] == "topic"]
+    assert topics == [("ops", "ops in json", me)] * 2, out  # the confirmation, then the answer
+    dm = browser.expect("message", **{"from": me})
+    assert (dm["to"], dm["text"], "room" in dm) == ("webby", "raw dm", False)
+    assert [e for e in events if e["type"] == "message" and e.get("to") == "webby"], out
+    moves = [(e["type"], e["room"]) for e in events if e["type"] in ("joined", "left") and e["nick"] == me]
+    assert moves == [("joined", "ops"), ("left", "lobby"), ("left", "ops"), ("joined", "lobby")], out
+    # The second /leave, in the default room, is one clear error, and fails the script.
+    errors = [e for e in events if e["type"] == "error"]
+    assert [e["message"] for e in errors] == ["you are in the default room #lobby"], out
+    assert result.returncode == 1
