@@ -217,5 +217,17 @@ TEST_F(Conversations, LeaveTakesATextClientHome) {
   EXPECT_EQ(lobby_peer.text(), "");
 }
 
+TEST_F(Conversations, TopicWaitsForUdpValidationLikeTheHistory) {
+  recorder a, u;
+  const auto ia = ws(a, "alice");
+  json_in(ia, R"({"type":"topic","room":"lobby","topic":"house rules"})");
+  json_in(ia, R"({"type":"say","room":"lobby","text":"hi"})");
+  const auto iu = h->connect(u, protocol::via::udp, /*json=*/false, /*counted=*/false);
+  line(iu, "/nick udo");
+  EXPECT_EQ(u.text().find("topic"), std::string::npos);
+  ASSERT_TRUE(h->validate(iu));
+  EXPECT_EQ(u.text(), "* topic of #lobby: house rules (set by alice)\n[lobby] alice: hi\n");
+}
+
 }  // namespace
 }  // namespace chatgate
