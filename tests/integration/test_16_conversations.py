@@ -292,13 +292,13 @@ def test_dm_flood_to_an_unvalidated_udp_peer_stays_within_its_budget(chatgate):
         ws = named(server, "ws", "flooder")
 
         def flood(tag):
-            ws.send_many([{"type": "say", "to": "quietudp", "text": f"{tag}{i:03d} " + "d" * 995}
+            ws.send_many([{"type": "say", "to": "quietudp", "text": f"{tag}{i:03d} " + "d" * 495}
                           for i in range(200)])
             acks = [o for o in ws.sync(timeout=15) if is_dm(o)]
             assert len(acks) == 200 and all(a["to"] == "quietudp" for a in acks)
             return [d for d in src.collect() if d.startswith(b"*flooder*")]
 
-        assert flood("a") == []  # not one fits: a DM line is ~1 KB
+        assert flood("a") == []  # not one fits: a DM line is ~500 bytes
         assert_within_budget(got, src.sent, started)
         m = server.metrics()
         assert m["chatgate_direct_messages_total"] == 200
