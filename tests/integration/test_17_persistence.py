@@ -1,10 +1,13 @@
 """SPEC 10: --db keeps history, ids and topics across restarts and crashes."""
 
+import contextlib
 import os
+import resource
 import shutil
 import signal
 import sqlite3
 import subprocess
+import threading
 import time
 
 import pytest
@@ -117,14 +120,69 @@ def test_retention_keeps_the_last_n_per_room(chatgate, tmp_path):
         assert con.execute("PRAGMA user_version").fetchone() == (2,)
 
 
-def test_topics_are_stored(chatgate, tmp_path):
-    """The schema keeps a topic per room next to its ids (SPEC 12 wires it)."""
+def test_topic_survives_kill9(chatgate, tmp_path):
     db = tmp_path / "chat.db"
-    s = chatgate("--db", str(db))
-    assert s.stop()[0] == 0
+    s = chatgate("--db", str(db), *FAST)
+    a = s.ndjson()
+    a.rename("carol")
+    a.join("dev")
+    say_and_ack(a, "dev", ["before the topic"])
+    set_ = a.request({"type": "topic", "room": "dev", "topic": "Release on Friday"})
+    assert set_["type"] == "topic" and set_["topic"] == "Release on Friday", set_
+    kill9(s)
+    s2 = chatgate("--db", str(db), *FAST)
+    b = s2.ndjson()
+    # A join brings the kept topic back, just before the history.
+    b.send({"type": "join", "room": "dev", "ref": "j"})
+    history, before = b.recv_until(lambda o: o["type"] == "history" and o.get("ref") == "j")
+    topics = [o for o in before if o["type"] == "topic"]
+    assert [(t["room"], t["topic"], t["by"], t["ts"]) for t in topics] == [
+        ("dev", "Release on Friday", "carol", set_["ts"])]
+    assert [m["text"] for m in history["messages"]] == ["before the topic"]
+    # Asked for, too; and the topic did not move the ids.
+    got = b.request({"type": "topic", "room": "dev"})
+    assert (got["topic"], got["by"]) == ("Release on Friday", "carol")
+    assert say_and_ack(b, "dev", ["after"]) == [2]
+
+
+# Schema version 1, as the first chatgate with --db wrote it.
+SCHEMA_V1 = """
+CREATE TABLE rooms (name TEXT PRIMARY KEY, last_id INTEGER NOT NULL, topic TEXT, topic_by TEXT,
+                    topic_ts INTEGER) WITHOUT ROWID;
+CREATE TABLE messages (room TEXT NOT NULL, id INTEGER NOT NULL, ts INTEGER NOT NULL,
+                       nick TEXT NOT NULL, via TEXT NOT NULL, me INTEGER NOT NULL DEFAULT 0,
+                       text TEXT NOT NULL, PRIMARY KEY (room, id)) WITHOUT ROWID;
+"""
+
+
+def test_older_schema_is_migrated_in_place(chatgate, tmp_path):
+    db = tmp_path / "v1.db"
     with sqlite3.connect(db) as con:
-        cols = [r[1] for r in con.execute("PRAGMA table_info(rooms)")]
-    assert {"name", "last_id", "topic", "topic_by", "topic_ts"} <= set(cols)
+        con.executescript(SCHEMA_V1)
+        con.execute("INSERT INTO rooms VALUES ('old', 7, 'kept topic', 'dora', 1700000000000)")
+        con.executemany("INSERT INTO messages VALUES ('old', ?, ?, 'dora', 'irc', 0, ?)",
+                        [(i, 1700000000000 + i, f"v1 message {i}") for i in range(1, 8)])
+        con.execute("PRAGMA user_version=1")
+    con.close()
+    s = chatgate("--db", str(db), *FAST)
+    assert "schema migrated to version 2" in s.stderr()
+    a = s.ndjson()
+    h = a.join("old", since=2)
+    assert [(m["id"], m["text"], m["via"]) for m in h["messages"]] == [
+        (i, f"v1 message {i}", "irc") for i in range(3, 8)]
+    assert a.request({"type": "topic", "room": "old"})["topic"] == "kept topic"
+    assert say_and_ack(a, "old", ["first in version 2"]) == [8]
+    assert s.stop()[0] == 0
+    con = sqlite3.connect(db)
+    assert con.execute("PRAGMA user_version").fetchone() == (2,)
+    assert con.execute("SELECT count(*) FROM reserved_nicks").fetchone() == (0,)
+    con.close()
+    # Started again on the migrated file: nothing more to migrate.
+    s2 = chatgate("--db", str(db), *FAST)
+    assert "migrated" not in s2.stderr()
+    c = s2.ndjson()
+    assert [m["id"] for m in c.join("old")["messages"]] == list(range(1, 9))
+    assert say_and_ack(c, "old", ["again"]) == [9]
 
 
 def test_metrics_show_the_store(chatgate, tmp_path):
@@ -333,3 +391,113 @@ def test_since_from_disk_comes_in_pages_that_fit_the_queue(chatgate, tmp_path):
         got += ids
         since = ids[-1]
     assert got == list(range(2, 301))
+
+
+@contextlib.contextmanager
+def file_size_limit(nbytes):
+    """Servers started inside inherit `ulimit -f` (the soft limit only)."""
+    soft, hard = resource.getrlimit(resource.RLIMIT_FSIZE)
+    resource.setrlimit(resource.RLIMIT_FSIZE, (nbytes, hard))
+    try:
+        yield
+    finally:
+        resource.setrlimit(resource.RLIMIT_FSIZE, (soft, hard))
+
+
+def test_file_size_limit_refuses_as_unavailable_and_recovers(chatgate, tmp_path):
+    """`ulimit -f`: a write past it fails (no SIGXFSZ death), like a full disk."""
+    db = tmp_path / "chat.db"
+    with file_size_limit(512 * 1024):
+        s = chatgate("--db", str(db), *FAST)
+    sender = s.ndjson()
+    watcher = s.ws()
+    text = "f" * 4000
+    last_ok, refused = 0, []
+    for i in range(400):
+        sender.send({"type": "say", "room": "lobby", "text": f"{i} {text}", "ref": i})
+        answer = sender.recv_until(lambda o: o.get("ref") == i)[0]
+        if answer["type"] == "error":
+            refused.append(answer)
+            if len(refused) == 3:
+                break
+        else:
+            assert not refused, "a message was kept after one was refused"
+            last_ok = answer["id"]
+    assert refused, "the file size limit was never reached"
+    assert s.proc.poll() is None, "chatgate died at the file size limit"
+    assert {a["code"] for a in refused} == {"unavailable"}, refused
+    assert last_ok > 10
+    seen = [o for o in watcher.sync() if o["type"] == "message"]
+    assert seen and seen[-1]["id"] == last_ok
+    assert s.metrics()["chatgate_store_errors_total"] == 3
+    assert s.stderr().count("write failed") == 1  # once per burst
+    # The limit goes (prlimit): writing resumes with the next id.
+    resource.prlimit(s.proc.pid, resource.RLIMIT_FSIZE,
+                     (resource.RLIM_INFINITY, resource.getrlimit(resource.RLIMIT_FSIZE)[1]))
+    assert say_and_ack(sender, "lobby", ["no limit"]) == [last_ok + 1]
+    assert watcher.expect("message", text="no limit")["id"] == last_ok + 1
+    assert "writing again" in s.stderr()
+    # Everything acknowledged is on disk, in order, without the refused ones.
+    kill9(s)
+    s2 = chatgate("--db", str(db), "--history", "1000", *FAST)
+    h = s2.ws().join("lobby")
+    assert [m["id"] for m in h["messages"]] == list(range(1, last_ok + 2))
+    assert h["messages"][-1]["text"] == "no limit"
+
+
+# --- backup while running (docs/operations.md) -------------------------------
+
+def test_sqlite3_backup_while_writing_restores(chatgate, tmp_path):
+    if not shutil.which("sqlite3"):
+        pytest.skip("the sqlite3 command-line tool is not installed")
+    db = tmp_path / "chat.db"
+    s = chatgate("--db", str(db), *FAST)
+    writer = s.ndjson()
+    writer.rename("writer")
+    acked = say_and_ack(writer, "lobby", [f"early {i} " + "b" * 500 for i in range(300)])
+    stop = threading.Event()
+    errors = []
+
+    def keep_writing():
+        # Bounded: at most 5000 more, in windows of 20.
+        try:
+            for chunk in range(250):
+                if stop.is_set():
+                    return
+                acked.extend(say_and_ack(writer, "lobby", [f"during {chunk}.{i}" for i in range(20)]))
+        except Exception as e:  # noqa: BLE001 - reported below
+            errors.append(e)
+
+    t = threading.Thread(target=keep_writing)
+    t.start()
+    try:
+        time.sleep(0.2)
+        at_start = len(acked)
+        backup = tmp_path / "backup.db"
+        r = subprocess.run(["sqlite3", str(db), f".backup '{backup}'"], capture_output=True, timeout=60)
+    finally:
+        stop.set()
+        t.join(30)
+    assert r.returncode == 0 and not r.stderr, r
+    assert not errors, errors
+    assert s.proc.poll() is None
+    con = sqlite3.connect(backup)
+    assert con.execute("PRAGMA integrity_check").fetchone() == ("ok",)
+    ids = [row[0] for row in con.execute("SELECT id FROM messages WHERE room='lobby' ORDER BY id")]
+    last_id = con.execute("SELECT last_id FROM rooms WHERE name='lobby'").fetchone()[0]
+    con.close()
+    # A consistent snapshot: ids 1..n without a gap, n at least what was
+    # acknowledged before the backup began, and the room's counter agrees.
+    assert ids == list(range(1, len(ids) + 1))
+    assert len(ids) >= at_start and last_id == len(ids)
+    assert len(ids) <= len(acked)
+    # Restore as docs/operations.md says: stop, copy over, drop -wal/-shm, start.
+    assert s.stop()[0] == 0
+    shutil.copyfile(backup, db)
+    for suffix in ("-wal", "-shm"):
+        (tmp_path / f"chat.db{suffix}").unlink(missing_ok=True)
+    s2 = chatgate("--db", str(db), *FAST)
+    b = s2.ws()
+    h = b.join("lobby", since=len(ids) - 2)
+    assert [m["id"] for m in h["messages"]] == [len(ids) - 1, len(ids)]
+    assert say_and_ack(b, "lobby", ["after the restore"]) == [len(ids) + 1]
