@@ -149,6 +149,26 @@ TEST_F(SqliteStore, RetentionKeepsTheLastNPerRoom) {
   EXPECT_EQ(add("a"), 51u);
 }
 
+TEST_F(SqliteStore, LoweredRetentionPrunesAFewHundredRowsPerCommit) {
+  cfg_.db_retain = 1000;
+  open();
+  for (int i = 0; i < 1000; ++i) add("a");
+  cfg_.db_retain = 10;
+  open();
+  // One commit deletes at most 256 old rows (a prune never stalls the loop)...
+  EXPECT_EQ(add("a"), 1001u);
+  EXPECT_EQ(ids("a", 1).front(), 257u);
+  EXPECT_EQ(add("a"), 1002u);
+  EXPECT_EQ(ids("a", 1).front(), 513u);
+  EXPECT_EQ(add("a"), 1003u);
+  EXPECT_EQ(ids("a", 1).front(), 769u);
+  // ...until the room is down to --db-retain.
+  EXPECT_EQ(add("a"), 1004u);
+  EXPECT_EQ(ids("a", 1), range(995, 1004));
+  EXPECT_EQ(add("a"), 1005u);
+  EXPECT_EQ(ids("a", 1), range(996, 1005));
+}
+
 TEST_F(SqliteStore, TopicsSurviveReopen) {
   open();
   bool ok = false;
