@@ -16,6 +16,8 @@ import chatgate_client as cc
 from conftest import BINARY, FAST
 
 ROOMS = ("alpha", "beta", "gamma")
+# Schema 3: a message's key is its room's number << 40 | its id.
+ID_MASK = (1 << 40) - 1
 
 
 def say_and_ack(client, room, texts):
@@ -115,9 +117,10 @@ def test_retention_keeps_the_last_n_per_room(chatgate, tmp_path):
     assert [m["id"] for m in h["messages"]] == list(range(151, 201))
     assert s.stop()[0] == 0
     with sqlite3.connect(db) as con:
-        assert con.execute("SELECT count(*), min(id), max(id) FROM messages WHERE room='kept'"
+        assert con.execute(f"SELECT count(*), min(key) & {ID_MASK}, max(key) & {ID_MASK} FROM messages "
+                           f"WHERE key >> 40 = (SELECT no FROM rooms WHERE name='kept')"
                            ).fetchone() == (50, 151, 200)
-        assert con.execute("PRAGMA user_version").fetchone() == (2,)
+        assert con.execute("PRAGMA user_version").fetchone() == (3,)
 
 
 def test_topic_survives_kill9(chatgate, tmp_path):
@@ -155,6 +158,87 @@ CREATE TABLE messages (room TEXT NOT NULL, id INTEGER NOT NULL, ts INTEGER NOT N
 """
 
 
+SCHEMA_V2 = SCHEMA_V1 + """
+CREATE TABLE reserved_nicks (folded TEXT PRIMARY KEY, nick TEXT NOT NULL, since INTEGER NOT NULL) WITHOUT ROWID;
+"""
+
+
+def test_schema_2_is_migrated_to_integer_keys(chatgate, tmp_path):
+    """Schema 2 stored rows over ~1 KB on overflow pages; 3 rewrites them."""
+    db = tmp_path / "v2.db"
+    rooms = {"zeta": 40, "alpha": 3, "mid": 25}
+    with sqlite3.connect(db) as con:
+        con.executescript(SCHEMA_V2)
+        for room, n in rooms.items():
+            con.execute("INSERT INTO rooms VALUES (?, ?, NULL, NULL, NULL)", (room, n))
+            con.executemany("INSERT INTO messages VALUES (?, ?, ?, 'eve', 'ws', ?, ?)",
+                            [(room, i, 1700000000000 + i, i % 2, f"{room} {i} " + "k" * 1000)
+                             for i in range(1, n + 1)])
+        con.execute("INSERT INTO rooms VALUES ('quiet', 0, 'only a topic', 'eve', 1700000000000)")
+        con.execute("INSERT INTO reserved_nicks VALUES ('eve', 'Eve', 1700000000000)")
+        con.execute("PRAGMA user_version=2")
+    con.close()
+    s = chatgate("--db", str(db), "--history", "10", *FAST)
+    assert "schema migrated to version 3" in s.stderr()
+    a = s.ws()
+    for room, n in rooms.items():
+        h = a.join(room, since=1)
+        assert [(m["id"], m["text"], m["from"], m.get("me", False)) for m in h["messages"]] == [
+            (i, f"{room} {i} " + "k" * 1000, "eve", i % 2 == 1) for i in range(2, n + 1)], room
+        assert say_and_ack(a, room, [f"{room} in v3"]) == [n + 1]
+    a.join("quiet")
+    assert a.request({"type": "topic", "room": "quiet"})["topic"] == "only a topic"
+    assert say_and_ack(a, "quiet", ["first"]) == [1]
+    assert s.stop()[0] == 0
+    con = sqlite3.connect(db)
+    assert con.execute("PRAGMA integrity_check").fetchone() == ("ok",)
+    assert con.execute("SELECT nick FROM reserved_nicks").fetchall() == [("Eve",)]
+    nos = dict(con.execute("SELECT name, no FROM rooms"))
+    assert len(set(nos.values())) == 4 and all(nos.values())
+    con.close()
+
+
+def test_a_kilobyte_message_takes_about_a_kilobyte_on_disk(chatgate, tmp_path):
+    db = tmp_path / "chat.db"
+    s = chatgate("--db", str(db), *FAST)
+    a = s.ws()
+    for chunk in range(6):
+        say_and_ack(a, "lobby", [f"{chunk}.{i} " + "s" * 1000 for i in range(50)])
+    assert s.stop()[0] == 0  # the last connection checkpoints the WAL into the file
+    assert not os.path.exists(str(db) + "-wal") or os.path.getsize(str(db) + "-wal") == 0
+    per_message = os.path.getsize(db) / 300
+    assert per_message < 1500, per_message  # schema 2 took 4.7 KB (an overflow page each)
+
+
+def test_room_numbers_and_ids_run_out_as_unavailable(chatgate, tmp_path):
+    db = tmp_path / "chat.db"
+    s = chatgate("--db", str(db), *FAST)
+    a = s.ws()
+    a.join("full")
+    say_and_ack(a, "full", ["one"])
+    assert s.stop()[0] == 0
+    with sqlite3.connect(db) as con:
+        # The last room number there is (keys are 63 bits: 23 for the room),
+        # and a room two ids short of the last (40 bits).
+        con.execute("INSERT INTO rooms(name, last_id, no) VALUES ('lobby', 0, ?)", ((1 << 23) - 1,))
+        con.execute("UPDATE rooms SET last_id = ? WHERE name = 'full'", ((1 << 40) - 3,))
+    con.close()
+    s2 = chatgate("--db", str(db), *FAST)
+    b = s2.ws()
+    b.join("new")
+    answer = b.request({"type": "say", "room": "new", "text": "no number left"})
+    assert (answer["type"], answer.get("code")) == ("error", "unavailable"), answer
+    assert "no room number left" in s2.stderr()
+    assert say_and_ack(b, "lobby", ["still fine"]) == [1]
+    b.join("full")
+    assert say_and_ack(b, "full", ["last but one", "last"]) == [(1 << 40) - 2, (1 << 40) - 1]
+    answer = b.request({"type": "say", "room": "full", "text": "one too many"})
+    assert (answer["type"], answer.get("code")) == ("error", "unavailable"), answer
+    assert "has used every id" in s2.stderr()
+    assert s2.proc.poll() is None
+    assert b.join("full", since=(1 << 40) - 3)["messages"][-1]["text"] == "last"
+
+
 def test_older_schema_is_migrated_in_place(chatgate, tmp_path):
     db = tmp_path / "v1.db"
     with sqlite3.connect(db) as con:
@@ -166,6 +250,7 @@ def test_older_schema_is_migrated_in_place(chatgate, tmp_path):
     con.close()
     s = chatgate("--db", str(db), *FAST)
     assert "schema migrated to version 2" in s.stderr()
+    assert "schema migrated to version 3" in s.stderr()
     a = s.ndjson()
     h = a.join("old", since=2)
     assert [(m["id"], m["text"], m["via"]) for m in h["messages"]] == [
@@ -174,7 +259,7 @@ def test_older_schema_is_migrated_in_place(chatgate, tmp_path):
     assert say_and_ack(a, "old", ["first in version 2"]) == [8]
     assert s.stop()[0] == 0
     con = sqlite3.connect(db)
-    assert con.execute("PRAGMA user_version").fetchone() == (2,)
+    assert con.execute("PRAGMA user_version").fetchone() == (3,)
     assert con.execute("SELECT count(*) FROM reserved_nicks").fetchone() == (0,)
     con.close()
     # Started again on the migrated file: nothing more to migrate.
@@ -483,7 +568,8 @@ def test_sqlite3_backup_while_writing_restores(chatgate, tmp_path):
     assert s.proc.poll() is None
     con = sqlite3.connect(backup)
     assert con.execute("PRAGMA integrity_check").fetchone() == ("ok",)
-    ids = [row[0] for row in con.execute("SELECT id FROM messages WHERE room='lobby' ORDER BY id")]
+    ids = [row[0] & ID_MASK for row in con.execute(
+        "SELECT key FROM messages WHERE key >> 40 = (SELECT no FROM rooms WHERE name='lobby') ORDER BY key")]
     last_id = con.execute("SELECT last_id FROM rooms WHERE name='lobby'").fetchone()[0]
     con.close()
     # A consistent snapshot: ids 1..n without a gap, n at least what was
