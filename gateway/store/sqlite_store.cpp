@@ -1,8 +1,9 @@
 // The SQLite store. Design (measured, see docs/architecture.md):
 //
-// - One connection, on the event loop thread, WAL with synchronous=NORMAL:
-//   a commit is a write() into the WAL, no fsync, so it survives a crash of
-//   the process (SPEC 10 asks no more) and takes tens of microseconds.
+// - One writing connection, on the event loop thread, WAL with
+//   synchronous=NORMAL: a commit is a write() into the WAL, no fsync, so it
+//   survives a crash of the process (SPEC 10 asks no more) and takes tens of
+//   microseconds. Checkpoints (the fsyncs) run on wal_checkpointer's thread.
 // - Group commit: publish() queues the message and posts one flush per loop
 //   turn; the flush writes every queued message in one transaction, and only
 //   after COMMIT returns are the callbacks (the fan-out) run, in order. So a
@@ -30,6 +31,7 @@
 
 #include "gateway/hub/history_cache.hpp"
 #include "gateway/store/sqlite.hpp"
+#include "gateway/store/wal_checkpointer.hpp"
 #include "gateway/ops/startup_error.hpp"
 
 namespace chatgate {
@@ -194,6 +196,7 @@ class sqlite_store final : public message_store {
 
   void close() override {
     if (!db_.handle()) return;
+    checkpointer_.stop();
     // Whatever the loop did not get to is committed, nobody is told.
     flush(/*tell=*/false);
     for (sqlite::statement* st : {&insert_, &insert_many_, &upsert_room_, &load_room_, &last_room_no_, &oldest_, &prune_, &newest_,
@@ -252,6 +255,8 @@ class sqlite_store final : public message_store {
     if (db_.scalar("PRAGMA journal_mode=WAL", &rc) != "wal" || rc != SQLITE_OK)
       fail("cannot use WAL: " + db_.message());
     if (db_.exec("PRAGMA synchronous=NORMAL") != SQLITE_OK) fail("cannot set synchronous: " + db_.message());
+    if (const std::string why = checkpointer_.start(cfg_.db, db_); !why.empty())
+      fail("cannot open the checkpoint connection: " + why);
     prepare();
   }
 
@@ -511,6 +516,7 @@ class sqlite_store final : public message_store {
   history_cache cache_;
   int lock_fd_ = -1;
   sqlite::connection db_;
+  wal_checkpointer checkpointer_;  // after db_: its thread stops first
   sqlite::statement insert_, insert_many_, upsert_room_, load_room_, last_room_no_, oldest_, prune_, newest_, after_, get_topic_,
       set_topic_, all_reserved_, add_reserved_;
   std::int64_t last_no_ = 0;  // the highest room number given

@@ -587,3 +587,25 @@ def test_sqlite3_backup_while_writing_restores(chatgate, tmp_path):
     h = b.join("lobby", since=len(ids) - 2)
     assert [m["id"] for m in h["messages"]] == [len(ids) - 1, len(ids)]
     assert say_and_ack(b, "lobby", ["after the restore"]) == [len(ids) + 1]
+
+
+def test_the_wal_is_checkpointed_while_running_and_stays_bounded(chatgate, tmp_path):
+    """Checkpoints run on a thread of their own; the WAL does not grow without end."""
+    db = tmp_path / "chat.db"
+    s = chatgate("--db", str(db), *FAST)
+    a = s.ws()
+    text = "w" * 4000
+    # 1,500 messages, about 1,500 pages of WAL: past the 1,000 that wake the
+    # checkpoint thread, short of the 4,000 where the writer would do it.
+    for chunk in range(15):
+        say_and_ack(a, "lobby", [f"{chunk}.{i} {text}" for i in range(100)])
+    # Copied into the database file while the server runs (not only at exit).
+    cc.wait_for(lambda: os.path.getsize(db) > 2 << 20, what="a checkpoint into chat.db")
+    for chunk in range(15, 50):  # 5,000 messages in all, about 20 MB
+        say_and_ack(a, "lobby", [f"{chunk}.{i} {text}" for i in range(100)])
+    # The WAL starts over instead of holding everything: at most about
+    # 4,000 pages (16 MB) and what arrives during one checkpoint.
+    assert os.path.getsize(str(db) + "-wal") < 20 << 20
+    assert s.metrics()["chatgate_store_persisted_total"] == 5000
+    assert "checkpoint failed" not in s.stderr()
+    assert s.stop()[0] == 0
