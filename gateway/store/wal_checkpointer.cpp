@@ -7,6 +7,7 @@
 namespace chatgate {
 
 std::string wal_checkpointer::start(const std::string& path, sqlite::connection& writer) {
+  if (!sqlite3_threadsafe()) return "this SQLite library is built without threads";
   if (db_.open(path) != SQLITE_OK) return db_.message();
   // A connection learns the file is in WAL mode when it first reads it;
   // until then a checkpoint does nothing.
