@@ -325,6 +325,28 @@ def test_corrupt_database_is_a_startup_error(chatgate, tmp_path):
     assert db.read_bytes() == bytes(data)
 
 
+def test_a_bad_page_start_up_never_reads_is_found_by_quick_check(chatgate, tmp_path):
+    """Start-up reads only the rooms table; quick_check reads the messages too."""
+    db = tmp_path / "chat.db"
+    s = chatgate("--db", str(db), *FAST)
+    say_and_ack(s.ws(), "lobby", [f"{i} " + "q" * 500 for i in range(200)])
+    assert s.stop()[0] == 0
+    con = sqlite3.connect(db)
+    leaves = [p for (p,) in con.execute(
+        "SELECT pageno FROM dbstat WHERE name = 'messages' AND pagetype = 'leaf' ORDER BY pageno")]
+    page_size = con.execute("PRAGMA page_size").fetchone()[0]
+    con.close()
+    assert len(leaves) > 10
+    data = bytearray(db.read_bytes())
+    # A leaf in the middle: its cell pointers point past the end of the page.
+    start = (leaves[len(leaves) // 2] - 1) * page_size
+    data[start + 8: start + 40] = b"\xff" * 32
+    db.write_bytes(bytes(data))
+    line = start_fails(tmp_path, "--db", str(db))
+    assert str(db) in line and "corrupt (quick_check:" in line, line
+    assert db.read_bytes() == bytes(data)
+
+
 def test_other_applications_database_is_refused(tmp_path):
     db = tmp_path / "other.db"
     with sqlite3.connect(db) as con:
