@@ -199,8 +199,9 @@ class sqlite_store final : public message_store {
     checkpointer_.stop();
     // Whatever the loop did not get to is committed, nobody is told.
     flush(/*tell=*/false);
-    for (sqlite::statement* st : {&insert_, &insert_many_, &upsert_room_, &load_room_, &last_room_no_, &oldest_, &prune_, &newest_,
-                                  &after_, &get_topic_, &set_topic_, &all_reserved_, &add_reserved_})
+    for (sqlite::statement* st : {&insert_, &insert_many_, &upsert_room_, &load_room_, &last_room_no_, &oldest_,
+                                  &prune_, &newest_, &after_, &get_topic_, &set_topic_, &all_reserved_,
+                                  &add_reserved_})
       *st = sqlite::statement();
     db_.close();
     if (lock_fd_ >= 0) ::close(lock_fd_);
@@ -358,7 +359,9 @@ class sqlite_store final : public message_store {
             std::vector<protocol::stored_ptr>& out) {
     room_state* r = this->room(room);
     if (!r) return false;
-    if (r->no == 0) return true;  // nothing on disk
+    // Nothing on disk, or past every id a room can have (`since` comes from
+    // the client; a bigger one would reach into another room's keys).
+    if (r->no == 0 || after >= max_id) return true;
     sqlite::statement& s = after == 0 ? newest_ : after_;
     s.bind(1, key(r->no, after)).bind(2, key(r->no + 1, 0));
     if (after == 0) s.bind(3, std::int64_t(cfg_.history));

@@ -204,6 +204,16 @@ TEST_F(SqliteStore, LoweredRetentionPrunesAFewHundredRowsPerCommit) {
   EXPECT_EQ(ids("a", 1), range(996, 1005));
 }
 
+TEST_F(SqliteStore, SinceBeyondEveryIdIsEmpty) {
+  open();
+  for (int i = 0; i < 5; ++i) add("a");
+  open();  // nothing cached: the disk answers
+  EXPECT_EQ(ids("a", 6), range(1, 0));
+  EXPECT_EQ(ids("a", (std::uint64_t{1} << 40) + 2), range(1, 0));  // not id 2 of room number 1
+  EXPECT_EQ(ids("a", ~std::uint64_t{0}), range(1, 0));
+  EXPECT_EQ(ids("a", 3), range(4, 5));
+}
+
 TEST_F(SqliteStore, TopicsSurviveReopen) {
   open();
   bool ok = false;
