@@ -631,3 +631,21 @@ def test_the_wal_is_checkpointed_while_running_and_stays_bounded(chatgate, tmp_p
     assert s.metrics()["chatgate_store_persisted_total"] == 5000
     assert "checkpoint failed" not in s.stderr()
     assert s.stop()[0] == 0
+
+
+def test_since_past_every_id_is_empty_after_restart(chatgate, tmp_path):
+    """Keys pack the room's number above 40 bits of id: a huge since is no key."""
+    db = tmp_path / "chat.db"
+    s = chatgate("--db", str(db), *FAST)
+    a = s.ws()
+    a.join("deep")
+    say_and_ack(a, "deep", [f"m{i}" for i in range(5)])
+    kill9(s)
+    s2 = chatgate("--db", str(db), *FAST)
+    b = s2.ws()
+    # The room's first join after the restart: nothing cached, the disk answers.
+    h = b.join("deep", since=(1 << 40) + 2)
+    assert h["messages"] == [], "since 2^40 + 2 read as id 2 of room number 1"
+    b2 = s2.ws()
+    assert b2.join("deep", since=(1 << 53) - 1)["messages"] == []
+    assert [m["id"] for m in b2.join("deep", since=3)["messages"]] == [4, 5]
