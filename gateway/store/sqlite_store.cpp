@@ -287,7 +287,8 @@ class sqlite_store final : public message_store {
       s = db_.prepare(sql);
       if (!s.ok()) fail(std::string("cannot prepare a statement: ") + db_.message());
     };
-    // A room's keys are (no << id_bits, (no + 1) << id_bits): ?1 and ?2 below.
+    // A room's keys run from key(no, 1) to key(no, max_id): ?1 < key <= ?2
+    // below (the last room number's keys end at INT64_MAX).
     p(insert_, "INSERT INTO messages(key,ts,nick,via,me,text) VALUES(?,?,?,?,?,?)");
     std::string many = "INSERT INTO messages(key,ts,nick,via,me,text) VALUES(?,?,?,?,?,?)";
     for (int i = 1; i < insert_many_rows; ++i) many += ",(?,?,?,?,?,?)";
@@ -296,10 +297,10 @@ class sqlite_store final : public message_store {
       "INSERT INTO rooms(name,last_id,no) VALUES(?1,?2,?3) ON CONFLICT(name) DO UPDATE SET last_id=excluded.last_id");
     p(load_room_, "SELECT last_id,no FROM rooms WHERE name=?1");
     p(last_room_no_, "SELECT max(no) FROM rooms");
-    p(oldest_, "SELECT min(key) FROM messages WHERE key>?1 AND key<?2");
+    p(oldest_, "SELECT min(key) FROM messages WHERE key>?1 AND key<=?2");
     p(prune_, "DELETE FROM messages WHERE key>?1 AND key<?2");
-    p(newest_, "SELECT key,ts,nick,via,me,text FROM messages WHERE key>?1 AND key<?2 ORDER BY key DESC LIMIT ?3");
-    p(after_, "SELECT key,ts,nick,via,me,text FROM messages WHERE key>?1 AND key<?2 ORDER BY key");
+    p(newest_, "SELECT key,ts,nick,via,me,text FROM messages WHERE key>?1 AND key<=?2 ORDER BY key DESC LIMIT ?3");
+    p(after_, "SELECT key,ts,nick,via,me,text FROM messages WHERE key>?1 AND key<=?2 ORDER BY key");
     p(get_topic_, "SELECT topic,topic_by,topic_ts FROM rooms WHERE name=?1");
     p(set_topic_,
       "INSERT INTO rooms(name,last_id,no,topic,topic_by,topic_ts) VALUES(?1,0,?5,?2,?3,?4) "
@@ -330,7 +331,7 @@ class sqlite_store final : public message_store {
     load_room_.reset();
     if (rc != SQLITE_ROW && rc != SQLITE_DONE) return read_failed(rc), nullptr;
     if (r.no != 0) {
-      oldest_.bind(1, key(r.no, 0)).bind(2, key(r.no + 1, 0));
+      oldest_.bind(1, key(r.no, 0)).bind(2, key(r.no, max_id));
       rc = oldest_.step();
       if (rc == SQLITE_ROW && !oldest_.is_null(0)) r.oldest = std::uint64_t(oldest_.int64(0)) & max_id;
       oldest_.reset();
@@ -363,7 +364,7 @@ class sqlite_store final : public message_store {
     // the client; a bigger one would reach into another room's keys).
     if (r->no == 0 || after >= max_id) return true;
     sqlite::statement& s = after == 0 ? newest_ : after_;
-    s.bind(1, key(r->no, after)).bind(2, key(r->no + 1, 0));
+    s.bind(1, key(r->no, after)).bind(2, key(r->no, max_id));
     if (after == 0) s.bind(3, std::int64_t(cfg_.history));
     std::size_t bytes = 0;
     int rc;

@@ -237,6 +237,15 @@ def test_room_numbers_and_ids_run_out_as_unavailable(chatgate, tmp_path):
     assert "has used every id" in s2.stderr()
     assert s2.proc.poll() is None
     assert b.join("full", since=(1 << 40) - 3)["messages"][-1]["text"] == "last"
+    # Read back from disk: the last room number's keys end at 2^63 - 1, the
+    # last id's key is its room's last.
+    kill9(s2)
+    s3 = chatgate("--db", str(db), "--history", "5", *FAST)
+    c = s3.ws()
+    assert [(m["id"], m["text"]) for m in c.history["messages"]] == [(1, "still fine")]
+    d = s3.ws()
+    got = d.join("full")["messages"]
+    assert [(m["id"], m["text"]) for m in got][-2:] == [((1 << 40) - 2, "last but one"), ((1 << 40) - 1, "last")]
 
 
 def test_older_schema_is_migrated_in_place(chatgate, tmp_path):
