@@ -65,6 +65,9 @@ int main(int argc, char** argv) try {
   // A cluster's logs are read side by side: each line names its node.
   if (!cfg.redis.empty()) spdlog::set_pattern("[%Y-%m-%d %H:%M:%S.%e] [" + cfg.node_id + "] [%^%l%$] %v");
   std::signal(SIGPIPE, SIG_IGN);
+  // A file size limit (ulimit -f) reached by --db must fail the write
+  // (EFBIG: `unavailable` to the sender), not kill the server.
+  std::signal(SIGXFSZ, SIG_IGN);
   raise_descriptor_limit(cfg.max_clients);
 
   // The hub and the metrics outlive the loop: handlers still pending when

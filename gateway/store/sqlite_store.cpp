@@ -1,8 +1,9 @@
 // The SQLite store. Design (measured, see docs/architecture.md):
 //
-// - One connection, on the event loop thread, WAL with synchronous=NORMAL:
-//   a commit is a write() into the WAL, no fsync, so it survives a crash of
-//   the process (SPEC 10 asks no more) and takes tens of microseconds.
+// - One writing connection, on the event loop thread, WAL with
+//   synchronous=NORMAL: a commit is a write() into the WAL, no fsync, so it
+//   survives a crash of the process (SPEC 10 asks no more) and takes tens of
+//   microseconds. Checkpoints (the fsyncs) run on wal_checkpointer's thread.
 // - Group commit: publish() queues the message and posts one flush per loop
 //   turn; the flush writes every queued message in one transaction, and only
 //   after COMMIT returns are the callbacks (the fan-out) run, in order. So a
@@ -30,13 +31,22 @@
 
 #include "gateway/hub/history_cache.hpp"
 #include "gateway/store/sqlite.hpp"
+#include "gateway/store/wal_checkpointer.hpp"
 #include "gateway/ops/startup_error.hpp"
 
 namespace chatgate {
 namespace {
 
-constexpr int schema_version = 2;
+constexpr int schema_version = 3;
 constexpr std::uint64_t prune_batch = 256;
+constexpr int insert_columns = 6;
+constexpr int insert_many_rows = 16;
+
+// A message's key is its room's number and its id in one integer (schema 3):
+// `no << id_bits | id`. Each room's messages are one contiguous key range.
+constexpr int id_bits = 40;
+constexpr std::uint64_t max_id = (std::uint64_t{1} << id_bits) - 1;   // ~1.1e12 per room
+constexpr std::int64_t max_room_no = (std::int64_t{1} << (63 - id_bits)) - 1;  // ~8.4M rooms
 
 // Each entry takes the schema from version i to i + 1.
 const char* const migrations[] = {
@@ -67,6 +77,28 @@ CREATE TABLE reserved_nicks (
   since  INTEGER NOT NULL             -- ms since the Unix epoch
 ) WITHOUT ROWID;
 )sql",
+    // 3: messages in a rowid table keyed by (room number, id) packed into
+    // one integer. The WITHOUT ROWID table of schema 1 put every row of more
+    // than ~1000 bytes on an overflow page of its own: 4.7 KB on disk for a
+    // 1 KB message. A rowid table keeps rows up to ~4 KB in its leaves.
+    R"sql(
+INSERT OR IGNORE INTO rooms(name,last_id) SELECT room, max(id) FROM messages GROUP BY room;
+ALTER TABLE rooms ADD COLUMN no INTEGER;  -- the room's number in message keys
+UPDATE rooms SET no = n.rn FROM (SELECT name, row_number() OVER (ORDER BY name) AS rn FROM rooms) AS n
+ WHERE rooms.name = n.name;
+CREATE TABLE messages_3 (
+  key  INTEGER PRIMARY KEY,           -- rooms.no << 40 | id
+  ts   INTEGER NOT NULL,              -- ms since the Unix epoch
+  nick TEXT    NOT NULL,
+  via  TEXT    NOT NULL,              -- ws, tcp, udp, echo, irc
+  me   INTEGER NOT NULL DEFAULT 0,
+  text TEXT    NOT NULL
+);
+INSERT INTO messages_3 SELECT (r.no << 40) | m.id, m.ts, m.nick, m.via, m.me, m.text
+  FROM messages AS m JOIN rooms AS r ON r.name = m.room ORDER BY 1;
+DROP TABLE messages;
+ALTER TABLE messages_3 RENAME TO messages;
+)sql",
 };
 static_assert(sizeof(migrations) / sizeof(*migrations) == schema_version);
 
@@ -91,11 +123,15 @@ class sqlite_store final : public message_store {
 
   void publish(protocol::chat_message msg, published then) override {
     room_state* r = room(msg.room);
-    if (!r) return then(store_errc::unavailable, nullptr);
+    if (!r || !numbered(msg.room, *r) || r->last_id >= max_id) {
+      if (r && r->last_id >= max_id) spdlog::error("--db {}: room {} has used every id", cfg_.db, msg.room);
+      return then(store_errc::unavailable, nullptr);
+    }
     msg.id = ++r->last_id;
     ++r->pending;
     if (pending_.empty() && topics_pending_.empty()) first_pending_ = clock::now();
-    pending_.push_back({std::make_shared<const protocol::chat_message>(std::move(msg)), std::move(then)});
+    const std::int64_t k = key(r->no, msg.id);
+    pending_.push_back({std::make_shared<const protocol::chat_message>(std::move(msg)), k, std::move(then)});
     schedule_flush();
   }
 
@@ -116,9 +152,11 @@ class sqlite_store final : public message_store {
     if (it != rooms_.end() && it->second.pending == 0) rooms_.erase(it);
   }
 
-  void set_topic(const std::string& room, topic_record topic, done then) override {
+  void set_topic(const std::string& name, topic_record topic, done then) override {
+    room_state* r = room(name);
+    if (!r || !numbered(name, *r)) return then(store_errc::unavailable);
     if (pending_.empty() && topics_pending_.empty()) first_pending_ = clock::now();
-    topics_pending_.push_back({room, std::move(topic), std::move(then)});
+    topics_pending_.push_back({name, r->no, std::move(topic), std::move(then)});
     schedule_flush();
   }
 
@@ -158,10 +196,12 @@ class sqlite_store final : public message_store {
 
   void close() override {
     if (!db_.handle()) return;
+    checkpointer_.stop();
     // Whatever the loop did not get to is committed, nobody is told.
     flush(/*tell=*/false);
-    for (sqlite::statement* st : {&insert_, &upsert_room_, &load_room_, &oldest_, &prune_, &newest_, &after_,
-                                  &get_topic_, &set_topic_, &all_reserved_, &add_reserved_})
+    for (sqlite::statement* st : {&insert_, &insert_many_, &upsert_room_, &load_room_, &last_room_no_, &oldest_,
+                                  &prune_, &newest_, &after_, &get_topic_, &set_topic_, &all_reserved_,
+                                  &add_reserved_})
       *st = sqlite::statement();
     db_.close();
     if (lock_fd_ >= 0) ::close(lock_fd_);
@@ -170,6 +210,7 @@ class sqlite_store final : public message_store {
 
  private:
   struct room_state {
+    std::int64_t no = 0;          // its number in message keys (0: none yet, nothing on disk)
     std::uint64_t last_id = 0;    // given out, pending included
     std::uint64_t committed = 0;  // on disk
     std::uint64_t oldest = 0;     // oldest id on disk (0: none)
@@ -177,10 +218,12 @@ class sqlite_store final : public message_store {
   };
   struct pending_message {
     protocol::stored_ptr msg;
+    std::int64_t key;
     published then;
   };
   struct pending_topic {
     std::string room;
+    std::int64_t no;
     topic_record topic;
     done then;
   };
@@ -213,6 +256,8 @@ class sqlite_store final : public message_store {
     if (db_.scalar("PRAGMA journal_mode=WAL", &rc) != "wal" || rc != SQLITE_OK)
       fail("cannot use WAL: " + db_.message());
     if (db_.exec("PRAGMA synchronous=NORMAL") != SQLITE_OK) fail("cannot set synchronous: " + db_.message());
+    if (const std::string why = checkpointer_.start(cfg_.db, db_); !why.empty())
+      fail("cannot open the checkpoint connection: " + why);
     prepare();
   }
 
@@ -242,20 +287,34 @@ class sqlite_store final : public message_store {
       s = db_.prepare(sql);
       if (!s.ok()) fail(std::string("cannot prepare a statement: ") + db_.message());
     };
-    p(insert_, "INSERT INTO messages(room,id,ts,nick,via,me,text) VALUES(?1,?2,?3,?4,?5,?6,?7)");
+    // A room's keys run from key(no, 1) to key(no, max_id): ?1 < key <= ?2
+    // below (the last room number's keys end at INT64_MAX).
+    p(insert_, "INSERT INTO messages(key,ts,nick,via,me,text) VALUES(?,?,?,?,?,?)");
+    std::string many = "INSERT INTO messages(key,ts,nick,via,me,text) VALUES(?,?,?,?,?,?)";
+    for (int i = 1; i < insert_many_rows; ++i) many += ",(?,?,?,?,?,?)";
+    p(insert_many_, many.c_str());
     p(upsert_room_,
-      "INSERT INTO rooms(name,last_id) VALUES(?1,?2) ON CONFLICT(name) DO UPDATE SET last_id=excluded.last_id");
-    p(load_room_, "SELECT last_id FROM rooms WHERE name=?1");
-    p(oldest_, "SELECT min(id) FROM messages WHERE room=?1");
-    p(prune_, "DELETE FROM messages WHERE room=?1 AND id<?2");
-    p(newest_, "SELECT id,ts,nick,via,me,text FROM messages WHERE room=?1 ORDER BY id DESC LIMIT ?2");
-    p(after_, "SELECT id,ts,nick,via,me,text FROM messages WHERE room=?1 AND id>?2 ORDER BY id");
+      "INSERT INTO rooms(name,last_id,no) VALUES(?1,?2,?3) ON CONFLICT(name) DO UPDATE SET last_id=excluded.last_id");
+    p(load_room_, "SELECT last_id,no FROM rooms WHERE name=?1");
+    p(last_room_no_, "SELECT max(no) FROM rooms");
+    p(oldest_, "SELECT min(key) FROM messages WHERE key>?1 AND key<=?2");
+    p(prune_, "DELETE FROM messages WHERE key>?1 AND key<?2");
+    p(newest_, "SELECT key,ts,nick,via,me,text FROM messages WHERE key>?1 AND key<=?2 ORDER BY key DESC LIMIT ?3");
+    p(after_, "SELECT key,ts,nick,via,me,text FROM messages WHERE key>?1 AND key<=?2 ORDER BY key");
     p(get_topic_, "SELECT topic,topic_by,topic_ts FROM rooms WHERE name=?1");
     p(set_topic_,
-      "INSERT INTO rooms(name,last_id,topic,topic_by,topic_ts) VALUES(?1,0,?2,?3,?4) "
+      "INSERT INTO rooms(name,last_id,no,topic,topic_by,topic_ts) VALUES(?1,0,?5,?2,?3,?4) "
       "ON CONFLICT(name) DO UPDATE SET topic=excluded.topic,topic_by=excluded.topic_by,topic_ts=excluded.topic_ts");
     p(all_reserved_, "SELECT nick FROM reserved_nicks");
     p(add_reserved_, "INSERT OR IGNORE INTO reserved_nicks(folded,nick,since) VALUES(lower(?1),?1,?2)");
+    int rc = last_room_no_.step();
+    if (rc == SQLITE_ROW) last_no_ = last_room_no_.int64(0);
+    last_room_no_.reset();
+    if (rc != SQLITE_ROW && rc != SQLITE_DONE) fail("cannot read: " + db_.message());
+  }
+
+  static std::int64_t key(std::int64_t no, std::uint64_t id) {
+    return std::int64_t((std::uint64_t(no) << id_bits) | id);
   }
 
   // The room's counters, read from disk the first time (or after forget).
@@ -265,15 +324,32 @@ class sqlite_store final : public message_store {
     room_state r;
     load_room_.bind(1, name);
     int rc = load_room_.step();
-    if (rc == SQLITE_ROW) r.last_id = r.committed = std::uint64_t(load_room_.int64(0));
+    if (rc == SQLITE_ROW) {
+      r.last_id = r.committed = std::uint64_t(load_room_.int64(0));
+      r.no = load_room_.int64(1);
+    }
     load_room_.reset();
     if (rc != SQLITE_ROW && rc != SQLITE_DONE) return read_failed(rc), nullptr;
-    oldest_.bind(1, name);
-    rc = oldest_.step();
-    if (rc == SQLITE_ROW) r.oldest = std::uint64_t(oldest_.int64(0));
-    oldest_.reset();
-    if (rc != SQLITE_ROW && rc != SQLITE_DONE) return read_failed(rc), nullptr;
+    if (r.no != 0) {
+      oldest_.bind(1, key(r.no, 0)).bind(2, key(r.no, max_id));
+      rc = oldest_.step();
+      if (rc == SQLITE_ROW && !oldest_.is_null(0)) r.oldest = std::uint64_t(oldest_.int64(0)) & max_id;
+      oldest_.reset();
+      if (rc != SQLITE_ROW && rc != SQLITE_DONE) return read_failed(rc), nullptr;
+    }
     return &rooms_.emplace(name, r).first->second;
+  }
+
+  // A room gets its number when it first has something to keep, so that
+  // joins of rooms nobody writes to use none.
+  bool numbered(const std::string& name, room_state& r) {
+    if (r.no != 0) return true;
+    if (last_no_ >= max_room_no) {
+      spdlog::error("--db {}: no room number left for room {} (at most {} rooms)", cfg_.db, name, max_room_no);
+      return false;
+    }
+    r.no = ++last_no_;
+    return true;
   }
 
   void read_failed(int rc) {
@@ -282,14 +358,20 @@ class sqlite_store final : public message_store {
 
   bool read(const std::string& room, std::uint64_t after, std::size_t max_bytes,
             std::vector<protocol::stored_ptr>& out) {
+    room_state* r = this->room(room);
+    if (!r) return false;
+    // Nothing on disk, or past every id a room can have (`since` comes from
+    // the client; a bigger one would reach into another room's keys).
+    if (r->no == 0 || after >= max_id) return true;
     sqlite::statement& s = after == 0 ? newest_ : after_;
-    s.bind(1, room).bind(2, after == 0 ? std::int64_t(cfg_.history) : std::int64_t(after));
+    s.bind(1, key(r->no, after)).bind(2, key(r->no, max_id));
+    if (after == 0) s.bind(3, std::int64_t(cfg_.history));
     std::size_t bytes = 0;
     int rc;
     while ((rc = s.step()) == SQLITE_ROW) {
       auto m = std::make_shared<protocol::chat_message>();
       m->room = room;
-      m->id = std::uint64_t(s.int64(0));
+      m->id = std::uint64_t(s.int64(0)) & max_id;
       m->ts = s.int64(1);
       m->from = s.text(2);
       m->source = via_from(s.text(3));
@@ -365,23 +447,25 @@ class sqlite_store final : public message_store {
             const std::vector<std::string>& nicks) {
     int rc = db_.exec("BEGIN IMMEDIATE");
     if (rc != SQLITE_OK) return rc;
-    for (const auto& p : batch) {
-      const protocol::chat_message& m = *p.msg;
-      // The message outlives the step: SQLite need not copy the text.
-      rc = insert_.bind_static(1, m.room).bind(2, std::int64_t(m.id)).bind(3, m.ts).bind_static(4, m.from)
-               .bind_static(5, protocol::to_string(m.source)).bind(6, std::int64_t(m.me)).bind_static(7, m.text).run();
-      if (rc != SQLITE_DONE) return rc;
+    // insert_many_ rows at a time while they last (one statement's overhead
+    // for all of them), then one at a time.
+    std::size_t i = 0;
+    for (; i + insert_many_rows <= batch.size(); i += insert_many_rows) {
+      for (int j = 0; j < insert_many_rows; ++j) bind_row(insert_many_, j * insert_columns, batch[i + j]);
+      if ((rc = insert_many_.run()) != SQLITE_DONE) return rc;
     }
+    for (; i < batch.size(); ++i)
+      if ((rc = bind_row(insert_, 0, batch[i]).run()) != SQLITE_DONE) return rc;
     // Each room once, with its highest id in the batch.
     std::unordered_map<std::string, std::uint64_t> last;
     for (const auto& p : batch) last[p.msg->room] = p.msg->id;
     for (const auto& [name, id] : last) {
-      rc = upsert_room_.bind(1, name).bind(2, std::int64_t(id)).run();
+      rc = upsert_room_.bind(1, name).bind(2, std::int64_t(id)).bind(3, rooms_[name].no).run();
       if (rc != SQLITE_DONE) return rc;
       if ((rc = prune(name, id)) != SQLITE_DONE) return rc;
     }
     for (const auto& t : topics) {
-      rc = set_topic_.bind(1, t.room).bind(2, t.topic.text).bind(3, t.topic.by).bind(4, t.topic.ts).run();
+      rc = set_topic_.bind(1, t.room).bind(2, t.topic.text).bind(3, t.topic.by).bind(4, t.topic.ts).bind(5, t.no).run();
       if (rc != SQLITE_DONE) return rc;
     }
     const std::int64_t now_ms = std::chrono::duration_cast<std::chrono::milliseconds>(
@@ -402,13 +486,21 @@ class sqlite_store final : public message_store {
     return SQLITE_OK;
   }
 
+  // The message outlives the step: SQLite need not copy the text.
+  static sqlite::statement& bind_row(sqlite::statement& s, int first, const pending_message& p) {
+    const protocol::chat_message& m = *p.msg;
+    return s.bind(first + 1, p.key).bind(first + 2, m.ts).bind_static(first + 3, m.from)
+        .bind_static(first + 4, protocol::to_string(m.source)).bind(first + 5, std::int64_t(m.me))
+        .bind_static(first + 6, m.text);
+  }
+
   // Ids on disk are contiguous, so keeping the last db_retain is a range
   // delete; at most prune_batch rows a commit so it never stalls the loop.
   int prune(const std::string& name, std::uint64_t last) {
     const room_state& r = rooms_[name];
     if (r.oldest == 0 || last < cfg_.db_retain || r.oldest > last - cfg_.db_retain) return SQLITE_DONE;
     const std::uint64_t below = std::min(r.oldest + prune_batch, last - cfg_.db_retain + 1);
-    return prune_.bind(1, name).bind(2, std::int64_t(below)).run();
+    return prune_.bind(1, key(r.no, 0)).bind(2, key(r.no, below)).run();
   }
 
   void update_size(bool now) {
@@ -428,8 +520,10 @@ class sqlite_store final : public message_store {
   history_cache cache_;
   int lock_fd_ = -1;
   sqlite::connection db_;
-  sqlite::statement insert_, upsert_room_, load_room_, oldest_, prune_, newest_, after_, get_topic_, set_topic_,
-      all_reserved_, add_reserved_;
+  wal_checkpointer checkpointer_;  // after db_: its thread stops first
+  sqlite::statement insert_, insert_many_, upsert_room_, load_room_, last_room_no_, oldest_, prune_, newest_, after_, get_topic_,
+      set_topic_, all_reserved_, add_reserved_;
+  std::int64_t last_no_ = 0;  // the highest room number given
   std::unordered_map<std::string, room_state> rooms_;
   std::unordered_map<std::string, std::optional<topic_record>> topics_;
   std::vector<pending_message> pending_;

@@ -583,7 +583,7 @@ def test_reserved_nick_survives_a_restart_with_the_same_db(chatgate, tmp_path):
     import sqlite3
     with sqlite3.connect(db) as con:
         assert con.execute("SELECT folded, nick FROM reserved_nicks").fetchall() == [("alice", "Alice")]
-        assert con.execute("PRAGMA user_version").fetchone() == (2,)
+        assert con.execute("PRAGMA user_version").fetchone() == (3,)
     second = chatgate("--db", str(db), "--auth-secret", SECRET, *cc_fast())
     guest = second.text()
     guest.send("/nick alice")

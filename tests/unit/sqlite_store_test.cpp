@@ -112,6 +112,41 @@ TEST_F(SqliteStore, OneBatchOneCommitInOrder) {
   EXPECT_EQ(stats_.commits, 1u);
 }
 
+TEST_F(SqliteStore, ABigBatchOfTwoRoomsIsKeptWhole) {
+  // 16 rows per INSERT while they last, then one at a time: 37 + 20 rows.
+  cfg_.db_retain = 100;
+  cfg_.history = 100;
+  open();
+  for (int i = 0; i < 57; ++i)
+    store_->publish(protocol::chat_message{i % 3 ? "a" : "b", "n" + std::to_string(i), protocol::via::irc,
+                                           "t" + std::to_string(i), 0, 1000 + i, i % 2 == 0},
+                    [](std::error_code ec, protocol::message_ptr) { ASSERT_FALSE(ec); });
+  io_.run();
+  EXPECT_EQ(stats_.commits, 1u);
+  open();  // from disk
+  std::vector<std::string> got;
+  for (const char* room : {"a", "b"})
+    store_->history(room, 0, 1 << 20, [&](std::error_code ec, std::vector<protocol::stored_ptr> v) {
+      ASSERT_FALSE(ec);
+      for (std::size_t k = 0; k < v.size(); ++k) {
+        const auto& m = *v[k];
+        EXPECT_EQ(m.id, k + 1);
+        const int i = std::stoi(m.text.substr(1));
+        EXPECT_EQ(m.from, "n" + std::to_string(i));
+        EXPECT_EQ(m.ts, 1000 + i);
+        EXPECT_EQ(m.me, i % 2 == 0);
+        EXPECT_EQ(m.source, protocol::via::irc);
+        got.push_back(m.room + m.text);
+      }
+    });
+  ASSERT_EQ(got.size(), 57u);
+  std::vector<std::string> want;
+  for (int i = 0; i < 57; ++i)
+    if (i % 3) want.push_back("at" + std::to_string(i));
+  for (int i = 0; i < 57; i += 3) want.push_back("bt" + std::to_string(i));
+  EXPECT_EQ(got, want);
+}
+
 TEST_F(SqliteStore, HistoryFromCacheAndFromDisk) {
   open();
   for (int i = 0; i < 12; ++i) add("a", "text " + std::to_string(i + 1));
@@ -147,6 +182,36 @@ TEST_F(SqliteStore, RetentionKeepsTheLastNPerRoom) {
   open();
   EXPECT_EQ(ids("a", 1), range(31, 50));
   EXPECT_EQ(add("a"), 51u);
+}
+
+TEST_F(SqliteStore, LoweredRetentionPrunesAFewHundredRowsPerCommit) {
+  cfg_.db_retain = 1000;
+  open();
+  for (int i = 0; i < 1000; ++i) add("a");
+  cfg_.db_retain = 10;
+  open();
+  // One commit deletes at most 256 old rows (a prune never stalls the loop)...
+  EXPECT_EQ(add("a"), 1001u);
+  EXPECT_EQ(ids("a", 1).front(), 257u);
+  EXPECT_EQ(add("a"), 1002u);
+  EXPECT_EQ(ids("a", 1).front(), 513u);
+  EXPECT_EQ(add("a"), 1003u);
+  EXPECT_EQ(ids("a", 1).front(), 769u);
+  // ...until the room is down to --db-retain.
+  EXPECT_EQ(add("a"), 1004u);
+  EXPECT_EQ(ids("a", 1), range(995, 1004));
+  EXPECT_EQ(add("a"), 1005u);
+  EXPECT_EQ(ids("a", 1), range(996, 1005));
+}
+
+TEST_F(SqliteStore, SinceBeyondEveryIdIsEmpty) {
+  open();
+  for (int i = 0; i < 5; ++i) add("a");
+  open();  // nothing cached: the disk answers
+  EXPECT_EQ(ids("a", 6), range(1, 0));
+  EXPECT_EQ(ids("a", (std::uint64_t{1} << 40) + 2), range(1, 0));  // not id 2 of room number 1
+  EXPECT_EQ(ids("a", ~std::uint64_t{0}), range(1, 0));
+  EXPECT_EQ(ids("a", 3), range(4, 5));
 }
 
 TEST_F(SqliteStore, TopicsSurviveReopen) {
