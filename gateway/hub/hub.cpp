@@ -20,12 +20,12 @@ namespace ev = protocol::ev;
 // resumes with `since`; beyond this many, the oldest is forgotten.
 constexpr std::size_t max_idle_rooms = 1024;
 
-std::int64_t now_ms() {
+}  // namespace
+
+std::int64_t hub::now_ms() {
   using namespace std::chrono;
   return duration_cast<milliseconds>(system_clock::now().time_since_epoch()).count();
 }
-
-}  // namespace
 
 hub::hub(const config& cfg, metrics& m, std::unique_ptr<message_store> store)
     : cfg_(cfg), metrics_(m), store_(std::move(store)) {

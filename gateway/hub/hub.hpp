@@ -99,6 +99,9 @@ class hub {
   void set_overloaded(bool on) { overloaded_ = on; }
 
  private:
+  // Milliseconds since the epoch: a message's `ts`.
+  static std::int64_t now_ms();
+
   struct room;
 
   struct client {

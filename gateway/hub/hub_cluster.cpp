@@ -16,11 +16,6 @@ using protocol::error_code;
 using protocol::ref_value;
 namespace ev = protocol::ev;
 
-std::int64_t now_ms() {
-  using namespace std::chrono;
-  return duration_cast<milliseconds>(system_clock::now().time_since_epoch()).count();
-}
-
 }  // namespace
 
 void hub::join_cluster(cluster& cl) {

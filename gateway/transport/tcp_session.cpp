@@ -10,9 +10,6 @@
 namespace chatgate {
 namespace {
 
-// Room for the command in front of a text message (`/me `), so that the
-// message cap applies to the text itself.
-constexpr std::size_t command_slack = 64;
 // With --trust-proxy, how long a connection may stay silent before its
 // PROXY header. A proxy sends it at once; bytes that stop in the middle of
 // it are ended by the line idle timer like any partial line.
@@ -22,11 +19,11 @@ constexpr std::chrono::seconds proxy_header_deadline{5};
 
 tcp_session::tcp_session(asio::ip::tcp::socket socket, session_context& ctx)
     : stream_session(std::move(socket), ctx, peer_text(socket), "tcp"),
-      framer_(ctx.cfg.max_message_bytes + command_slack) {}
+      framer_(ctx.cfg.max_message_bytes + protocol::command_slack) {}
 
 tcp_session::tcp_session(std::unique_ptr<tls_stream> tls, tls_context_ptr keep, session_context& ctx)
     : stream_session(std::move(tls), std::move(keep), ctx, peer_text(tls->next_layer()), "tls-tcp"),
-      framer_(ctx.cfg.max_message_bytes + command_slack) {}
+      framer_(ctx.cfg.max_message_bytes + protocol::command_slack) {}
 void tcp_session::start() {
   begin(protocol::via::tcp, /*json=*/false);
   if (!ctx_.cfg.trust_proxy) return;

@@ -12,7 +12,6 @@ namespace {
 
 using clock = std::chrono::steady_clock;
 
-constexpr std::size_t command_slack = 64;  // as for TCP: `/me ` before the text
 constexpr std::size_t max_datagram = 65536;
 constexpr auto error_interval = std::chrono::seconds(1);  // `! ` replies to one peer (SPEC 9)
 // Lines sent to unvalidated peers are remembered this long (one to two
@@ -143,7 +142,7 @@ void udp_server::on_datagram(const endpoint& from, std::string_view data) {
 
   const client_id id = p->id;
   // A final line without '\n' counts, so flush after feeding.
-  protocol::line_framer framer(cfg_.max_message_bytes + command_slack);
+  protocol::line_framer framer(cfg_.max_message_bytes + protocol::command_slack);
   auto on_line = [&](std::string_view line) {
     if (auto code = ok_argument(line)) {
       on_ok(*p, *code);
