@@ -1,5 +1,7 @@
 #include "gateway/redis/redis_directory.hpp"
 
+#include <algorithm>
+
 #include <asio/post.hpp>
 #include <nlohmann/json.hpp>
 #include <spdlog/spdlog.h>
@@ -30,6 +32,24 @@ if v and string.sub(v, 1, #ARGV[3]) ~= ARGV[3] then return 0 end
 redis.call('SET', KEYS[1], ARGV[1], 'PX', ARGV[2])
 return 1
 )lua";
+
+// The heartbeat's refresh of this node's claims, many per call (a claim per
+// EVAL would cost Redis a request per client every heartbeat): each is
+// written again unless another node holds it now; returns the indexes
+// (1-based) of those.   KEYS: claims   ARGV: ttl ms, NODE\t, NODE\tNick per key
+const char* const refresh_script = R"lua(
+local lost = {}
+for i, k in ipairs(KEYS) do
+  local v = redis.call('GET', k)
+  if v and string.sub(v, 1, #ARGV[2]) ~= ARGV[2] then
+    table.insert(lost, i)
+  else
+    redis.call('SET', k, ARGV[i + 2], 'PX', ARGV[1])
+  end
+end
+return lost
+)lua";
+constexpr std::size_t refresh_batch = 500;  // claims per refresh script
 
 // Deletes a claim only if it is ours.   KEYS: claim   ARGV: NODE\t
 const char* const release_script = R"lua(
@@ -355,13 +375,35 @@ void redis_directory::direct(const protocol::chat_message& msg, std::function<vo
 
 // Every third of the TTL: our claims and presence live another TTL. A node
 // that stops (kill -9) stops this, and its entries expire.
+void redis_directory::refresh_claims() {
+  std::vector<std::string> nicks;
+  nicks.reserve(std::min(nicks_.size(), refresh_batch));
+  auto flush = [&] {
+    std::vector<std::string> args{"EVAL", refresh_script, std::to_string(nicks.size())};
+    for (const auto& n : nicks) args.push_back(nick_key(n));
+    args.push_back(std::to_string(3 * store_.options().heartbeat.count()));
+    args.push_back(node_ + "\t");
+    for (const auto& n : nicks) args.push_back(owner(n));
+    redis_.command(std::move(args), [this, w = std::weak_ptr<int>(alive_), nicks = std::move(nicks)](
+                                        std::error_code ec, reply r) {
+      if (ec || !w.lock() || r.kind != reply::type::array) return;
+      for (const auto& i : r.elements)
+        if (i.integer >= 1 && static_cast<std::size_t>(i.integer) <= nicks.size())
+          spdlog::warn("node {}: nick {} was claimed by another node while ours expired", node_,
+                       nicks[static_cast<std::size_t>(i.integer) - 1]);
+    });
+    nicks.clear();
+  };
+  for (const auto& [folded, nick] : nicks_) {
+    nicks.push_back(nick);
+    if (nicks.size() == refresh_batch) flush();
+  }
+  if (!nicks.empty()) flush();
+}
+
 void redis_directory::heartbeat() {
   if (redis_.up()) {
-    for (const auto& [folded, nick] : nicks_)
-      send_claim(nick, true, [this, nick = nick](outcome o) {
-        if (o == outcome::refused)
-          spdlog::warn("node {}: nick {} was claimed by another node while ours expired", node_, nick);
-      });
+    refresh_claims();
     for (const auto& [room, members] : presence_)
       add_presence(room, std::vector<std::string>(members.begin(), members.end()));
     if (guests_.size() < guest_block / 2) refill_guests();

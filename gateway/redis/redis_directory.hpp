@@ -46,6 +46,7 @@ class redis_directory final : public cluster {
   void send_claim(const std::string& nick, bool owner, std::function<void(outcome)> then);
   void add_presence(const std::string& room, const std::vector<std::string>& members);
   void refill_guests();
+  void refresh_claims();  // every claim of this node, in batches
   void heartbeat();
   void on_node_message(const std::string& payload);
   void on_room_event(const std::string& room, const std::string& payload);

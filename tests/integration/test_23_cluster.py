@@ -437,6 +437,10 @@ def test_irc_registration_checks_the_nick_on_every_node(cluster):
     c.expect(lambda l: " 001 ircfree " in l)
     answer = x.request({"type": "nick", "nick": "IRCFREE"})
     assert answer["type"] == "error" and answer["code"] == "nick_taken", answer
+    # Still taken after the claim's TTL: the heartbeat refreshed it.
+    time.sleep(TTL_MS / 1000 + 0.5)
+    answer = x.request({"type": "nick", "nick": "IRCFREE"})
+    assert answer["type"] == "error" and answer["code"] == "nick_taken", answer
     # Without Redis a registration is refused as temporarily unavailable
     # (437), the connection stays, and works once Redis is back.
     redis.kill()
