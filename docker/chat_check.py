@@ -5,6 +5,9 @@
   chat_check.py shutdown HOST HTTP TCP            hold a ws and a tcp client, print
                                                   "ready", then check the goodbye
                                                   each gets when the server stops
+  chat_check.py cluster  HOST HTTP_A HTTP_B TCP_B two nodes of one cluster (SPEC 11):
+                                                  both ready, a message crosses from
+                                                  a to b and back with one id each
 
 Needs Debian's python3-websockets (run with /usr/bin/python3).
 """
@@ -160,6 +163,53 @@ async def check_shutdown(host, http, tcp):
         ok("websocket client got close 1001")
 
 
+async def check_cluster(host, http_a, http_b, tcp_b):
+    async def ready(port):
+        deadline = asyncio.get_running_loop().time() + 30
+        while True:
+            try:
+                status, body = await http_get(host, port, "/readyz")
+                if status == 200:
+                    return
+            except (OSError, ValueError, IndexError, asyncio.TimeoutError):
+                status, body = None, ""
+            if asyncio.get_running_loop().time() > deadline:
+                fail(f"node on {port}: /readyz answered {status} {body!r} for 30 s")
+            await asyncio.sleep(0.5)
+
+    await ready(http_a)
+    await ready(http_b)
+    ok("both nodes ready (Redis reached)")
+    async with websockets.connect(f"ws://{host}:{http_a}/ws") as wa, \
+            websockets.connect(f"ws://{host}:{http_b}/ws") as wb:
+        nick_a = (await ws_expect(wa, lambda e: e.get("type") == "welcome", "welcome on a"))["nick"]
+        nick_b = (await ws_expect(wb, lambda e: e.get("type") == "welcome", "welcome on b"))["nick"]
+        if nick_a.lower() == nick_b.lower():
+            fail(f"both nodes handed out the nick {nick_a}")
+        ok(f"welcomes as {nick_a} (a) and {nick_b} (b): guest nicks differ across nodes")
+        await wa.send(json.dumps({"type": "say", "room": "lobby", "text": "across the cluster", "ref": 1}))
+        mine = await ws_expect(wa, lambda e: e.get("type") == "message" and e.get("ref") == 1, "own message on a")
+        theirs = await ws_expect(wb, lambda e: e.get("type") == "message" and e.get("text") == "across the cluster",
+                                 "a's message on b")
+        if mine.get("id") != theirs.get("id") or theirs.get("from") != nick_a:
+            fail(f"a showed {mine}, b showed {theirs}")
+        ok(f"websocket a -> websocket b, id {mine['id']} on both")
+        reader, writer = await asyncio.open_connection(host, tcp_b)
+        await tcp_expect(reader, lambda l: l.startswith("* welcome "), "welcome on b's tcp port")
+        writer.write(b"back from b over tcp\n")
+        await writer.drain()
+        back = await ws_expect(wa, lambda e: e.get("type") == "message" and e.get("text") == "back from b over tcp",
+                               "b's tcp message on a")
+        if back.get("id") != mine["id"] + 1 or back.get("via") != "tcp":
+            fail(f"a got {back} after id {mine['id']}")
+        ok(f"tcp b -> websocket a, id {back['id']}")
+        writer.close()
+    status, body = await http_get(host, http_b, "/metrics")
+    if status != 200 or "chatgate_redis_up 1" not in body:
+        fail(f"node b's /metrics: {status}, no chatgate_redis_up 1")
+    ok("/metrics: chatgate_redis_up 1")
+
+
 def main():
     mode, host, *ports = sys.argv[1:]
     ports = [int(p) for p in ports]
@@ -167,6 +217,8 @@ def main():
         asyncio.run(check_chat(host, *ports))
     elif mode == "shutdown":
         asyncio.run(check_shutdown(host, *ports))
+    elif mode == "cluster":
+        asyncio.run(check_cluster(host, *ports))
     else:
         fail(f"unknown mode {mode}")
 

@@ -1,6 +1,8 @@
 #!/usr/bin/env bash
 # Build the chatgate image from docker/Dockerfile with podman and check that
-# it runs as the SPEC says: health check, ws and tcp chat, non-root, clean stop.
+# it runs as the SPEC says: health check, ws and tcp chat, non-root, clean stop,
+# and the two-node cluster of docker/compose.cluster.yaml (SPEC 11): a
+# message crosses nodes in the containers.
 #
 #   docker/test.sh            (as root; installs podman, runc, debootstrap if missing)
 #
@@ -13,11 +15,14 @@
 #                         this machine's apt sources use; else deb.debian.org)
 #   CHATGATE_BUILD_JOBS   compile jobs in the build stage (2)
 #   CHATGATE_REBUILD_BASE=1   remake the base image even if it exists
+#   CHATGATE_REDIS_IMAGE  Redis image for the cluster check, made from the
+#                         base image with Debian's redis-server (localhost/chatgate-redis:test)
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
 BASE_IMAGE=${CHATGATE_BASE_IMAGE:-localhost/chatgate-debian:bookworm-slim}
 IMAGE=${CHATGATE_IMAGE:-localhost/chatgate:test}
+REDIS_IMAGE=${CHATGATE_REDIS_IMAGE:-localhost/chatgate-redis:test}
 # The Debian archive this machine itself uses (deb822 .sources files first,
 # then sources.list): the one mirror known to be reachable from here.
 # $1: "main" for the archive, "security" for debian-security.
@@ -76,6 +81,7 @@ ensure_tools() {
   command -v podman >/dev/null || need+=(podman)
   command -v runc >/dev/null || need+=(runc)
   command -v debootstrap >/dev/null || need+=(debootstrap)
+  command -v podman-compose >/dev/null || need+=(podman-compose)
   "$PY" -c 'import websockets' 2>/dev/null || need+=(python3-websockets)
   [ ${#need[@]} -eq 0 ] && return
   [ "$(id -u)" -eq 0 ] || die "missing ${need[*]}: install them or run as root"
@@ -156,12 +162,12 @@ EOF
   rootfs_dir=
 }
 
-# Three numbers below the ephemeral range, each free for both TCP and UDP.
+# $1 numbers (3 by default) below the ephemeral range, each free for both TCP and UDP.
 pick_ports() {
-  "$PY" - <<'EOF'
-import random, socket
+  "$PY" - "${1:-3}" <<'EOF'
+import random, socket, sys
 found = []
-while len(found) < 3:
+while len(found) < int(sys.argv[1]):
     port = random.randrange(20000, 30000)
     try:
         for kind in (socket.SOCK_STREAM, socket.SOCK_DGRAM):
@@ -178,6 +184,11 @@ EOF
 
 cleanup() {
   pm rm -f -t 0 "$NAME" "$NAME-defaults" >/dev/null 2>&1 || true
+  if [ -n "${cluster_file:-}" ]; then
+    podman-compose -p "$NAME-cluster" -f "$cluster_file" down -v >/dev/null 2>&1 || true
+    rm -f "$cluster_file"
+  fi
+  if [ -n "${redis_ctx:-}" ]; then rm -rf "$redis_ctx"; fi
   [ -n "${watcher:-}" ] && kill "$watcher" 2>/dev/null || true
   rm -f "${watch_out:-}"
   [ -n "${rootfs_dir:-}" ] && rm -rf "$rootfs_dir" || true
@@ -282,9 +293,55 @@ EOF
   code=$(podman inspect --format '{{.State.ExitCode}}' "$NAME-defaults")
   [ "$code" = 0 ] || die "exit code $code after SIGTERM (defaults)"
   echo "ok: healthy with the defaults, stopped with exit code 0"
+  bridge_ok=1
 else
   # Host networking above is the test; bridge networking needs CNI and iptables.
   echo "skipped: bridge networking is not available here"; tail -3 /tmp/chatgate-bridge-run.log
+fi
+
+phase "cluster: docker/compose.cluster.yaml (Redis + two nodes)"
+# The compose file as a user runs it, with three changes made on a copy next
+# to it (so its relative build context still holds): the images are the one
+# just built and a Redis made from the same Debian base (no registry here),
+# and the host ports are free ones on $HOST instead of 8080/7000/... .
+if [ "${bridge_ok:-0}" != 1 ]; then
+  # Service names (redis://redis:6379) resolve on a compose network only.
+  echo "skipped: compose networks need bridge networking, not available here"
+else
+  redis_ctx=$(mktemp -d)
+  cat > "$redis_ctx/Containerfile" <<EOF
+FROM $BASE_IMAGE
+RUN apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends redis-server \\
+ && rm -rf /var/lib/apt/lists/* && mkdir -p /data
+WORKDIR /data
+# Like the official image: without a config file Redis would refuse other
+# containers (protected mode).
+ENTRYPOINT ["sh", "-c", "exec \"\$@\" --protected-mode no --dir /data", "--"]
+CMD ["redis-server"]
+EOF
+  podman build --format docker --network host -t "$REDIS_IMAGE" "$redis_ctx" > /tmp/chatgate-redis-build.log 2>&1 \
+    || { tail -20 /tmp/chatgate-redis-build.log; die "redis image build failed"; }
+  read -r a_http a_chat a_echo a_irc b_http b_chat b_echo b_irc < <(pick_ports 8)
+  cluster_file=docker/.compose.cluster.test-$$.yaml
+  sed -e "s|image: chatgate:latest|image: $IMAGE|" -e "s|image: redis:7|image: $REDIS_IMAGE|" \
+      -e "s|\"8080:|\"$HOST:$a_http:|" -e "s|\"7000:|\"$HOST:$a_chat:|" \
+      -e "s|\"7007:|\"$HOST:$a_echo:|" -e "s|\"6667:|\"$HOST:$a_irc:|" \
+      -e "s|\"8081:|\"$HOST:$b_http:|" -e "s|\"7001:|\"$HOST:$b_chat:|" \
+      -e "s|\"7008:|\"$HOST:$b_echo:|" -e "s|\"6668:|\"$HOST:$b_irc:|" \
+      docker/compose.cluster.yaml > "$cluster_file"
+  # Every published port of the original must have been moved.
+  if grep -Eq '"(8080|8081|7000|7001|7007|7008|6667|6668):' "$cluster_file"; then
+    die "compose.cluster.yaml has ports this script does not know: update the sed above"
+  fi
+  echo "node a: http $a_http, chat $a_chat; node b: http $b_http, chat $b_chat (on $HOST)"
+  podman-compose -p "$NAME-cluster" -f "$cluster_file" up -d > /tmp/chatgate-cluster-up.log 2>&1 \
+    || { tail -20 /tmp/chatgate-cluster-up.log; die "podman-compose up failed"; }
+  "$PY" docker/chat_check.py cluster "$HOST" "$a_http" "$b_http" "$b_chat" \
+    || { podman-compose -p "$NAME-cluster" -f "$cluster_file" logs 2>&1 | tail -40; die "cluster check failed"; }
+  podman-compose -p "$NAME-cluster" -f "$cluster_file" down -v > /dev/null 2>&1 || true
+  rm -f "$cluster_file"
+  cluster_file=
+  echo "ok: a message crossed the two nodes of docker/compose.cluster.yaml"
 fi
 
 phase "done"

@@ -67,6 +67,8 @@ public:
 private:
     // connections (engine_io.cpp)
     void start_connect(int i);
+    // --ws-port2: odd-numbered clients on the second node of a cluster.
+    uint16_t ws_port_of(int i) const { return opt_.ws_port2 && i % 2 ? opt_.ws_port2 : opt_.ws_port; }
     void on_event(int i, uint32_t events);
     void on_connected(int i);
     void on_tls_handshake(int i);

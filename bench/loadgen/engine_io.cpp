@@ -60,7 +60,7 @@ void engine::start_connect(int i) {
     }
     sockaddr_in addr{};
     addr.sin_family = AF_INET;
-    addr.sin_port = htons(c.proto == transport::ws ? opt_.ws_port : c.proto == transport::irc ? opt_.irc_port : opt_.tcp_port);
+    addr.sin_port = htons(c.proto == transport::ws ? ws_port_of(i) : c.proto == transport::irc ? opt_.irc_port : opt_.tcp_port);
     inet_pton(AF_INET, opt_.host.c_str(), &addr.sin_addr);
     epoll_event ev{};
     ev.events = EPOLLOUT | EPOLLRDHUP;
@@ -134,7 +134,7 @@ void engine::on_transport_ready(int i) {
     client& c = clients_[i];
     if (c.proto == transport::ws) {
         c.state = client::phase::handshaking;
-        std::string req = ws_upgrade_request(opt_.host, opt_.ws_port, opt_.path);
+        std::string req = ws_upgrade_request(opt_.host, ws_port_of(i), opt_.path);
         queue_bytes(i, req.data(), req.size());
         flush(i);
     } else if (c.proto == transport::irc) {

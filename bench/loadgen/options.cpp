@@ -30,6 +30,9 @@ const char* usage() {
     return "usage: loadgen --ws-port P [--tcp-port P] [options]\n"
            "  --host ADDR            server address (127.0.0.1)\n"
            "  --path PATH            WebSocket path (/ws)\n"
+           "  --ws-port2 P           a second server's WebSocket port (a cluster node): clients\n"
+           "                         1, 3, 5... (senders included) connect there, the others\n"
+           "                         to --ws-port\n"
            "  --server chatgate|plain  plain = reference broadcast server (chatgate)\n"
            "  --room NAME            chatgate room to join and talk in (lobby)\n"
            "  --clients N            reading clients, senders included (100)\n"
@@ -73,6 +76,7 @@ bool parse_options(int argc, char** argv, options& o, std::string& error) {
         if (k == "--host") o.host = v;
         else if (k == "--ws-port" || k == "--port") o.ws_port = static_cast<uint16_t>(std::atoi(v.c_str()));
         else if (k == "--tcp-port") o.tcp_port = static_cast<uint16_t>(std::atoi(v.c_str()));
+        else if (k == "--ws-port2") o.ws_port2 = static_cast<uint16_t>(std::atoi(v.c_str()));
         else if (k == "--irc-port") o.irc_port = static_cast<uint16_t>(std::atoi(v.c_str()));
         else if (k == "--path") o.path = v;
         else if (k == "--server") {

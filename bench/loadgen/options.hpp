@@ -20,6 +20,7 @@ struct options {
     uint16_t ws_port = 0;
     uint16_t tcp_port = 0;
     uint16_t irc_port = 0;
+    uint16_t ws_port2 = 0;          // cluster runs: odd-numbered WebSocket clients connect here
     bool tls = false;               // WebSocket clients speak TLS (wss), certificate not checked
     std::string path = "/ws";
     server_kind kind = server_kind::chatgate;

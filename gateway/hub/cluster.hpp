@@ -44,8 +44,11 @@ class cluster {
 
   // A guest nick no other node hands out, or "" when none is in stock.
   virtual std::string next_guest() = 0;
-  // Claims a nick for this node, cluster-wide.
-  virtual void claim(const std::string& nick, std::function<void(outcome)> then) = 0;
+  // Claims a nick for this node, cluster-wide; a nick reserved by a token
+  // (SPEC 13) only for its `owner`.
+  virtual void claim(const std::string& nick, bool owner, std::function<void(outcome)> then) = 0;
+  // SPEC 13: a token proved this nick is someone's; kept in Redis for every node.
+  virtual void reserve(const std::string& nick) = 0;
   // Claims a nick the hub already gave (a guest, an IRC registration)
   // without waiting; a conflict is logged.
   virtual void hold(const std::string& nick) = 0;

@@ -459,6 +459,9 @@ std::optional<protocol::token_claims> hub::check_token(client& c, const std::str
   }
   metrics_.count_auth(auth_result::ok);
   if (nicks_.reserve(sub)) store_->reserve_nick(sub);
+  // Every time, not only when new here: another node, or a Redis that lost
+  // its data, may not know it yet (the write is idempotent).
+  if (cluster_) cluster_->reserve(sub);
   c.owner = folded;
   if (c.waiting_auth) {
     // Nobody has seen this client yet: it arrives under its own name.

@@ -94,6 +94,12 @@ class hub {
   // across nodes go through `c`; leave_cluster() before `c` goes.
   void join_cluster(cluster& c);
   void leave_cluster() { cluster_ = nullptr; }
+  bool clustered() const { return cluster_ != nullptr; }
+  // IRC registration in a cluster: the nick is asked of every node before
+  // the client exists (connect() only holds what it was given). `then` runs
+  // on the loop and says whether the nick was used; a granted claim that
+  // was not is given back. Cluster mode only.
+  void claim_for_registration(const std::string& nick, std::function<bool(cluster::outcome)> then);
 
   // Output is behind (see backpressure): refuse new chat messages for now.
   void set_overloaded(bool on) { overloaded_ = on; }

@@ -80,7 +80,8 @@ std::string hub::new_guest() {
 }
 
 void hub::cluster_rename(client& c, const std::string& nick, const ref_value& ref) {
-  cluster_->claim(nick, [this, id = c.id, nick, ref](cluster::outcome o) {
+  const bool owner = c.owner == protocol::fold_nick(nick);
+  cluster_->claim(nick, owner, [this, id = c.id, nick, ref](cluster::outcome o) {
     auto it = clients_.find(id);
     if (it == clients_.end()) {
       if (o == cluster::outcome::ok) cluster_->release(nick);
@@ -96,6 +97,16 @@ void hub::cluster_rename(client& c, const std::string& nick, const ref_value& re
     protocol::req::nick again{nick};
     on(c, again, ref);
     cluster_granted_.clear();
+  });
+}
+
+void hub::claim_for_registration(const std::string& nick, std::function<bool(cluster::outcome)> then) {
+  // Not the owner: a nick a token reserved is refused (the token itself,
+  // when good, names the nick and needs no claim).
+  cluster_->claim(nick, false, [this, nick, then = std::move(then)](cluster::outcome o) {
+    const bool used = then(o);
+    // A client here that took it meanwhile holds the claim now.
+    if (!used && o == cluster::outcome::ok && cluster_ && !nick_in_use(nick)) cluster_->release(nick);
   });
 }
 

@@ -1,5 +1,7 @@
 #include "gateway/redis/redis_directory.hpp"
 
+#include <algorithm>
+
 #include <asio/post.hpp>
 #include <nlohmann/json.hpp>
 #include <spdlog/spdlog.h>
@@ -17,16 +19,37 @@ constexpr std::size_t guest_block = 32;
 constexpr std::size_t max_rooms_listed = 1000;
 
 std::string nick_key(const std::string& nick) { return "chatgate:nick:" + protocol::fold_nick(nick); }
+std::string reserved_key(const std::string& nick) { return "chatgate:reserved:" + protocol::fold_nick(nick); }
 std::string who_key(const std::string& room) { return "chatgate:{" + room + "}:who"; }
 
 // A claim: taken when absent or already ours (a refresh), refused when it
-// names another node.   KEYS: claim   ARGV: NODE\tNick, ttl ms, NODE\t
+// names another node, or when a token reserved the nick and the claimer is
+// not its owner.   KEYS: claim, reservation   ARGV: NODE\tNick, ttl ms, NODE\t, owner (1/0)
 const char* const claim_script = R"lua(
+if ARGV[4] ~= '1' and redis.call('EXISTS', KEYS[2]) == 1 then return 0 end
 local v = redis.call('GET', KEYS[1])
 if v and string.sub(v, 1, #ARGV[3]) ~= ARGV[3] then return 0 end
 redis.call('SET', KEYS[1], ARGV[1], 'PX', ARGV[2])
 return 1
 )lua";
+
+// The heartbeat's refresh of this node's claims, many per call (a claim per
+// EVAL would cost Redis a request per client every heartbeat): each is
+// written again unless another node holds it now; returns the indexes
+// (1-based) of those.   KEYS: claims   ARGV: ttl ms, NODE\t, NODE\tNick per key
+const char* const refresh_script = R"lua(
+local lost = {}
+for i, k in ipairs(KEYS) do
+  local v = redis.call('GET', k)
+  if v and string.sub(v, 1, #ARGV[2]) ~= ARGV[2] then
+    table.insert(lost, i)
+  else
+    redis.call('SET', k, ARGV[i + 2], 'PX', ARGV[1])
+  end
+end
+return lost
+)lua";
+constexpr std::size_t refresh_batch = 500;  // claims per refresh script
 
 // Deletes a claim only if it is ours.   KEYS: claim   ARGV: NODE\t
 const char* const release_script = R"lua(
@@ -106,7 +129,10 @@ redis_directory::redis_directory(asio::io_context& io, redis_store& store)
   store_.subscription().subscribe(nick_channel);
   store_.on_up([this] {
     // Back after an outage (or a Redis that lost its data): claims and
-    // presence are written again at once, not at the next heartbeat.
+    // presence are written again at once, not at the next heartbeat; the
+    // reservations this node has seen too.
+    for (const auto& folded : reserved_)
+      redis_.command({"SET", reserved_key(folded), folded}, [](std::error_code, reply) {});
     heartbeat();
   });
   heartbeat();
@@ -148,21 +174,28 @@ void redis_directory::refill_guests() {
                  });
 }
 
-void redis_directory::send_claim(const std::string& nick, std::function<void(outcome)> then) {
-  redis_.command({"EVAL", claim_script, "1", nick_key(nick), owner(nick),
-                  std::to_string(3 * store_.options().heartbeat.count()), node_ + "\t"},
+void redis_directory::send_claim(const std::string& nick, bool is_owner, std::function<void(outcome)> then) {
+  redis_.command({"EVAL", claim_script, "2", nick_key(nick), reserved_key(nick), owner(nick),
+                  std::to_string(3 * store_.options().heartbeat.count()), node_ + "\t", is_owner ? "1" : "0"},
                  [then = std::move(then)](std::error_code ec, reply r) {
                    if (ec || r.kind != reply::type::integer) return then(outcome::unavailable);
                    then(r.integer == 1 ? outcome::ok : outcome::refused);
                  });
 }
 
-void redis_directory::claim(const std::string& nick, std::function<void(outcome)> then) {
+void redis_directory::reserve(const std::string& nick) {
+  // Kept without a TTL, like --db keeps it across restarts; written again
+  // when Redis comes back (it may have been down now, or lost its data).
+  reserved_.insert(protocol::fold_nick(nick));
+  if (redis_.up()) redis_.command({"SET", reserved_key(nick), nick}, [](std::error_code, reply) {});
+}
+
+void redis_directory::claim(const std::string& nick, bool is_owner, std::function<void(outcome)> then) {
   if (!redis_.up()) {
     asio::post(io_, [then = std::move(then)] { then(outcome::unavailable); });
     return;
   }
-  send_claim(nick, [this, w = std::weak_ptr<int>(alive_), nick, then = std::move(then)](outcome o) {
+  send_claim(nick, is_owner, [this, w = std::weak_ptr<int>(alive_), nick, then = std::move(then)](outcome o) {
     if (w.lock() && o == outcome::ok) nicks_[protocol::fold_nick(nick)] = nick;
     then(o);
   });
@@ -171,7 +204,8 @@ void redis_directory::claim(const std::string& nick, std::function<void(outcome)
 void redis_directory::hold(const std::string& nick) {
   nicks_[protocol::fold_nick(nick)] = nick;
   if (!redis_.up()) return;  // the heartbeat claims it when Redis is back
-  send_claim(nick, [this, nick](outcome o) {
+  // Already given: a refresh of something the hub decided, reservation or not.
+  send_claim(nick, true, [this, nick](outcome o) {
     if (o == outcome::refused)
       spdlog::warn("node {}: nick {} is claimed by another node too", node_, nick);
   });
@@ -341,13 +375,35 @@ void redis_directory::direct(const protocol::chat_message& msg, std::function<vo
 
 // Every third of the TTL: our claims and presence live another TTL. A node
 // that stops (kill -9) stops this, and its entries expire.
+void redis_directory::refresh_claims() {
+  std::vector<std::string> nicks;
+  nicks.reserve(std::min(nicks_.size(), refresh_batch));
+  auto flush = [&] {
+    std::vector<std::string> args{"EVAL", refresh_script, std::to_string(nicks.size())};
+    for (const auto& n : nicks) args.push_back(nick_key(n));
+    args.push_back(std::to_string(3 * store_.options().heartbeat.count()));
+    args.push_back(node_ + "\t");
+    for (const auto& n : nicks) args.push_back(owner(n));
+    redis_.command(std::move(args), [this, w = std::weak_ptr<int>(alive_), nicks = std::move(nicks)](
+                                        std::error_code ec, reply r) {
+      if (ec || !w.lock() || r.kind != reply::type::array) return;
+      for (const auto& i : r.elements)
+        if (i.integer >= 1 && static_cast<std::size_t>(i.integer) <= nicks.size())
+          spdlog::warn("node {}: nick {} was claimed by another node while ours expired", node_,
+                       nicks[static_cast<std::size_t>(i.integer) - 1]);
+    });
+    nicks.clear();
+  };
+  for (const auto& [folded, nick] : nicks_) {
+    nicks.push_back(nick);
+    if (nicks.size() == refresh_batch) flush();
+  }
+  if (!nicks.empty()) flush();
+}
+
 void redis_directory::heartbeat() {
   if (redis_.up()) {
-    for (const auto& [folded, nick] : nicks_)
-      send_claim(nick, [this, nick = nick](outcome o) {
-        if (o == outcome::refused)
-          spdlog::warn("node {}: nick {} was claimed by another node while ours expired", node_, nick);
-      });
+    refresh_claims();
     for (const auto& [room, members] : presence_)
       add_presence(room, std::vector<std::string>(members.begin(), members.end()));
     if (guests_.size() < guest_block / 2) refill_guests();

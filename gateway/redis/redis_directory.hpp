@@ -27,7 +27,8 @@ class redis_directory final : public cluster {
 
   void on_events(events e) override { events_ = std::move(e); }
   std::string next_guest() override;
-  void claim(const std::string& nick, std::function<void(outcome)> then) override;
+  void claim(const std::string& nick, bool owner, std::function<void(outcome)> then) override;
+  void reserve(const std::string& nick) override;
   void hold(const std::string& nick) override;
   void release(const std::string& nick) override;
   void joined(const std::string& room, const std::string& nick, protocol::via v) override;
@@ -42,9 +43,10 @@ class redis_directory final : public cluster {
  private:
   std::string member(const std::string& nick, protocol::via v) const;  // NICK\tVIA\tNODE
   std::string owner(const std::string& nick) const;                    // NODE\tNick
-  void send_claim(const std::string& nick, std::function<void(outcome)> then);
+  void send_claim(const std::string& nick, bool owner, std::function<void(outcome)> then);
   void add_presence(const std::string& room, const std::vector<std::string>& members);
   void refill_guests();
+  void refresh_claims();  // every claim of this node, in batches
   void heartbeat();
   void on_node_message(const std::string& payload);
   void on_room_event(const std::string& room, const std::string& payload);
@@ -59,6 +61,7 @@ class redis_directory final : public cluster {
   events events_;
   std::unordered_map<std::string, std::string> nicks_;  // folded -> as spelled, held by this node
   std::map<std::string, std::set<std::string>> presence_;  // room -> members here
+  std::set<std::string> reserved_;  // folded nicks a token proved here (SPEC 13)
   std::deque<std::uint64_t> guests_;  // guest numbers this node may hand out
   bool refilling_ = false;
 };

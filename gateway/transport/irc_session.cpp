@@ -134,7 +134,7 @@ void irc_session::on_registration(const irc_message& m) {
 }
 
 void irc_session::try_register() {
-  if (registered_ || nick_.empty() || !got_user_ || cap_negotiating_) return;
+  if (registered_ || claiming_ || nick_.empty() || !got_user_ || cap_negotiating_) return;
   if (ctx_.chat.full()) {
     ctx_.stats.count_drop(drop_reason::server_full);
     send_line({{}, {}, "ERROR", {"Closing link: server full"}});
@@ -147,17 +147,47 @@ void irc_session::try_register() {
   }
   // A token proved by SASL wins over a PASS.
   std::string token = sasl_token_.empty() ? std::move(pass_) : std::move(sasl_token_);
-  if (ctx_.cfg.require_auth) {
+  const auto checked = token.empty() ? protocol::token_result{}
+                                     : protocol::verify_token(token, ctx_.cfg.auth_secret, now_s());
+  if (ctx_.cfg.require_auth && !checked.claims) {
     // --require-auth (SPEC 13): IRC has no later /auth, so like a WebSocket
     // handshake, no good token, no entry.
-    const auto checked = protocol::verify_token(token, ctx_.cfg.auth_secret, now_s());
-    if (!checked.claims) {
-      reply("464", {token.empty() ? "Password incorrect: token required (PASS or SASL PLAIN before NICK/USER)"
-                                  : "Password incorrect: bad token: " + checked.reason});
-      send_line({{}, {}, "ERROR", {"Closing link: token required"}});
-      return finish();
-    }
+    reply("464", {token.empty() ? "Password incorrect: token required (PASS or SASL PLAIN before NICK/USER)"
+                                : "Password incorrect: bad token: " + checked.reason});
+    send_line({{}, {}, "ERROR", {"Closing link: token required"}});
+    return finish();
   }
+  // In a cluster (SPEC 11) the nick must be free on every node, not only
+  // here; a good token needs no claim: the client arrives as its subject.
+  if (!ctx_.chat.clustered() || checked.claims) return register_now(std::move(token));
+  claiming_ = true;
+  auto self = std::static_pointer_cast<irc_session>(shared_from_this());
+  ctx_.chat.claim_for_registration(
+      nick_, [w = std::weak_ptr<irc_session>(self), nick = nick_, token = std::move(token)](cluster::outcome o) mutable {
+        auto s = w.lock();
+        if (!s || s->closing_ || s->stopped_) return false;
+        s->claiming_ = false;
+        if (s->nick_ != nick) {  // a NICK while we asked: that one now
+          s->try_register();
+          return false;
+        }
+        // A client here may have taken it while we asked.
+        if (o == cluster::outcome::ok && s->ctx_.chat.nick_in_use(nick)) o = cluster::outcome::refused;
+        if (o != cluster::outcome::ok) {
+          s->nick_.clear();  // before the reply, which names the client "*" again
+          if (o == cluster::outcome::refused)
+            s->reply("433", {nick, "Nickname is already in use"});
+          else  // Redis is away: the client may try again later
+            s->reply("437", {nick, "Nick/channel is temporarily unavailable"});
+          s->pass_ = std::move(token);  // kept for the next NICK
+          return false;
+        }
+        s->register_now(std::move(token));
+        return true;
+      });
+}
+
+void irc_session::register_now(std::string token) {
   registered_ = true;
   // The hub welcomes it (001-005, MOTD, JOIN of the default room, history),
   // under the token's nick when PASS or SASL carried a good one.

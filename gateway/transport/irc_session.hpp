@@ -35,6 +35,7 @@ class irc_session final : public stream_session {
   void on_message(const protocol::irc_message& m);
   void on_registration(const protocol::irc_message& m);
   void try_register();
+  void register_now(std::string token);
 
   void cap(const protocol::irc_message& m);
   void authenticate(const protocol::irc_message& m);
@@ -64,6 +65,7 @@ class irc_session final : public stream_session {
   std::chrono::steady_clock::time_point last_input_;
   bool awaiting_pong_ = false;
   bool registered_ = false;
+  bool claiming_ = false;  // the cluster is asked for nick_ (SPEC 11)
   bool cap_negotiating_ = false;
   bool got_user_ = false;
   bool server_time_ = false;

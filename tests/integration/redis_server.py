@@ -148,3 +148,86 @@ def _read(f):
         n = int(rest)
         return None if n < 0 else [_read(f) for _ in range(n)]
     raise OSError(f"bad reply from redis: {line!r}")
+
+
+class RedisProxy:
+    """A TCP proxy in front of a RedisServer, to make a node's subscription
+    deaf: `deafen(name)` stops passing what Redis sends to the connection
+    that named itself `name` (CLIENT SETNAME), without closing anything, as
+    a stuck proxy or NAT would. New connections pass again."""
+
+    def __init__(self, redis):
+        import threading
+        self.redis = redis
+        self.listener = socket.socket()
+        self.listener.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        self.listener.bind(("127.0.0.1", 0))
+        self.listener.listen(64)
+        self.port = self.listener.getsockname()[1]
+        self.lock = threading.Lock()
+        self.conns = []  # dicts: client, upstream, name, deaf, closed_by_client
+        self.open = True
+        threading.Thread(target=self._accept, daemon=True).start()
+
+    def url(self):
+        return f"redis://127.0.0.1:{self.port}"
+
+    def _accept(self):
+        import threading
+        while self.open:
+            try:
+                client, _ = self.listener.accept()
+                upstream = socket.create_connection(("127.0.0.1", self.redis.port), timeout=5)
+                upstream.settimeout(None)
+            except OSError:
+                continue
+            conn = {"client": client, "upstream": upstream, "name": b"", "deaf": False,
+                    "closed_by_client": False}
+            with self.lock:
+                self.conns.append(conn)
+            threading.Thread(target=self._pump, args=(conn, True), daemon=True).start()
+            threading.Thread(target=self._pump, args=(conn, False), daemon=True).start()
+
+    def _pump(self, conn, upward):
+        src, dst = (conn["client"], conn["upstream"]) if upward else (conn["upstream"], conn["client"])
+        while True:
+            try:
+                data = src.recv(65536)
+            except OSError:
+                data = b""
+            if not data:
+                if upward:
+                    conn["closed_by_client"] = True
+                for s in (conn["client"], conn["upstream"]):
+                    try:
+                        s.shutdown(socket.SHUT_RDWR)
+                    except OSError:
+                        pass
+                return
+            if upward and len(conn["name"]) < 4096:
+                conn["name"] += data  # the first commands: AUTH, SELECT, CLIENT SETNAME
+            if not upward and conn["deaf"]:
+                continue  # swallowed: the connection stays open and hears nothing
+            try:
+                dst.sendall(data)
+            except OSError:
+                return
+
+    def deafen(self, name):
+        """Makes every open connection that named itself `name` deaf; returns them."""
+        with self.lock:
+            hit = [c for c in self.conns if name.encode() in c["name"] and not c["closed_by_client"]]
+        for c in hit:
+            c["deaf"] = True
+        return hit
+
+    def close(self):
+        self.open = False
+        self.listener.close()
+        with self.lock:
+            for c in self.conns:
+                for s in (c["client"], c["upstream"]):
+                    try:
+                        s.close()
+                    except OSError:
+                        pass

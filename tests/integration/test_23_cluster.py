@@ -387,3 +387,102 @@ def test_a_node_subscribes_only_to_rooms_with_local_members(cluster):
     assert redis.command("PUBSUB", "NUMSUB", channel)[1] == 1
     ws.send({"type": "leave", "room": "brief"})
     wait_for(lambda: redis.command("PUBSUB", "NUMSUB", channel)[1] == 0, what="the room unsubscribed")
+
+
+def irc_client(node):
+    from test_22_irc import Irc
+    return Irc(node.irc, timeout=10)
+
+
+def irc_refused(c, nick, numeric="433"):
+    """Registers with `nick` and expects `numeric` for it (433: in use)."""
+    c.send(f"NICK {nick}")
+    c.send(f"USER {nick} 0 * :{nick}")
+    line = c.expect(lambda l: f" {numeric} " in l or " 001 " in l)
+    assert f" {numeric} * {nick} :" in line, line
+
+
+def test_a_tokens_nick_stays_reserved_on_every_node(cluster):
+    """SPEC 13 in a cluster: a nick a token proved on one node is refused
+    without its token on every node (kept in Redis), even after the owner left."""
+    from test_18_tls_auth import SECRET, token
+    redis, (a, b) = cluster(extra=("--auth-secret", SECRET))
+    owner = a.ws(path="/ws?token=" + token("keeper"))
+    assert owner.nick == "keeper"
+    assert redis.command("EXISTS", "chatgate:reserved:keeper") == 1
+    owner.close()
+    other = b.ws()
+
+    def refused():
+        answer = other.request({"type": "nick", "nick": "Keeper"})
+        return answer["type"] == "error" and answer["code"] == "nick_taken"
+    # Refused from the start, then still once the owner's claim expired (TTL).
+    assert refused()
+    time.sleep(TTL_MS / 1000 + 0.5)
+    assert refused()
+    # IRC registration on the other node too.
+    irc_refused(irc_client(b), "KEEPER")
+    # The token itself gets it on either node.
+    assert b.ws(path="/ws?token=" + token("keeper")).nick == "keeper"
+
+
+def test_irc_registration_checks_the_nick_on_every_node(cluster):
+    redis, (a, b) = cluster()
+    x = a.ws()
+    x.rename("ircnick")
+    c = irc_client(b)
+    irc_refused(c, "IRCNICK")
+    # A free one registers, and is then taken cluster-wide.
+    c.send("NICK ircfree")
+    c.expect(lambda l: " 001 ircfree " in l)
+    answer = x.request({"type": "nick", "nick": "IRCFREE"})
+    assert answer["type"] == "error" and answer["code"] == "nick_taken", answer
+    # Still taken after the claim's TTL: the heartbeat refreshed it.
+    time.sleep(TTL_MS / 1000 + 0.5)
+    answer = x.request({"type": "nick", "nick": "IRCFREE"})
+    assert answer["type"] == "error" and answer["code"] == "nick_taken", answer
+    # Without Redis a registration is refused as temporarily unavailable
+    # (437), the connection stays, and works once Redis is back.
+    redis.kill()
+    wait_for(lambda: not ready(b), what="/readyz 503")
+    late = irc_client(b)
+    irc_refused(late, "latecomer", "437")
+    redis.start()
+    wait_for(lambda: ready(b), timeout=15, what="the node ready again")
+    late.send("NICK latecomer")
+    late.expect(lambda l: " 001 latecomer " in l)
+
+
+def test_a_deaf_subscription_is_caught_by_its_probe_and_backfilled(chatgate, redis_server):
+    """A subscription whose TCP connection stays open but hears nothing (a
+    stuck proxy; redis_server.RedisProxy swallows what Redis sends on it):
+    the node's probe through its own channel goes unanswered, the node drops
+    the connection, resubscribes and backfills what it missed, in order, once."""
+    from redis_server import RedisProxy
+    redis = redis_server()
+    proxy = RedisProxy(redis)
+    try:
+        a = chatgate(*node_flags(redis, "deaf")[2:], "--redis", proxy.url())
+        b = chatgate(*node_flags(redis, "loud"))
+        for node in (a, b):
+            wait_for(lambda: ready(node), what="a node ready")
+        ws_a, ws_b = a.ws(), b.ws()
+        ws_a.sync(), ws_b.sync()
+        ws_b.say("before")
+        before = ws_a.expect("message", text="before")
+        resyncs = a.metrics()["chatgate_redis_resyncs_total"]
+        deaf = proxy.deafen("chatgate:deaf:subscriber")
+        assert len(deaf) == 1
+        n = 20
+        for i in range(n):
+            ws_b.say(f"d{i}")
+        got = messages(ws_a, n, timeout=20)
+        assert [m["text"] for m in got] == [f"d{i}" for i in range(n)]
+        assert [m["id"] for m in got] == list(range(before["id"] + 1, before["id"] + 1 + n))
+        assert deaf[0]["closed_by_client"], "the node dropped the deaf connection itself"
+        wait_for(lambda: a.metrics()["chatgate_redis_resyncs_total"] > resyncs, what="a resync counted")
+        assert not [o for o in ws_a.sync() if o["type"] == "message"]
+        ws_b.say("after")
+        assert ws_a.expect("message", text="after")["id"] == before["id"] + n + 1
+    finally:
+        proxy.close()

@@ -398,6 +398,72 @@ TEST(RedisClient, ThousandConnectCyclesLeakNoDescriptors) {
   EXPECT_EQ(open_fds(), fds_before);
 }
 
+// The server drops the connection while a blocking command (and so the
+// adapter's read wait) is pending, a thousand times over: every pending
+// callback fails once with connection_lost, the client reconnects by itself
+// each time, and no descriptor or Redis connection is left behind.
+TEST(RedisClient, ThousandServerSideDisconnectsWithAWaitPendingLeakNothing) {
+  redis_server server;
+  REQUIRE_REDIS(server);
+  asio::io_context io;
+  client admin(io, opts_for(server.url()));
+  admin.start();
+  ASSERT_TRUE(run_until(io, [&] { return admin.up(); }));
+  settle(io, 20ms);
+  const std::size_t fds_before = open_fds();
+  auto o = opts_for(server.url());
+  o.backoff_min = 1ms;  // reconnect at once: the test is the thousand cycles
+  o.backoff_max = 2ms;
+  constexpr int cycles = 1000;
+  {
+    client c(io, o);
+    c.start();
+    int lost = 0, other = 0;
+    for (int i = 0; i < cycles; ++i) {
+      ASSERT_TRUE(run_until(io, [&] { return c.up(); })) << "cycle " << i << ": " << c.last_error();
+      bool done = false, killed = false;
+      c.command({"BLPOP", "nothing", "0"}, [&](std::error_code ec, reply) {
+        ++(ec == errc::connection_lost ? lost : other);
+        done = true;
+      });
+      admin.command({"CLIENT", "KILL", "TYPE", "normal", "SKIPME", "yes"},
+                    [&](std::error_code, reply) { killed = true; });
+      ASSERT_TRUE(run_until(io, [&] { return done && killed; })) << "cycle " << i;
+    }
+    EXPECT_EQ(lost, cycles);
+    EXPECT_EQ(other, 0);
+    ASSERT_TRUE(run_until(io, [&] { return c.up(); }));
+    EXPECT_EQ(c.connects(), static_cast<std::uint64_t>(cycles + 1));
+    auto r = sync(io, c, {"PING"});
+    ASSERT_TRUE(r);
+    EXPECT_EQ(r->str, "PONG");
+
+    // A subscriber always has a read wait pending: the same for it.
+    subscriber sub(io, o);
+    sub.subscribe("room:k");
+    sub.start();
+    ASSERT_TRUE(run_until(io, [&] { return sub.up(); })) << sub.last_error();
+    for (int i = 0; i < cycles; ++i) {
+      bool killed = false;
+      admin.command({"CLIENT", "KILL", "TYPE", "pubsub"}, [&](std::error_code, reply) { killed = true; });
+      // Down, then up again on a new connection, resubscribed.
+      ASSERT_TRUE(run_until(io, [&] { return killed && sub.up() && sub.connects() == static_cast<std::uint64_t>(i + 2); }))
+          << "cycle " << i << ": " << sub.last_error();
+    }
+    ASSERT_TRUE(run_until(io, [&] { return sub.up(); }));
+    EXPECT_EQ(sub.connects(), static_cast<std::uint64_t>(cycles + 1));
+    std::vector<std::string> got;
+    sub.on_message([&](const std::string&, const std::string& p, const std::string&) { got.push_back(p); });
+    sync(io, c, {"PUBLISH", "room:k", "still subscribed"});
+    ASSERT_TRUE(run_until(io, [&] { return got.size() == 1; }));
+  }
+  settle(io, 100ms);
+  EXPECT_EQ(open_fds(), fds_before);
+  auto r = sync(io, admin, {"CLIENT", "LIST"});
+  ASSERT_TRUE(r);
+  EXPECT_EQ(std::count(r->str.begin(), r->str.end(), '\n'), 1) << r->str;
+}
+
 // ------------------------------------------------------------------ pub/sub
 
 struct received {
