@@ -34,18 +34,39 @@ class stream_listener {
  public:
   // With `tls`, every connection does a TLS handshake first (Protocol::tls.flag).
   stream_listener(asio::io_context& io, const config& cfg, hub& h, metrics& m, backpressure& bp,
-                  const asio::ip::tcp::endpoint& at, tls_context* tls = nullptr);
+                  const asio::ip::tcp::endpoint& at, tls_context* tls = nullptr)
+      : acceptor_(io), backoff_(io.get_executor(), names(tls).name), ctx_{cfg, h, m, bp}, tls_(tls) {
+    open_listener(acceptor_, at, std::string(names(tls).name) + " (" + names(tls).flag + ")");
+  }
 
   asio::ip::tcp::endpoint local_endpoint() const { return acceptor_.local_endpoint(); }
   void start() { do_accept(); }
-  void stop();  // stops accepting; sessions are closed through the hub
+  void stop() {  // stops accepting; sessions are closed through the hub
+    std::error_code ignored;
+    acceptor_.close(ignored);
+    backoff_.cancel();
+  }
 
  private:
   using session = typename Protocol::session;
 
-  void do_accept();
+  static const listener_names& names(const tls_context* tls) { return tls ? Protocol::tls : Protocol::plain; }
+
+  void do_accept() {
+    acceptor_.async_accept(
+        [this](std::error_code ec, asio::ip::tcp::socket socket) { on_accept(ec, std::move(socket)); });
+  }
   void on_accept(std::error_code ec, asio::ip::tcp::socket socket);
-  void turn_away(asio::ip::tcp::socket socket);
+
+  // Said once, without waiting for the client to read (plain text even on a
+  // TLS port: no handshake is spent on a connection that cannot stay).
+  void turn_away(asio::ip::tcp::socket socket) {
+    ctx_.stats.count_drop(drop_reason::server_full);
+    std::error_code ignored;
+    socket.non_blocking(true, ignored);
+    socket.write_some(asio::buffer(Protocol::server_full), ignored);
+    socket.shutdown(asio::socket_base::shutdown_both, ignored);
+  }
 
   asio::ip::tcp::acceptor acceptor_;
   accept_backoff backoff_;
@@ -53,31 +74,8 @@ class stream_listener {
   tls_context* tls_;
 };
 
-template <class Protocol>
-stream_listener<Protocol>::stream_listener(asio::io_context& io, const config& cfg, hub& h, metrics& m,
-                                           backpressure& bp, const asio::ip::tcp::endpoint& at,
-                                           tls_context* tls)
-    : acceptor_(io),
-      backoff_(io.get_executor(), (tls ? Protocol::tls : Protocol::plain).name),
-      ctx_{cfg, h, m, bp},
-      tls_(tls) {
-  const listener_names& names = tls ? Protocol::tls : Protocol::plain;
-  open_listener(acceptor_, at, std::string(names.name) + " (" + names.flag + ")");
-}
-
-template <class Protocol>
-void stream_listener<Protocol>::stop() {
-  std::error_code ignored;
-  acceptor_.close(ignored);
-  backoff_.cancel();
-}
-
-template <class Protocol>
-void stream_listener<Protocol>::do_accept() {
-  acceptor_.async_accept(
-      [this](std::error_code ec, asio::ip::tcp::socket socket) { on_accept(ec, std::move(socket)); });
-}
-
+// Out of the class (not inline): it makes sessions, so it is compiled only
+// where the session type is complete (tcp_server.cpp, irc_server.cpp).
 template <class Protocol>
 void stream_listener<Protocol>::on_accept(std::error_code ec, asio::ip::tcp::socket socket) {
   if (ec == asio::error::operation_aborted) return;
@@ -93,17 +91,6 @@ void stream_listener<Protocol>::on_accept(std::error_code ec, asio::ip::tcp::soc
     std::make_shared<session>(std::move(socket), ctx_)->start();
   }
   do_accept();
-}
-
-// Said once, without waiting for the client to read (plain text even on a
-// TLS port: no handshake is spent on a connection that cannot stay).
-template <class Protocol>
-void stream_listener<Protocol>::turn_away(asio::ip::tcp::socket socket) {
-  ctx_.stats.count_drop(drop_reason::server_full);
-  std::error_code ignored;
-  socket.non_blocking(true, ignored);
-  socket.write_some(asio::buffer(Protocol::server_full), ignored);
-  socket.shutdown(asio::socket_base::shutdown_both, ignored);
 }
 
 }  // namespace chatgate
