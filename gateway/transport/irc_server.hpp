@@ -1,34 +1,24 @@
 // IRC (SPEC 14): chatgate's rooms as channels.
 #pragma once
 
-#include <memory>
-#include <string>
+#include <string_view>
 
-#include <asio.hpp>
-
-#include "gateway/transport/accept_backoff.hpp"
-#include "gateway/transport/stream_session.hpp"
+#include "gateway/transport/stream_listener.hpp"
 
 namespace chatgate {
 
-class irc_server {
- public:
-  // With `tls`, every connection does a TLS handshake first (--irc-tls-port).
-  irc_server(asio::io_context& io, const config& cfg, hub& h, metrics& m, backpressure& bp,
-             const asio::ip::tcp::endpoint& at, tls_context* tls = nullptr);
+class irc_session;
 
-  asio::ip::tcp::endpoint local_endpoint() const { return acceptor_.local_endpoint(); }
-  void start() { do_accept(); }
-  void stop();  // stops accepting; sessions are closed through the hub
-
- private:
-  void do_accept();
-  void on_accept(std::error_code ec, asio::ip::tcp::socket socket);
-
-  asio::ip::tcp::acceptor acceptor_;
-  accept_backoff backoff_;
-  session_context ctx_;
-  tls_context* tls_;
+struct irc_listener {
+  using session = irc_session;
+  static constexpr listener_names plain{"irc", "--irc-port"};
+  static constexpr listener_names tls{"irc over tls", "--irc-tls-port"};
+  static constexpr tls_listener tls_kind = tls_listener::irc_tls;
+  static constexpr std::string_view server_full = "ERROR :Closing link: server full\r\n";
 };
+
+using irc_server = stream_listener<irc_listener>;
+// Made once, in irc_server.cpp, where irc_session is known.
+extern template class stream_listener<irc_listener>;
 
 }  // namespace chatgate

@@ -1,35 +1,24 @@
 // TCP chat: text lines (SPEC 3), or NDJSON after `/json` or a first '{' (SPEC 4).
 #pragma once
 
-#include <memory>
-#include <string>
+#include <string_view>
 
-#include <asio.hpp>
-
-#include "gateway/transport/accept_backoff.hpp"
-#include "gateway/transport/stream_session.hpp"
+#include "gateway/transport/stream_listener.hpp"
 
 namespace chatgate {
 
-class tcp_server {
- public:
-  // With `tls`, every connection does a TLS handshake first (--tls-tcp-port).
-  tcp_server(asio::io_context& io, const config& cfg, hub& h, metrics& m, backpressure& bp,
-             const asio::ip::tcp::endpoint& at, tls_context* tls = nullptr);
+class tcp_session;
 
-  asio::ip::tcp::endpoint local_endpoint() const { return acceptor_.local_endpoint(); }
-  void start() { do_accept(); }
-  void stop();  // stops accepting; sessions are closed through the hub
-
- private:
-  void do_accept();
-  void on_accept(std::error_code ec, asio::ip::tcp::socket socket);
-  void do_handshake(asio::ip::tcp::socket socket);
-
-  asio::ip::tcp::acceptor acceptor_;
-  accept_backoff backoff_;
-  session_context ctx_;
-  tls_context* tls_;
+struct tcp_chat_listener {
+  using session = tcp_session;
+  static constexpr listener_names plain{"tcp chat", "--tcp-port"};
+  static constexpr listener_names tls{"tls tcp chat", "--tls-tcp-port"};
+  static constexpr tls_listener tls_kind = tls_listener::tls_tcp;
+  static constexpr std::string_view server_full = "! server full\n";
 };
+
+using tcp_server = stream_listener<tcp_chat_listener>;
+// Made once, in tcp_server.cpp, where tcp_session is known.
+extern template class stream_listener<tcp_chat_listener>;
 
 }  // namespace chatgate

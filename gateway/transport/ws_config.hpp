@@ -12,16 +12,20 @@
 
 namespace chatgate {
 
-struct ws_config : websocketpp::config::asio {
-  using type = ws_config;
+// `Base` is websocketpp::config::asio, or asio_tls over TLS (--tls-cert):
+// websocketpp does the TLS handshake and HTTPS, and the ws_session takes
+// the TLS stream over after the upgrade.
+template <class Base>
+struct ws_config_over : Base {
+  using type = ws_config_over;
   using concurrency_type = websocketpp::concurrency::none;
   using alog_type = websocketpp::log::stub;
   using elog_type = websocketpp::log::stub;
 
-  struct transport_config : websocketpp::config::asio::transport_config {
-    using concurrency_type = ws_config::concurrency_type;
-    using alog_type = ws_config::alog_type;
-    using elog_type = ws_config::elog_type;
+  struct transport_config : Base::transport_config {
+    using concurrency_type = ws_config_over::concurrency_type;
+    using alog_type = ws_config_over::alog_type;
+    using elog_type = ws_config_over::elog_type;
     static const bool enable_multithreading = false;
   };
   using transport_type = websocketpp::transport::asio::endpoint<transport_config>;
@@ -30,24 +34,8 @@ struct ws_config : websocketpp::config::asio {
   static const size_t connection_read_buffer_size = 1024;
 };
 
-// The same over TLS (--tls-cert): websocketpp does the TLS handshake and
-// HTTPS; the ws_session takes the TLS stream over after the upgrade.
-struct ws_tls_config : websocketpp::config::asio_tls {
-  using type = ws_tls_config;
-  using concurrency_type = websocketpp::concurrency::none;
-  using alog_type = websocketpp::log::stub;
-  using elog_type = websocketpp::log::stub;
-
-  struct transport_config : websocketpp::config::asio_tls::transport_config {
-    using concurrency_type = ws_tls_config::concurrency_type;
-    using alog_type = ws_tls_config::alog_type;
-    using elog_type = ws_tls_config::elog_type;
-    static const bool enable_multithreading = false;
-  };
-  using transport_type = websocketpp::transport::asio::endpoint<transport_config>;
-
-  static const size_t connection_read_buffer_size = 1024;
-};
+using ws_config = ws_config_over<websocketpp::config::asio>;
+using ws_tls_config = ws_config_over<websocketpp::config::asio_tls>;
 
 // Frame parsing after the handshake: masking, fragments, control frames,
 // UTF-8 and size checks.

@@ -10,6 +10,7 @@ import pytest
 
 import chatgate_client as cc
 from conftest import BINARY
+from test_18_tls_auth import certs as tls_certs  # noqa: F401  (a fixture)
 
 
 def free_port():
@@ -238,10 +239,13 @@ def start_fails(*args, env=None):
 
 
 def with_ports(**given):
-    """ZERO_PORTS with some listeners placed: with_ports(tcp=N)."""
+    """ZERO_PORTS with some listeners placed: with_ports(tcp=N), with_ports(tls_tcp=N)."""
     args = ["--bind", "127.0.0.1"]
-    for name in ("http", "tcp", "udp", "echo"):
+    for name in ("http", "tcp", "udp", "echo", "irc"):
         args += [f"--{name}-port", str(given.get(name, 0))]
+    for name in ("tls_tcp", "irc_tls"):
+        if name in given:
+            args += ["--" + name.replace("_", "-") + "-port", str(given[name])]
     return args
 
 
@@ -296,6 +300,22 @@ def test_a_taken_tcp_port_names_the_listener_and_address(taken_tcp, listener, fl
     line = start_fails(*with_ports(**{listener: taken_tcp}))
     assert f"127.0.0.1:{taken_tcp}" in line, line
     assert words in line and flag in line, line
+    assert "already in use" in line.lower(), line
+
+
+@pytest.mark.parametrize("listener,flag,words", [
+    ("tcp", "--tcp-port", "tcp chat"),
+    ("irc", "--irc-port", "irc"),
+    ("tls_tcp", "--tls-tcp-port", "tls tcp chat"),
+    ("irc_tls", "--irc-tls-port", "irc over tls"),
+])
+def test_a_taken_stream_chat_port_is_named_word_for_word(taken_tcp, tls_certs, listener, flag, words):
+    # TCP chat and IRC, plain and over TLS, share one listener: each still
+    # names itself and its own flag.
+    # (--log-level warn: the certificate line logged before would make two.)
+    tls = ["--tls-cert", str(tls_certs["cert"]), "--tls-key", str(tls_certs["key"]), "--log-level", "warn"]
+    line = start_fails(*with_ports(**{"tls_tcp": 0, "irc_tls": 0, listener: taken_tcp}), *tls)
+    assert f"{words} ({flag}): cannot listen on 127.0.0.1:{taken_tcp}: " in line, line
     assert "already in use" in line.lower(), line
 
 

@@ -29,14 +29,18 @@ def ready(node):
     return status == 200
 
 
+def wait_ready(*nodes, up=True, what="every node ready"):
+    """Waits until every node's /readyz answers 200 (up=False: 503)."""
+    wait_for(lambda: all(ready(node) == up for node in nodes), timeout=15, what=what)
+
+
 @pytest.fixture
 def cluster(chatgate, redis_server):
     """cluster(n=2, redis=None, extra=()) -> (redis, [nodes]), every node ready."""
     def start(n=2, redis=None, extra=()):
         redis = redis or redis_server()
         nodes = [chatgate(*node_flags(redis, f"n{i}", *extra)) for i in range(n)]
-        for node in nodes:
-            wait_for(lambda: ready(node), what="a node ready")
+        wait_ready(*nodes)
         return redis, nodes
     return start
 
@@ -51,8 +55,11 @@ def messages(client, count, room="lobby", timeout=15.0):
     return got
 
 
-def ws_in(node, room):
+def ws_in(node, room, nick=None):
+    """A WebSocket client on `node`, renamed to `nick` if given, in `room`."""
     ws = node.ws()
+    if nick:
+        ws.rename(nick)
     if room != "lobby":
         ws.join(room)
     return ws
@@ -168,7 +175,7 @@ def test_redis_killed_and_restarted(cluster, redis_server):
     before = ws_b.expect("message", text="before")
 
     redis.kill()
-    wait_for(lambda: not ready(a), what="/readyz 503")
+    wait_ready(a, up=False, what="/readyz 503")
     assert a.metrics()["chatgate_redis_up"] == 0
     start = time.monotonic()
     ws_a.say("while down", ref="down1")
@@ -181,7 +188,7 @@ def test_redis_killed_and_restarted(cluster, redis_server):
     assert ws_a.request({"type": "who", "room": "lobby"})["type"] in ("who", "error")
 
     redis.start()
-    wait_for(lambda: ready(a) and ready(b), timeout=15, what="nodes ready again")
+    wait_ready(a, b, what="nodes ready again")
     assert a.metrics()["chatgate_redis_up"] == 1
     ws_b.say("after")
     got = ws_a.expect("message", text="after")
@@ -201,10 +208,10 @@ def test_redis_paused_refused_messages_never_appear(cluster):
         ws_a.say("stale", ref="s1")
         err = ws_a.expect("error", ref="s1", timeout=TIMEOUT_MS / 1000 + 5)
         assert err["code"] == "unavailable"
-        wait_for(lambda: not ready(a), what="/readyz 503 while paused")
+        wait_ready(a, up=False, what="/readyz 503 while paused")
     finally:
         redis.resume()
-    wait_for(lambda: ready(a) and ready(b), timeout=15, what="nodes ready again")
+    wait_ready(a, b, what="nodes ready again")
     ws_a.say("fresh")
     fresh = ws_b.expect("message", text="fresh")
     assert fresh["id"] == first["id"] + 1
@@ -263,12 +270,8 @@ def test_a_nick_is_unique_across_nodes_and_the_race_has_one_winner(cluster):
 
 def test_who_rooms_and_events_span_nodes(cluster):
     _, (a, b) = cluster()
-    x = a.ws()
-    x.rename("xena")
-    x.join("hall")
-    y = b.ws()
-    y.rename("yuri")
-    y.join("hall")
+    x = ws_in(a, "hall", nick="xena")
+    y = ws_in(b, "hall", nick="yuri")
     got = x.expect("joined", room="hall", nick="yuri")
     assert got["via"] == "ws"
     who = x.request({"type": "who", "room": "hall"})
@@ -309,11 +312,8 @@ def test_direct_messages_cross_nodes(cluster):
 def test_a_killed_node_frees_its_nicks_and_presence(cluster):
     import signal
     _, (a, b) = cluster()
-    doomed = a.ws()
-    doomed.rename("phoenix")
-    doomed.join("nest")
-    watcher = b.ws()
-    watcher.join("nest")
+    doomed = ws_in(a, "nest", nick="phoenix")
+    watcher = ws_in(b, "nest")
     assert "phoenix" in [m["nick"] for m in watcher.request({"type": "who", "room": "nest"})["members"]]
     a.proc.send_signal(signal.SIGKILL)
     a.proc.wait(5)
@@ -369,8 +369,7 @@ def test_joining_during_traffic_gets_history_then_live_once(cluster):
 def test_password_and_db_number(chatgate, redis_server):
     redis = redis_server(password="s3cret")
     nodes = [chatgate(*node_flags(redis, f"p{i}")[2:], "--redis", redis.url(db=3)) for i in range(2)]
-    for node in nodes:
-        wait_for(lambda: ready(node), what="a node ready with AUTH and SELECT")
+    wait_ready(*nodes, what="nodes ready with AUTH and SELECT")
     x, y = nodes[0].ws(), nodes[1].ws()
     x.say("secret hello")
     y.expect("message", text="secret hello")

@@ -8,43 +8,14 @@
 #include <functional>
 #include <optional>
 
+#include "tests/unit/support/redis_links.hpp"
 #include "tests/unit/support/redis_server.hpp"
 
 namespace chatgate::redis {
 namespace {
 
 using namespace std::chrono_literals;
-using test::redis_server;
-
-using test::run_until;
-using test::settle;
-
-options opts_for(const std::string& text) {
-  std::string error;
-  auto u = parse_url(text, error);
-  EXPECT_TRUE(u) << error;
-  options o;
-  if (u) o.target = *u;
-  o.connect_timeout = 3s;
-  o.command_timeout = 3s;
-  o.backoff_min = 20ms;
-  o.backoff_max = 200ms;
-  return o;
-}
-
-// Synchronous command for test set-up.
-std::optional<reply> sync(asio::io_context& io, client& c, std::vector<std::string> args) {
-  std::optional<reply> out;
-  std::error_code err;
-  bool done = false;
-  c.command(std::move(args), [&](std::error_code ec, reply r) {
-    err = ec;
-    if (!ec) out = std::move(r);
-    done = true;
-  });
-  if (!run_until(io, [&] { return done; })) return std::nullopt;
-  return out;
-}
+using namespace test;  // redis_server, run_until, settle; redis_links.hpp's helpers
 
 std::size_t open_fds() {
   std::size_t n = 0;
@@ -104,11 +75,10 @@ TEST(RedisClient, CommandsAndReplyTypes) {
   redis_server server;
   REQUIRE_REDIS(server);
   asio::io_context io;
-  client c(io, opts_for(server.url()));
+  client c(io, redis_options(server.url()));
   std::vector<bool> states;
   c.on_state([&](bool up) { states.push_back(up); });
-  c.start();
-  ASSERT_TRUE(run_until(io, [&] { return c.up(); })) << c.last_error();
+  ASSERT_TRUE(start_until_up(io, c)) << c.last_error();
   EXPECT_EQ(states, std::vector<bool>{true});
 
   auto r = sync(io, c, {"SET", "k", std::string("a\0b\r\n", 5)});
@@ -141,7 +111,7 @@ TEST(RedisClient, CommandsAndReplyTypes) {
 
 TEST(RedisClient, CallbackNeverRunsBeforeCommandReturns) {
   asio::io_context io;
-  client c(io, opts_for("redis://127.0.0.1:1"));
+  client c(io, redis_options("redis://127.0.0.1:1"));
   bool returned = false, called_early = false;
   std::error_code got;
   c.command({"PING"}, [&](std::error_code ec, reply) {
@@ -158,9 +128,8 @@ TEST(RedisClient, PipelinesTenThousandCommandsInOrder) {
   redis_server server;
   REQUIRE_REDIS(server);
   asio::io_context io;
-  client c(io, opts_for(server.url()));
-  c.start();
-  ASSERT_TRUE(run_until(io, [&] { return c.up(); })) << c.last_error();
+  client c(io, redis_options(server.url()));
+  ASSERT_TRUE(start_until_up(io, c)) << c.last_error();
   constexpr int n = 10000;
   std::vector<long long> got;
   got.reserve(n);
@@ -181,11 +150,10 @@ TEST(RedisClient, PendingCommandsAreCapped) {
   redis_server server;
   REQUIRE_REDIS(server);
   asio::io_context io;
-  auto o = opts_for(server.url());
+  auto o = redis_options(server.url());
   o.max_pending = 10;
   client c(io, o);
-  c.start();
-  ASSERT_TRUE(run_until(io, [&] { return c.up(); }));
+  ASSERT_TRUE(start_until_up(io, c));
   int ok = 0, refused = 0;
   for (int i = 0; i < 15; ++i)
     c.command({"PING"}, [&](std::error_code ec, reply) {
@@ -205,11 +173,9 @@ TEST(RedisClient, AuthAndSelectOnConnect) {
   REQUIRE_REDIS(server);
   asio::io_context io;
   const std::string base = "redis://:pa%20ss@127.0.0.1:" + std::to_string(server.port());
-  client db3(io, opts_for(base + "/3"));
-  client db0(io, opts_for(base));
-  db3.start();
-  db0.start();
-  ASSERT_TRUE(run_until(io, [&] { return db3.up() && db0.up(); })) << db3.last_error();
+  client db3(io, redis_options(base + "/3"));
+  client db0(io, redis_options(base));
+  ASSERT_TRUE(start_until_up(io, db3, db0)) << db3.last_error();
   ASSERT_TRUE(sync(io, db3, {"SET", "where", "three"}));
   auto r = sync(io, db0, {"GET", "where"});
   ASSERT_TRUE(r);
@@ -224,7 +190,7 @@ TEST(RedisClient, WrongPasswordNeverComesUpAndSaysWhy) {
   redis_server server({"--requirepass", "right"});
   REQUIRE_REDIS(server);
   asio::io_context io;
-  client c(io, opts_for("redis://:wrong@127.0.0.1:" + std::to_string(server.port())));
+  client c(io, redis_options("redis://:wrong@127.0.0.1:" + std::to_string(server.port())));
   c.start();
   EXPECT_FALSE(run_until(io, [&] { return c.up(); }, 500ms));
   EXPECT_NE(c.last_error().find("AUTH"), std::string::npos) << c.last_error();
@@ -233,16 +199,14 @@ TEST(RedisClient, WrongPasswordNeverComesUpAndSaysWhy) {
 
 TEST(RedisClient, RefusedConnectionRetriesAndFailsCommandsAtOnce) {
   asio::io_context io;
-  client c(io, opts_for("redis://127.0.0.1:" + std::to_string(test::free_port())));
+  client c(io, redis_options("redis://127.0.0.1:" + std::to_string(test::free_port())));
   c.start();
   EXPECT_FALSE(run_until(io, [&] { return c.up(); }, 300ms));
   EXPECT_NE(c.last_error().find("refused"), std::string::npos) << c.last_error();
-  std::error_code got;
-  bool done = false;
   const auto t0 = std::chrono::steady_clock::now();
-  c.command({"PING"}, [&](std::error_code ec, reply) { got = ec, done = true; });
-  ASSERT_TRUE(run_until(io, [&] { return done; }));
-  EXPECT_EQ(got, errc::not_connected);
+  auto got = run_command(io, c, {"PING"});
+  ASSERT_TRUE(got);
+  EXPECT_EQ(got->ec, errc::not_connected);
   EXPECT_LT(std::chrono::steady_clock::now() - t0, 100ms);
 }
 
@@ -257,7 +221,7 @@ TEST(RedisClient, ConnectDeadlineWhenNobodyAnswers) {
   socklen_t len = sizeof a;
   ::getsockname(fd, reinterpret_cast<sockaddr*>(&a), &len);
   asio::io_context io;
-  auto o = opts_for("redis://:pw@127.0.0.1:" + std::to_string(ntohs(a.sin_port)));
+  auto o = redis_options("redis://:pw@127.0.0.1:" + std::to_string(ntohs(a.sin_port)));
   o.connect_timeout = 300ms;
   client c(io, o);
   c.start();
@@ -276,11 +240,9 @@ TEST(RedisClient, ConnectionKilledWithACommandPending) {
   redis_server server;
   REQUIRE_REDIS(server);
   asio::io_context io;
-  client c(io, opts_for(server.url()));
-  client admin(io, opts_for(server.url()));
-  c.start();
-  admin.start();
-  ASSERT_TRUE(run_until(io, [&] { return c.up() && admin.up(); }));
+  client c(io, redis_options(server.url()));
+  client admin(io, redis_options(server.url()));
+  ASSERT_TRUE(start_until_up(io, c, admin));
   std::vector<bool> states;
   c.on_state([&](bool up) { states.push_back(up); });
   std::error_code got;
@@ -306,17 +268,15 @@ TEST(RedisClient, StopAndDestructionFailPendingCommands) {
   std::error_code first, second;
   int calls = 0;
   {
-    client c(io, opts_for(server.url()));
-    c.start();
-    ASSERT_TRUE(run_until(io, [&] { return c.up(); }));
+    client c(io, redis_options(server.url()));
+    ASSERT_TRUE(start_until_up(io, c));
     c.command({"BLPOP", "nothing", "0"}, [&](std::error_code ec, reply) { first = ec, ++calls; });
     settle(io, 20ms);
     c.stop();
     c.stop();  // safe twice
     ASSERT_TRUE(run_until(io, [&] { return calls == 1; }));
     EXPECT_EQ(first, errc::stopped);
-    c.start();
-    ASSERT_TRUE(run_until(io, [&] { return c.up(); }));
+    ASSERT_TRUE(start_until_up(io, c));
     c.command({"BLPOP", "nothing", "0"}, [&](std::error_code ec, reply) { second = ec, ++calls; });
     settle(io, 20ms);
   }  // destroyed with a command pending: its callback still runs, once
@@ -329,31 +289,25 @@ TEST(RedisClient, StoppedRedisTripsTheCommandDeadline) {
   redis_server server;
   REQUIRE_REDIS(server);
   asio::io_context io;
-  auto o = opts_for(server.url());
-  o.command_timeout = 500ms;
-  o.connect_timeout = 500ms;
+  const auto o = redis_options(server.url(), 500ms);
   client c(io, o);
   std::vector<bool> states;
   c.on_state([&](bool up) { states.push_back(up); });
-  c.start();
-  ASSERT_TRUE(run_until(io, [&] { return c.up(); }));
+  ASSERT_TRUE(start_until_up(io, c));
   server.pause();
-  std::error_code got;
-  bool done = false;
   const auto t0 = std::chrono::steady_clock::now();
-  c.command({"SET", "late", "1"}, [&](std::error_code ec, reply) { got = ec, done = true; });
-  ASSERT_TRUE(run_until(io, [&] { return done; }));
+  auto got = run_command(io, c, {"SET", "late", "1"});
+  ASSERT_TRUE(got);
   const auto took = std::chrono::steady_clock::now() - t0;
-  EXPECT_EQ(got, errc::timeout);
+  EXPECT_EQ(got->ec, errc::timeout);
   EXPECT_GE(took, 450ms);
   EXPECT_LT(took, 3s);
   EXPECT_FALSE(c.up());
   EXPECT_EQ(states, (std::vector<bool>{true, false}));
   // While Redis sleeps, commands fail at once rather than waiting.
-  done = false;
-  c.command({"PING"}, [&](std::error_code ec, reply) { got = ec, done = true; });
-  ASSERT_TRUE(run_until(io, [&] { return done; }));
-  EXPECT_EQ(got, errc::not_connected);
+  got = run_command(io, c, {"PING"});
+  ASSERT_TRUE(got);
+  EXPECT_EQ(got->ec, errc::not_connected);
   server.resume();
   ASSERT_TRUE(run_until(io, [&] { return c.up(); })) << c.last_error();
   EXPECT_EQ(states, (std::vector<bool>{true, false, true}));
@@ -363,16 +317,14 @@ TEST(RedisClient, ThousandConnectCyclesLeakNoDescriptors) {
   redis_server server;
   REQUIRE_REDIS(server);
   asio::io_context io;
-  client admin(io, opts_for(server.url()));
-  admin.start();
-  ASSERT_TRUE(run_until(io, [&] { return admin.up(); }));
+  client admin(io, redis_options(server.url()));
+  ASSERT_TRUE(start_until_up(io, admin));
   settle(io, 20ms);
   const std::size_t fds_before = open_fds();
   int pongs = 0;
   for (int i = 0; i < 1000; ++i) {
-    auto c = std::make_unique<client>(io, opts_for(server.url()));
-    c->start();
-    ASSERT_TRUE(run_until(io, [&] { return c->up(); })) << "cycle " << i << ": " << c->last_error();
+    auto c = std::make_unique<client>(io, redis_options(server.url()));
+    ASSERT_TRUE(start_until_up(io, *c)) << "cycle " << i << ": " << c->last_error();
     c->command({"PING"}, [&](std::error_code ec, reply) { pongs += !ec; });
     if (i % 2) c->stop();  // half stopped first, half just destroyed
     c.reset();
@@ -386,7 +338,7 @@ TEST(RedisClient, ThousandConnectCyclesLeakNoDescriptors) {
   EXPECT_LE(pongs, 1000);
 
   // The same with one client resetting its own connection.
-  client c(io, opts_for(server.url()));
+  client c(io, redis_options(server.url()));
   c.start();
   for (int i = 0; i < 200; ++i) {
     ASSERT_TRUE(run_until(io, [&] { return c.up(); })) << c.last_error();
@@ -474,17 +426,15 @@ TEST(RedisSubscriber, SubscribePatternAndUnsubscribe) {
   redis_server server;
   REQUIRE_REDIS(server);
   asio::io_context io;
-  client pub(io, opts_for(server.url()));
-  subscriber sub(io, opts_for(server.url()));
+  client pub(io, redis_options(server.url()));
+  subscriber sub(io, redis_options(server.url()));
   std::vector<received> got;
   sub.on_message([&](const std::string& ch, const std::string& p, const std::string& pat) {
     got.push_back({ch, p, pat});
   });
   sub.subscribe("room:a");
   sub.psubscribe("node:*");
-  pub.start();
-  sub.start();
-  ASSERT_TRUE(run_until(io, [&] { return pub.up() && sub.up(); })) << sub.last_error();
+  ASSERT_TRUE(start_until_up(io, pub, sub)) << sub.last_error();
 
   auto r = sync(io, pub, {"PUBLISH", "room:a", "hello"});
   ASSERT_TRUE(r);
@@ -526,7 +476,7 @@ TEST(RedisSubscriber, RedisKilledAndRestartedReconnectsAndResubscribes) {
   redis_server server;
   REQUIRE_REDIS(server);
   asio::io_context io;
-  auto o = opts_for(server.url());
+  auto o = redis_options(server.url());
   o.backoff_max = 100ms;
   client pub(io, o);
   subscriber sub(io, o);
@@ -537,9 +487,7 @@ TEST(RedisSubscriber, RedisKilledAndRestartedReconnectsAndResubscribes) {
   pub.on_state([&](bool up) { pub_states.push_back(up); });
   sub.subscribe("room:a");
   sub.psubscribe("node:*");
-  pub.start();
-  sub.start();
-  ASSERT_TRUE(run_until(io, [&] { return pub.up() && sub.up(); }));
+  ASSERT_TRUE(start_until_up(io, pub, sub));
 
   server.kill();
   ASSERT_TRUE(run_until(io, [&] { return !pub.up() && !sub.up(); }));
@@ -562,14 +510,12 @@ TEST(RedisSubscriber, KilledPubsubConnectionResubscribes) {
   redis_server server;
   REQUIRE_REDIS(server);
   asio::io_context io;
-  client pub(io, opts_for(server.url()));
-  subscriber sub(io, opts_for(server.url()));
+  client pub(io, redis_options(server.url()));
+  subscriber sub(io, redis_options(server.url()));
   std::vector<std::string> got;
   sub.on_message([&](const std::string&, const std::string& p, const std::string&) { got.push_back(p); });
   sub.subscribe("room:a");
-  pub.start();
-  sub.start();
-  ASSERT_TRUE(run_until(io, [&] { return pub.up() && sub.up(); }));
+  ASSERT_TRUE(start_until_up(io, pub, sub));
   ASSERT_TRUE(sync(io, pub, {"CLIENT", "KILL", "TYPE", "pubsub"}));
   ASSERT_TRUE(run_until(io, [&] { return sub.connects() == 2 && sub.up(); })) << sub.last_error();
   sync(io, pub, {"PUBLISH", "room:a", "back"});
@@ -581,12 +527,9 @@ TEST(RedisSubscriber, StoppedRedisTripsTheSubscribeDeadline) {
   redis_server server;
   REQUIRE_REDIS(server);
   asio::io_context io;
-  auto o = opts_for(server.url());
-  o.command_timeout = 400ms;
-  o.connect_timeout = 400ms;
+  const auto o = redis_options(server.url(), 400ms);
   subscriber sub(io, o);
-  sub.start();
-  ASSERT_TRUE(run_until(io, [&] { return sub.up(); }));
+  ASSERT_TRUE(start_until_up(io, sub));
   server.pause();
   sub.subscribe("room:x");  // its confirmation never comes
   ASSERT_TRUE(run_until(io, [&] { return !sub.up(); }, 3s));

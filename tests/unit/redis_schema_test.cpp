@@ -6,16 +6,14 @@
 #include <optional>
 
 #include "gateway/redis/redis_client.hpp"
+#include "tests/unit/support/redis_links.hpp"
 #include "tests/unit/support/redis_server.hpp"
 
 namespace chatgate::redis {
 namespace {
 
 using namespace std::chrono_literals;
-using test::redis_server;
-
-using test::run_until;
-using test::settle;
+using namespace test;  // redis_server, run_until, settle; redis_links.hpp's helpers
 
 protocol::chat_message msg(const std::string& room, const std::string& text, bool me = false) {
   protocol::chat_message m;
@@ -37,12 +35,7 @@ struct bench {
 
   explicit bench(const std::string& room = "lobby") {
     if (!server.available()) return;
-    std::string error;
-    options o;
-    o.target = *parse_url(server.url(), error);
-    o.command_timeout = 3s;
-    o.connect_timeout = 3s;
-    o.backoff_min = 20ms;
+    auto o = redis_options(server.url());
     o.backoff_max = 100ms;
     c = std::make_unique<client>(io, o);
     sub = std::make_unique<subscriber>(io, o);
@@ -50,22 +43,10 @@ struct bench {
       heard.push_back(p);
     });
     sub->subscribe(schema::room_channel(room));
-    c->start();
-    sub->start();
-    run_until(io, [&] { return c->up() && sub->up(); });
+    start_until_up(io, *c, *sub);
   }
 
-  std::optional<reply> sync(std::vector<std::string> args, std::error_code* err = nullptr) {
-    std::optional<reply> out;
-    bool done = false;
-    c->command(std::move(args), [&](std::error_code ec, reply r) {
-      if (err) *err = ec;
-      if (!ec) out = std::move(r);
-      done = true;
-    });
-    if (!run_until(io, [&] { return done; })) return std::nullopt;
-    return out;
-  }
+  std::optional<reply> sync(std::vector<std::string> args) { return test::sync(io, *c, std::move(args)); }
 
   long long redis_now_ms() {
     auto t = sync({"TIME"});
@@ -232,21 +213,15 @@ TEST(RedisPublishScript, APublishThatTimedOutWhileRedisSleptNeverSurfaces) {
 
   // The node's budget: the script must run within 300 ms (Redis clock); the
   // node gives up after 800 ms.
-  std::string error;
-  options o;
-  o.target = *parse_url(b.server.url(), error);
+  auto o = redis_options(b.server.url());
   o.command_timeout = 800ms;
   client node(b.io, o);
-  node.start();
-  ASSERT_TRUE(run_until(b.io, [&] { return node.up(); }));
+  ASSERT_TRUE(start_until_up(b.io, node));
   const long long deadline = b.redis_now_ms() + 300;
   b.server.pause();
-  std::error_code got;
-  bool done = false;
-  node.command(b.publish_args(msg("lobby", "refused"), 2, deadline),
-               [&](std::error_code ec, reply) { got = ec, done = true; });
-  ASSERT_TRUE(run_until(b.io, [&] { return done; }));
-  EXPECT_EQ(got, errc::timeout);  // the sender hears `unavailable`
+  auto got = run_command(b.io, node, b.publish_args(msg("lobby", "refused"), 2, deadline));
+  ASSERT_TRUE(got);
+  EXPECT_EQ(got->ec, errc::timeout);  // the sender hears `unavailable`
   std::this_thread::sleep_for(200ms);
   b.server.resume();  // Redis reads the command still in its socket and runs it
 

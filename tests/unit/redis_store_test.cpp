@@ -4,16 +4,14 @@
 
 #include <functional>
 
+#include "tests/unit/support/redis_links.hpp"
 #include "tests/unit/support/redis_server.hpp"
 
 namespace chatgate::redis {
 namespace {
 
 using namespace std::chrono_literals;
-using test::redis_server;
-
-using test::run_until;
-using test::settle;
+using namespace test;  // redis_server, run_until, settle; redis_links.hpp's helpers
 
 protocol::chat_message msg(const std::string& text, const std::string& room = "lobby") {
   protocol::chat_message m;
@@ -90,14 +88,18 @@ struct cluster {
     b = std::make_unique<node>(io, server.url(), "node-b", history);
     run_until(io, [&] { return a->store->up() && b->store->up(); });
   }
+
+  // Both nodes join `room` (a history read each, as on a join): both subscribed.
+  bool join_both(const std::string& room = "lobby") {
+    return a->history(io, room, 0) && b->history(io, room, 0);
+  }
 };
 
 TEST(RedisStore, BothNodesDeliverTheSameIdsInTheSameOrder) {
   cluster c;
   REQUIRE_REDIS(c.server);
   ASSERT_TRUE(c.a->store->up() && c.b->store->up());
-  ASSERT_TRUE(c.a->history(c.io, "lobby", 0));
-  ASSERT_TRUE(c.b->history(c.io, "lobby", 0));
+  ASSERT_TRUE(c.join_both());
   for (int i = 0; i < 50; ++i) {  // concurrent senders on both nodes
     c.a->publish("a" + std::to_string(i));
     c.b->publish("b" + std::to_string(i));
@@ -143,8 +145,7 @@ TEST(RedisStore, HistoryAndSinceAreTheSameOnEveryNode) {
 TEST(RedisStore, RedisStoppedMeansUnavailableAndTheMessageNeverSurfaces) {
   cluster c;
   REQUIRE_REDIS(c.server);
-  ASSERT_TRUE(c.a->history(c.io, "lobby", 0));
-  ASSERT_TRUE(c.b->history(c.io, "lobby", 0));
+  ASSERT_TRUE(c.join_both());
   c.a->publish("before");
   ASSERT_TRUE(run_until(c.io, [&] { return c.b->remote == 1; }));
   c.server.pause();
@@ -168,21 +169,14 @@ TEST(RedisStore, RedisStoppedMeansUnavailableAndTheMessageNeverSurfaces) {
 TEST(RedisStore, AKilledSubscriptionBackfillsInOrderOnce) {
   cluster c;
   REQUIRE_REDIS(c.server);
-  ASSERT_TRUE(c.a->history(c.io, "lobby", 0));
-  ASSERT_TRUE(c.b->history(c.io, "lobby", 0));
+  ASSERT_TRUE(c.join_both());
   c.a->publish("1");
   ASSERT_TRUE(run_until(c.io, [&] { return c.b->remote == 1; }));
 
   // Kill every subscriber connection; publish while they reconnect.
-  std::string error;
-  options o;
-  o.target = *parse_url(c.server.url(), error);
-  client admin(c.io, o);
-  admin.start();
-  ASSERT_TRUE(run_until(c.io, [&] { return admin.up(); }));
-  bool killed = false;
-  admin.command({"CLIENT", "KILL", "TYPE", "pubsub"}, [&](std::error_code, reply) { killed = true; });
-  ASSERT_TRUE(run_until(c.io, [&] { return killed; }));
+  client admin(c.io, redis_options(c.server.url()));
+  ASSERT_TRUE(start_until_up(c.io, admin));
+  ASSERT_TRUE(run_command(c.io, admin, {"CLIENT", "KILL", "TYPE", "pubsub"}));
   for (int i = 2; i <= 6; ++i) c.a->publish(std::to_string(i));
   ASSERT_TRUE(run_until(c.io, [&] { return c.b->remote == 6 && c.a->own == 6; }))
       << c.b->remote << " " << c.a->own;
