@@ -358,12 +358,12 @@ TEST(RedisClient, ThousandServerSideDisconnectsWithAWaitPendingLeakNothing) {
   redis_server server;
   REQUIRE_REDIS(server);
   asio::io_context io;
-  client admin(io, opts_for(server.url()));
+  client admin(io, redis_options(server.url()));
   admin.start();
   ASSERT_TRUE(run_until(io, [&] { return admin.up(); }));
   settle(io, 20ms);
   const std::size_t fds_before = open_fds();
-  auto o = opts_for(server.url());
+  auto o = redis_options(server.url());
   o.backoff_min = 1ms;  // reconnect at once: the test is the thousand cycles
   o.backoff_max = 2ms;
   constexpr int cycles = 1000;
