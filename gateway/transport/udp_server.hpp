@@ -47,6 +47,7 @@ class udp_server {
   // `/ok CODE`: the peer proves it receives at its address.
   void on_ok(peer& p, std::string_view code);
   std::string code_for(const endpoint& who) const;
+  std::string ok_prompt(const endpoint& who) const;  // `* send /ok CODE ...` and its newline
   // One line to one peer, within its budget while it is unvalidated.
   void send_line(peer& p, std::string_view line);
   void send_to(const endpoint& to, std::string_view bytes);

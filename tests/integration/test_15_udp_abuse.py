@@ -151,6 +151,24 @@ def test_wrong_code_is_an_error_and_changes_nothing(server):
     assert server.metrics()["chatgate_udp_unvalidated_peers"] == 1
 
 
+def test_ok_among_other_lines_and_help_tells_how(server):
+    ws = server.ws()
+    ws.say("kept")
+    # A UDP user who missed the prompt learns how to validate from /help:
+    # the budget cuts the list short, so the prompt comes again first.
+    u = server.udp_client()
+    u.hello()
+    u.send("/help")
+    assert u.read_line() == f"* send /ok {u.code} to receive everything"
+    assert u.read_line() == "* commands:"
+    # /ok works among other lines of one datagram, in any case.
+    u.send(f"/nick udp-user\n/OK {u.code.upper()}\n/who")
+    u.expect(cc.OK_CONFIRMED)
+    assert u.read_line() == f"[lobby] {ws.nick}: kept"  # the history
+    assert u.expect("* udp-user (udp)")
+    assert server.metrics()["chatgate_udp_validations_total"] == 1
+
+
 def test_notices_only_once_validated(server):
     u = server.udp_client()
     u.hello()
