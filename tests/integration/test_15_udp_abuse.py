@@ -274,6 +274,44 @@ def test_65k_of_short_lines_draws_one_error_a_second(server, source):
     assert server.metrics()['chatgate_udp_dropped_total{reason="error_rate"}'] > 10000
 
 
+def test_who_40_times_in_a_crowded_lobby(chatgate, source):
+    # The probe: /who x40 in one datagram, each answer a line per
+    # member. Unlimited it would be 40 x 41 lines for 200 bytes.
+    server = chatgate(*FAST)
+    crowd = [server.text() for _ in range(40)]
+    for i, c in enumerate(crowd):
+        c.rename(f"a-rather-long-nick-{i:02d}")
+    src = source(server)
+    s = src.socket()
+    started = time.monotonic()
+    src.send(s, b"/who\n" * 40)
+    got = src.collect()
+    out = assert_within_budget(got, src.sent, started)
+    who_answer = 41 * len("* a-rather-long-nick-00 (tcp)\n")
+    assert out < who_answer, "not even one whole /who answer fits the budget"
+    assert server.metrics()["chatgate_udp_budget_drops_total"] > 40 * 40
+    print(f"/who x40, 41 members: {src.sent} bytes in, {out} out, ratio {out / src.sent:.2f}")
+
+
+def test_65k_of_message_lines_posts_a_burst_and_one_error(server, source):
+    # The probe: 32,500 short lines in one datagram drew 32,458
+    # `! slow down` datagrams. Now: the burst is posted, one error comes back.
+    ws = server.ws()
+    src = source(server)
+    s = src.socket()
+    started = time.monotonic()
+    src.send(s, b"a\n" * 32500)
+    got = src.collect(quiet=1.5)
+    out = assert_within_budget(got, src.sent, started)
+    assert [d for d in got if d.startswith(b"! ")] == [b"! slow down\n"], got
+    assert out <= ALLOWANCE, got  # welcome, /ok prompt, one error
+    posted = [o for o in ws.sync() if o["type"] == "message"]
+    # The burst (40), and what the rate (20/s) refilled while the lines were handled.
+    refilled = 20 * (time.monotonic() - started)
+    assert 40 <= len(posted) <= 40 + refilled and {o["text"] for o in posted} == {"a"}, len(posted)
+    print(f"65 KB of 'a' lines: {src.sent} bytes in, {out} out")
+
+
 def test_many_ports_of_one_address_share_one_budget(chatgate, source):
     server = chatgate(*FAST)
     src = source(server)
