@@ -444,6 +444,31 @@ def test_forged_datagram_between_two_servers_stops(chatgate, a_kind, b_kind, pay
     print(f"{a_kind}<->{b_kind}: {exchanged} datagrams in all")
 
 
+def test_an_echo_at_a_peers_address_gets_nothing_posted(server, source):
+    """A peer whose address is an echo service (a forged source can make one
+    of any echo): what the chat sends it comes straight back, and must not
+    be taken for that peer's own lines and posted to the room."""
+    ws = server.ws()
+    src = source(server)
+    echo = src.socket()
+
+    def reflect(seconds):
+        deadline = time.monotonic() + seconds
+        while time.monotonic() < deadline:
+            try:
+                echo.sendto(echo.recv(65536), ("127.0.0.1", server.udp))
+            except BlockingIOError:
+                time.sleep(0.01)
+
+    src.send(echo, b"")  # the welcome and the /ok prompt come, and go back
+    reflect(1.0)
+    ws.say("hi there")  # reaches the unvalidated peer, and goes back too
+    reflect(1.0)
+    posted = [o for o in ws.sync() if o["type"] == "message" and o["from"] != ws.nick]
+    assert posted == [], posted
+    assert server.metrics()['chatgate_udp_dropped_total{reason="reflection"}'] == 3
+
+
 @needs_root
 def test_echo_never_answers_its_own_ports(server):
     raw = raw_socket()
