@@ -22,6 +22,9 @@ constexpr auto error_interval = std::chrono::seconds(1);  // `! ` replies to one
 // an echo server's reflection, not a person.
 constexpr auto reflection_period = std::chrono::seconds(1);
 constexpr std::size_t max_remembered_lines = 65536;
+// All unvalidated peers together may send as many lines as this many
+// clients: room for a few nc users at once, not for a flood of ports.
+constexpr double unvalidated_clients = 10.0;
 
 // `/ok CODE` (any case); the code, or null when the line is something else.
 std::optional<std::string_view> ok_argument(std::string_view line) {
@@ -86,6 +89,7 @@ udp_server::udp_server(asio::io_context& io, const config& cfg, hub& h, metrics&
       pressure_(bp),
       buffer_(max_datagram, '\0'),
       budget_(std::max<std::size_t>(1024, 2 * cfg.max_udp_peers)),
+      unvalidated_limit_(unvalidated_clients * cfg.burst, clock::now()),
       sent_(max_remembered_lines, reflection_period) {
   open_datagram(socket_, at, "udp chat (--udp-port)");
 }
@@ -149,6 +153,10 @@ void udp_server::on_datagram(const endpoint& from, std::string_view data) {
   auto on_line = [&](std::string_view line) {
     if (auto code = ok_argument(line)) {
       on_ok(*p, *code);
+    } else if (!p->validated && !unvalidated_limit_.allow(unvalidated_clients * cfg_.rate,
+                                                          unvalidated_clients * cfg_.burst, clock::now())) {
+      metrics_.count_udp_drop(udp_drop::unvalidated_rate);
+      send_line(*p, "! slow down\n");
     } else if (auto request = protocol::parse_text_line(line)) {
       // The budget cuts /help short for an unvalidated peer, and it is the
       // one who needs to know how to validate: the prompt goes first.

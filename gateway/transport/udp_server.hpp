@@ -19,6 +19,7 @@
 #include "gateway/ops/config.hpp"
 #include "gateway/transport/datagram_memory.hpp"
 #include "gateway/hub/hub.hpp"
+#include "gateway/hub/rate_limiter.hpp"
 #include "gateway/transport/keyed_hash.hpp"
 #include "gateway/ops/metrics.hpp"
 #include "gateway/transport/udp_budget.hpp"
@@ -66,6 +67,9 @@ class udp_server {
   std::map<endpoint, std::unique_ptr<peer>> peers_;
   std::list<endpoint> unvalidated_;  // oldest first: forgotten first at --max-udp-peers
   udp_budget budget_;
+  // Lines from all unvalidated peers together: throwaway (or forged) source
+  // ports each bring a fresh --burst, this bounds what they post in all.
+  rate_limiter unvalidated_limit_;
   keyed_hash hash_;             // `/ok` codes and reflection keys
   datagram_memory sent_;        // lines sent to unvalidated peers, to spot them coming back
   bool stopped_ = false;

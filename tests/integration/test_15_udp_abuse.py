@@ -327,6 +327,27 @@ def test_many_ports_of_one_address_share_one_budget(chatgate, source):
     print(f"200 ports: {src.sent} bytes in, {out} out")
 
 
+def test_throwaway_ports_share_one_rate(server, source):
+    # Every new source port is a new peer with a fresh --burst (40): 50 ports
+    # posted 2000 messages at once. Unvalidated peers together may send as
+    # many lines as 10 clients (burst 400, 200/s); a TCP user still gets through.
+    ws, t = server.ws(), server.text()
+    src = source(server)
+    started = time.monotonic()
+    for _ in range(50):
+        src.send(src.socket(), b"spam\n" * 40)
+    cc.wait_for(lambda: server.metrics()['chatgate_udp_dropped_total{reason="unvalidated_rate"}'] > 0,
+                timeout=10, what="the shared rate to refuse lines")
+    t.send("still heard")
+    got = [o for o in ws.sync(timeout=30) if o["type"] == "message"]
+    spam = [o for o in got if o["text"] == "spam"]
+    assert 400 <= len(spam) <= 400 + 200 * (time.monotonic() - started), len(spam)
+    assert [o["from"] for o in got if o["text"] == "still heard"] == [t.nick]
+    # Each refused peer is told, once a second at most, within its budget.
+    assert [d for d in src.collect() if d.startswith(b"! ")] != []
+    print(f"50 ports x 40 lines: {len(spam)} posted")
+
+
 def test_validated_peer_gets_everything(chatgate, source):
     server = chatgate(*FAST)
     fill_history(server, text_len=1000)
