@@ -36,6 +36,7 @@ const char* to_string(udp_drop r) {
     case udp_drop::own_port: return "own_port";
     case udp_drop::echo_repeat: return "echo_repeat";
     case udp_drop::echo_busy: return "echo_busy";
+    case udp_drop::unvalidated_rate: return "unvalidated_rate";
     case udp_drop::count: break;
   }
   return "?";

@@ -20,6 +20,7 @@ enum class udp_drop : std::uint8_t {
   own_port,        // echo: source is one of this server's own UDP ports
   echo_repeat,     // echo: the same datagram from the same source too often (a loop)
   echo_busy,       // echo: too many distinct datagrams this second to check for loops
+  unvalidated_rate,  // chat: a line over the rate all unvalidated peers share
   count
 };
 

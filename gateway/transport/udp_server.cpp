@@ -1,5 +1,7 @@
 #include "gateway/transport/udp_server.hpp"
 
+#include <algorithm>
+
 #include <spdlog/spdlog.h>
 
 #include "gateway/hub/participant.hpp"
@@ -19,6 +21,9 @@ constexpr auto error_interval = std::chrono::seconds(1);  // `! ` replies to one
 // an echo server's reflection, not a person.
 constexpr auto reflection_period = std::chrono::seconds(1);
 constexpr std::size_t max_remembered_lines = 65536;
+// All unvalidated peers together may send as many lines as this many
+// clients: room for a few nc users at once, not for a flood of ports.
+constexpr double unvalidated_clients = 10.0;
 
 // `/ok CODE` (any case); the code, or null when the line is something else.
 std::optional<std::string_view> ok_argument(std::string_view line) {
@@ -83,6 +88,7 @@ udp_server::udp_server(asio::io_context& io, const config& cfg, hub& h, metrics&
       pressure_(bp),
       buffer_(max_datagram, '\0'),
       budget_(std::max<std::size_t>(1024, 2 * cfg.max_udp_peers)),
+      unvalidated_limit_(unvalidated_clients * cfg.burst, clock::now()),
       sent_(max_remembered_lines, reflection_period) {
   open_datagram(socket_, at, "udp chat (--udp-port)");
 }
@@ -138,7 +144,7 @@ void udp_server::on_datagram(const endpoint& from, std::string_view data) {
   if (fresh) p = &admit(from);
   p->last_seen = now;
   // Right after the welcome (SPEC 9).
-  if (fresh) send_line(*p, "* send /ok " + code_for(from) + " to receive everything\n");
+  if (fresh) send_line(*p, ok_prompt(from));
 
   const client_id id = p->id;
   // A final line without '\n' counts, so flush after feeding.
@@ -146,7 +152,15 @@ void udp_server::on_datagram(const endpoint& from, std::string_view data) {
   auto on_line = [&](std::string_view line) {
     if (auto code = ok_argument(line)) {
       on_ok(*p, *code);
+    } else if (!p->validated && !unvalidated_limit_.allow(unvalidated_clients * cfg_.rate,
+                                                          unvalidated_clients * cfg_.burst, clock::now())) {
+      metrics_.count_udp_drop(udp_drop::unvalidated_rate);
+      send_line(*p, "! slow down\n");
     } else if (auto request = protocol::parse_text_line(line)) {
+      // The budget cuts /help short for an unvalidated peer, and it is the
+      // one who needs to know how to validate: the prompt goes first.
+      if (!p->validated && std::holds_alternative<protocol::req::help>(request->body))
+        send_line(*p, ok_prompt(from));
       hub_.handle(id, std::move(*request));
     }
     return !p->closed();  // `/quit` ends the datagram too
@@ -182,7 +196,13 @@ void udp_server::on_ok(peer& p, std::string_view code) {
   ++metrics_.received[metrics::at(protocol::via::udp)];
   if (p.validated) return send_line(p, "* already validated\n");
   if (code.empty()) return send_line(p, "! usage: /ok CODE\n");
-  if (code != code_for(p.where()))
+  // Codes are lower case; one typed in capitals is the same code.
+  const std::string expected = code_for(p.where());
+  const bool same = code.size() == expected.size() &&
+                    std::equal(code.begin(), code.end(), expected.begin(), [](char a, char b) {
+                      return (a >= 'A' && a <= 'Z' ? static_cast<char>(a + 32) : a) == b;
+                    });
+  if (!same)
     return send_line(p, "! wrong code: send /ok with the code this server sent to your address\n");
   if (hub_.full()) {
     metrics_.count_drop(drop_reason::server_full);
@@ -195,6 +215,10 @@ void udp_server::on_ok(peer& p, std::string_view code) {
   spdlog::info("udp {} connected (client {})", to_text(p.where()), p.id);
   send_line(p, "* validated, you receive everything now\n");
   hub_.validate(p.id);  // then the room's history, as on a join
+}
+
+std::string udp_server::ok_prompt(const endpoint& who) const {
+  return "* send /ok " + code_for(who) + " to receive everything\n";
 }
 
 std::string udp_server::code_for(const endpoint& who) const {

@@ -19,6 +19,7 @@
 #include "gateway/ops/config.hpp"
 #include "gateway/transport/datagram_memory.hpp"
 #include "gateway/hub/hub.hpp"
+#include "gateway/hub/rate_limiter.hpp"
 #include "gateway/transport/keyed_hash.hpp"
 #include "gateway/ops/metrics.hpp"
 #include "gateway/transport/udp_budget.hpp"
@@ -47,6 +48,7 @@ class udp_server {
   // `/ok CODE`: the peer proves it receives at its address.
   void on_ok(peer& p, std::string_view code);
   std::string code_for(const endpoint& who) const;
+  std::string ok_prompt(const endpoint& who) const;  // `* send /ok CODE ...` and its newline
   // One line to one peer, within its budget while it is unvalidated.
   void send_line(peer& p, std::string_view line);
   void send_to(const endpoint& to, std::string_view bytes);
@@ -65,6 +67,9 @@ class udp_server {
   std::map<endpoint, std::unique_ptr<peer>> peers_;
   std::list<endpoint> unvalidated_;  // oldest first: forgotten first at --max-udp-peers
   udp_budget budget_;
+  // Lines from all unvalidated peers together: throwaway (or forged) source
+  // ports each bring a fresh --burst, this bounds what they post in all.
+  rate_limiter unvalidated_limit_;
   keyed_hash hash_;             // `/ok` codes and reflection keys
   datagram_memory sent_;        // lines sent to unvalidated peers, to spot them coming back
   bool stopped_ = false;

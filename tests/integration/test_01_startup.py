@@ -223,7 +223,7 @@ def test_logs_go_to_stderr_not_stdout(server):
 # exit status 2; never an abort, never a half-started server.
 
 ZERO_PORTS = ("--bind", "127.0.0.1", "--http-port", "0", "--tcp-port", "0",
-              "--udp-port", "0", "--echo-port", "0")
+              "--udp-port", "0", "--echo-port", "0", "--irc-port", "0")
 
 
 def start_fails(*args, env=None):
@@ -295,6 +295,7 @@ def taken_udp():
     ("http", "--http-port", "http"),
     ("tcp", "--tcp-port", "tcp chat"),
     ("echo", "--echo-port", "echo tcp"),
+    ("irc", "--irc-port", "irc"),
 ])
 def test_a_taken_tcp_port_names_the_listener_and_address(taken_tcp, listener, flag, words):
     line = start_fails(*with_ports(**{listener: taken_tcp}))
@@ -339,14 +340,14 @@ def test_a_taken_port_leaves_nothing_listening(taken_tcp):
 
 def test_a_bad_bind_address_is_named():
     line = start_fails("--bind", "not-an-address", "--http-port", "0", "--tcp-port", "0",
-                       "--udp-port", "0", "--echo-port", "0")
+                       "--udp-port", "0", "--echo-port", "0", "--irc-port", "0")
     assert "--bind" in line and "not-an-address" in line, line
 
 
 def test_an_address_this_machine_does_not_have_is_named():
     # 192.0.2.0/24 is TEST-NET-1: never a local address.
     line = start_fails("--bind", "192.0.2.1", "--http-port", "0", "--tcp-port", "0",
-                       "--udp-port", "0", "--echo-port", "0")
+                       "--udp-port", "0", "--echo-port", "0", "--irc-port", "0")
     assert "192.0.2.1" in line and "http" in line, line
 
 
@@ -375,6 +376,12 @@ def test_an_unwritable_ports_file_is_named(tmp_path):
     (("--redis-ttl-ms", "1499"), "--redis-ttl-ms", "1499"),
     (("--presence-limit", "-1"), "--presence-limit", "-1"),
     (("--irc-tls-port", "70000"), "--irc-tls-port", "70000"),
+    # SPEC 9's flags.
+    (("--max-udp-peers", "0"), "--max-udp-peers", "0"),
+    (("--max-udp-peers", "-1"), "--max-udp-peers", "-1"),
+    (("--history-bytes", "-1"), "--history-bytes", "-1"),
+    (("--history-bytes", "lots"), "--history-bytes", "lots"),
+    (("--shutdown-delay-s", "3601"), "--shutdown-delay-s", "3601"),
 ])
 def test_a_bad_flag_value_is_named(args, flag, value):
     port = free_port()

@@ -151,6 +151,24 @@ def test_wrong_code_is_an_error_and_changes_nothing(server):
     assert server.metrics()["chatgate_udp_unvalidated_peers"] == 1
 
 
+def test_ok_among_other_lines_and_help_tells_how(server):
+    ws = server.ws()
+    ws.say("kept")
+    # A UDP user who missed the prompt learns how to validate from /help:
+    # the budget cuts the list short, so the prompt comes again first.
+    u = server.udp_client()
+    u.hello()
+    u.send("/help")
+    assert u.read_line() == f"* send /ok {u.code} to receive everything"
+    assert u.read_line() == "* commands:"
+    # /ok works among other lines of one datagram, in any case.
+    u.send(f"/nick udp-user\n/OK {u.code.upper()}\n/who")
+    u.expect(cc.OK_CONFIRMED)
+    assert u.read_line() == f"[lobby] {ws.nick}: kept"  # the history
+    assert u.expect("* udp-user (udp)")
+    assert server.metrics()["chatgate_udp_validations_total"] == 1
+
+
 def test_notices_only_once_validated(server):
     u = server.udp_client()
     u.hello()
@@ -256,6 +274,44 @@ def test_65k_of_short_lines_draws_one_error_a_second(server, source):
     assert server.metrics()['chatgate_udp_dropped_total{reason="error_rate"}'] > 10000
 
 
+def test_who_40_times_in_a_crowded_lobby(chatgate, source):
+    # The issue's probe: /who x40 in one datagram, each answer a line per
+    # member. Unlimited it would be 40 x 41 lines for 200 bytes.
+    server = chatgate(*FAST)
+    crowd = [server.text() for _ in range(40)]
+    for i, c in enumerate(crowd):
+        c.rename(f"a-rather-long-nick-{i:02d}")
+    src = source(server)
+    s = src.socket()
+    started = time.monotonic()
+    src.send(s, b"/who\n" * 40)
+    got = src.collect()
+    out = assert_within_budget(got, src.sent, started)
+    who_answer = 41 * len("* a-rather-long-nick-00 (tcp)\n")
+    assert out < who_answer, "not even one whole /who answer fits the budget"
+    assert server.metrics()["chatgate_udp_budget_drops_total"] > 40 * 40
+    print(f"/who x40, 41 members: {src.sent} bytes in, {out} out, ratio {out / src.sent:.2f}")
+
+
+def test_65k_of_message_lines_posts_a_burst_and_one_error(server, source):
+    # The issue's probe: 32,500 short lines in one datagram drew 32,458
+    # `! slow down` datagrams. Now: the burst is posted, one error comes back.
+    ws = server.ws()
+    src = source(server)
+    s = src.socket()
+    started = time.monotonic()
+    src.send(s, b"a\n" * 32500)
+    got = src.collect(quiet=1.5)
+    out = assert_within_budget(got, src.sent, started)
+    assert [d for d in got if d.startswith(b"! ")] == [b"! slow down\n"], got
+    assert out <= ALLOWANCE, got  # welcome, /ok prompt, one error
+    posted = [o for o in ws.sync() if o["type"] == "message"]
+    # The burst (40), and what the rate (20/s) refilled while the lines were handled.
+    refilled = 20 * (time.monotonic() - started)
+    assert 40 <= len(posted) <= 40 + refilled and {o["text"] for o in posted} == {"a"}, len(posted)
+    print(f"65 KB of 'a' lines: {src.sent} bytes in, {out} out")
+
+
 def test_many_ports_of_one_address_share_one_budget(chatgate, source):
     server = chatgate(*FAST)
     src = source(server)
@@ -269,6 +325,27 @@ def test_many_ports_of_one_address_share_one_budget(chatgate, source):
     welcomes = [d for d in got if d.startswith(b"* welcome ")]
     assert 1 <= len(welcomes) < 200
     print(f"200 ports: {src.sent} bytes in, {out} out")
+
+
+def test_throwaway_ports_share_one_rate(server, source):
+    # Every new source port is a new peer with a fresh --burst (40): 50 ports
+    # posted 2000 messages at once. Unvalidated peers together may send as
+    # many lines as 10 clients (burst 400, 200/s); a TCP user still gets through.
+    ws, t = server.ws(), server.text()
+    src = source(server)
+    started = time.monotonic()
+    for _ in range(50):
+        src.send(src.socket(), b"spam\n" * 40)
+    cc.wait_for(lambda: server.metrics()['chatgate_udp_dropped_total{reason="unvalidated_rate"}'] > 0,
+                timeout=10, what="the shared rate to refuse lines")
+    t.send("still heard")
+    got = [o for o in ws.sync(timeout=30) if o["type"] == "message"]
+    spam = [o for o in got if o["text"] == "spam"]
+    assert 400 <= len(spam) <= 400 + 200 * (time.monotonic() - started), len(spam)
+    assert [o["from"] for o in got if o["text"] == "still heard"] == [t.nick]
+    # Each refused peer is told, once a second at most, within its budget.
+    assert [d for d in src.collect() if d.startswith(b"! ")] != []
+    print(f"50 ports x 40 lines: {len(spam)} posted")
 
 
 def test_validated_peer_gets_everything(chatgate, source):
@@ -386,6 +463,31 @@ def test_forged_datagram_between_two_servers_stops(chatgate, a_kind, b_kind, pay
     assert at_2s == at_1s, f"still bouncing after {time.monotonic() - started:.1f}s: {at_1s} -> {at_2s}"
     assert 1 <= exchanged <= 100, exchanged
     print(f"{a_kind}<->{b_kind}: {exchanged} datagrams in all")
+
+
+def test_an_echo_at_a_peers_address_gets_nothing_posted(server, source):
+    """A peer whose address is an echo service (a forged source can make one
+    of any echo): what the chat sends it comes straight back, and must not
+    be taken for that peer's own lines and posted to the room."""
+    ws = server.ws()
+    src = source(server)
+    echo = src.socket()
+
+    def reflect(seconds):
+        deadline = time.monotonic() + seconds
+        while time.monotonic() < deadline:
+            try:
+                echo.sendto(echo.recv(65536), ("127.0.0.1", server.udp))
+            except BlockingIOError:
+                time.sleep(0.01)
+
+    src.send(echo, b"")  # the welcome and the /ok prompt come, and go back
+    reflect(1.0)
+    ws.say("hi there")  # reaches the unvalidated peer, and goes back too
+    reflect(1.0)
+    posted = [o for o in ws.sync() if o["type"] == "message" and o["from"] != ws.nick]
+    assert posted == [], posted
+    assert server.metrics()['chatgate_udp_dropped_total{reason="reflection"}'] == 3
 
 
 @needs_root

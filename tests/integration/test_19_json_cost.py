@@ -32,6 +32,11 @@ def pad_to(head, unit, tail, size=FRAME):
     return head + unit * count + tail
 
 
+def fill(frame, size=FRAME):
+    """frame with spaces before its last byte, to exactly size bytes."""
+    return frame[:-1] + " " * (size - len(frame)) + frame[-1]
+
+
 def shapes(ref):
     """(name, frame, expected error message or None for a rooms answer)."""
     rooms = f'{{"type":"rooms","ref":"{ref}"'
@@ -41,6 +46,11 @@ def shapes(ref):
         keys += f',"k{i}":1'
         i += 1
     half = (FRAME - len(rooms) - 7) // 2
+    nested_keys = rooms + ',"o":{"k0":1'
+    i = 1
+    while len(nested_keys) < FRAME - 20:
+        nested_keys += f',"k{i}":1'
+        i += 1
     return [
         ("8000 distinct keys", keys + "}", None),
         ("duplicate keys", pad_to(rooms, ',"k":1', "}"), None),
@@ -50,6 +60,12 @@ def shapes(ref):
         ("long fraction", pad_to(rooms + ',"n":0.', "7", "}"), None),
         ("many numbers", pad_to(rooms + ',"n":[', "1.2345678901234567e-300,", "1]}"), None),
         ("escapes", pad_to(rooms + ',"s":"', "\\u00e9", '"}'), None),
+        ("8000 keys one level down", nested_keys + "}}", None),
+        ("objects 31 deep, many times",
+         fill(pad_to(rooms + ',"a":[', '{"a":' * 30 + "1" + "}" * 30 + ",", "1]}")), None),
+        ("whitespace", pad_to(rooms, " ", "}"), None),
+        ("literals", pad_to(rooms + ',"a":[', "true,null,false,", "1]}"), None),
+        ("long keys", pad_to(rooms + ',"', "k", '":1}'), None),
         ("deep nesting", rooms + ',"a":' + "[" * half + "]" * half + "}",
          "JSON nested deeper than 32 levels"),
         ("long integer", pad_to(rooms + ',"n":', "7", "}"), "not valid JSON"),
