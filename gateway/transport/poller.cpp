@@ -58,22 +58,31 @@ void poller::arm() {
 }
 
 void poller::run() {
-  const int n = ::epoll_wait(epoll_fd_, events_.data(), static_cast<int>(events_.size()), 0);
-  for (int i = 0; i < n; ++i) {
-    const auto slot = static_cast<std::size_t>(events_[i].data.fd);
-    // A session stopped earlier in this batch has left its slot.
-    if (slot >= by_fd_.size() || !by_fd_[slot]) continue;
-    std::shared_ptr<stream_session> s = by_fd_[slot];
-    s->on_events(events_[i].events);
+  // Until the set reports nothing: Linux re-queues an event that arrives
+  // while epoll_wait is handing out others without waking the set's own
+  // watchers (Asio's epoll here), so arming after a call that returned
+  // events could miss it for good. A call that returns nothing had nothing
+  // in flight: from then on every event wakes Asio.
+  std::size_t budget = events_.size();
+  for (;;) {
+    const int n = ::epoll_wait(epoll_fd_, events_.data(), static_cast<int>(events_.size()), 0);
+    if (n < 0 && errno == EINTR) continue;
+    if (n <= 0) break;
+    for (int i = 0; i < n; ++i) {
+      const auto slot = static_cast<std::size_t>(events_[i].data.fd);
+      // A session stopped earlier in this batch has left its slot.
+      if (slot >= by_fd_.size() || !by_fd_[slot]) continue;
+      std::shared_ptr<stream_session> s = by_fd_[slot];
+      s->on_events(events_[i].events);
+    }
+    if (static_cast<std::size_t>(n) >= budget) {
+      // A full turn's worth: let the rest of the loop run, then come back
+      // on our own (Asio only reports new readiness of the set).
+      asio::post(*io_, [this] { run(); });
+      return;
+    }
+    budget -= static_cast<std::size_t>(n);
   }
-  if (n == static_cast<int>(events_.size())) {
-    // More may be ready: let the rest of the loop have a turn first. Asio
-    // only reports new readiness of the epoll set, so come back on our own.
-    asio::post(*io_, [this] { run(); });
-    return;
-  }
-  // Ready list drained (edge-triggered items leave it when reported): any
-  // readiness from now on makes the set readable again.
   arm();
 }
 

@@ -216,6 +216,7 @@ void stream_session::flush() {
   if (stopped_ || waiting_writable_) return;
   if (tls_) return flush_tls();
   std::array<iovec, max_iov> iov;
+  bool full = false;  // the socket took less than offered
   for (int round = 0; round < rounds_per_flush && !queue_.empty(); ++round) {
     const std::size_t count = std::min(iov.size(), queue_.size());
     for (std::size_t i = 0; i < count; ++i)
@@ -226,15 +227,23 @@ void stream_session::flush() {
     msg.msg_iov = iov.data();
     msg.msg_iovlen = count;
     const ssize_t sent = ::sendmsg(fd_, &msg, MSG_NOSIGNAL);
-    if (sent < 0 && (errno == EAGAIN || errno == EWOULDBLOCK)) break;
     if (sent < 0 && errno == EINTR) continue;
+    if (sent < 0 && (errno == EAGAIN || errno == EWOULDBLOCK)) {
+      full = true;
+      break;
+    }
     if (sent < 0) return stop("write failed");
     const std::size_t before = queue_.size();
     consume(static_cast<std::size_t>(sent));
-    if (before - queue_.size() < count) break;  // the socket took less than offered: it is full
+    if (before - queue_.size() < count) {
+      full = true;
+      break;
+    }
   }
   if (queue_.empty()) return after_flush();
-  // The poller's next EPOLLOUT edge (room in the socket) flushes again.
+  // Not full, only our turn over: the flusher comes back on its next turn.
+  if (!full) return want_flush();
+  // Full: the poller's next EPOLLOUT edge (room in the socket) flushes again.
   waiting_writable_ = true;
   ctx_.pressure.blocked(*this);
 }
