@@ -20,7 +20,7 @@
 // each client is slow, and a client that never reads would otherwise take
 // many seconds to fill its queue to the high-water mark before the 2 s
 // could even start. Watched-only clients do not count toward overload.
-// Time the server itself did not run (a poll late by more than 100 ms) is
+// Time the server itself did not run (a poll late by more than 1 s) is
 // not held against anyone.
 #pragma once
 

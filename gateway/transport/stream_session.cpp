@@ -184,6 +184,8 @@ void stream_session::deliver(const shared_bytes& bytes) {
   }
   push(bytes);
   ctx_.pressure.check(*this);
+  // Overload may have begun after the socket filled up.
+  if (waiting_writable_) ctx_.pressure.blocked(*this);
 }
 
 void stream_session::push(shared_bytes bytes) {
