@@ -121,7 +121,7 @@ class stream_session : public participant, public std::enable_shared_from_this<s
     asio::post(executor(), [self = shared_from_this(), f = std::forward<F>(f)] { f(*self); });
   }
 
-  // TLS only: the stream (it owns the socket; socket_ is unopened), the
+  // TLS only: the stream (it owns the socket; fd_ is -1), the
   // context it came from, its own read buffer (reads are asynchronous, so
   // the shared scratch cannot be used), the memory BIO the SSL writes
   // records to (the SSL owns it), and the records not written yet.
