@@ -53,17 +53,18 @@ client_id hub::connect(participant& sink, protocol::via source, bool json, bool 
                          : new_guest();
   if (cluster_ && name == nick) cluster_->hold(name);
   const client_id id = next_id_++;
-  auto owned = std::make_unique<client>(client{id, &sink, source, json, json ? sink.json_wire() : wire::text, std::move(name), {},
-                                               rate_limiter(cfg_.burst, rate_limiter::clock::now())});
-  client& c = *owned;
+  client& c = clients_
+                  .try_emplace(id, id, &sink, source, json, json ? sink.json_wire() : wire::text, std::move(name),
+                               rate_limiter(cfg_.burst, rate_limiter::clock::now()))
+                  .first->second;
   c.counted = counted;
   counted_ += counted;
-  clients_.emplace(id, std::move(owned));
-  by_nick_[protocol::fold_nick(c.nick)] = &c;
+  nicks_.set_owner(c.nick, &c);
   ++metrics_.clients[metrics::at(source)];
   if (cfg_.require_auth) {
     c.waiting_auth = true;
-    c.connected_at = std::chrono::steady_clock::now();
+    c.connected_s = static_cast<std::uint32_t>(
+        std::chrono::duration_cast<std::chrono::seconds>(std::chrono::steady_clock::now() - started_).count());
   }
   if (!token.empty()) {
     // Nobody has seen this client yet: with a good token it arrives under
@@ -93,40 +94,39 @@ void hub::admit(client& c) {
 void hub::expire_unauthenticated(std::chrono::steady_clock::time_point now) {
   const auto limit = std::chrono::seconds(cfg_.auth_timeout_s);
   for (auto& [id, c] : clients_) {
-    if (!c->waiting_auth || c->auth_expired || now - c->connected_at < limit) continue;
+    if (!c.waiting_auth || c.auth_expired || now - (started_ + std::chrono::seconds(c.connected_s)) < limit) continue;
     // close() only schedules: the client leaves clients_ on a later turn.
-    c->auth_expired = true;
+    c.auth_expired = true;
     metrics_.count_auth(auth_result::required);
-    error(*c, error_code::bad_token, "bad token: none sent within " + std::to_string(cfg_.auth_timeout_s) + " s", nullptr);
-    c->sink->close();
+    error(c, error_code::bad_token, "bad token: none sent within " + std::to_string(cfg_.auth_timeout_s) + " s", nullptr);
+    c.sink->close();
   }
 }
 
 bool hub::nick_in_use(const std::string& nick) const {
-  return by_nick_.count(protocol::fold_nick(nick)) != 0;
+  return holder(nick) != nullptr;
 }
 
 const std::string* hub::nick_of(client_id id) const {
   auto it = clients_.find(id);
-  return it == clients_.end() ? nullptr : &it->second->nick;
+  return it == clients_.end() ? nullptr : &it->second.nick;
 }
 
 std::optional<hub::person> hub::whois(const std::string& nick) const {
-  auto it = by_nick_.find(protocol::fold_nick(nick));
-  if (it == by_nick_.end()) return std::nullopt;
-  person p{it->second->nick, it->second->source, {}};
-  for (const room* r : it->second->rooms) p.rooms.push_back(r->name);
+  const client* who = holder(nick);
+  if (!who) return std::nullopt;
+  person p{who->nick, who->source, {}};
+  for (const room* r : who->rooms) p.rooms.push_back(r->name);
   return p;
 }
 
 void hub::disconnect(client_id id) {
   auto it = clients_.find(id);
   if (it == clients_.end()) return;
-  client& c = *it->second;
+  client& c = it->second;
   while (!c.rooms.empty()) exit(c, *c.rooms.back(), nullptr, /*tell_self=*/false);
   nicks_.release(c.nick);
   if (cluster_) cluster_->release(c.nick);
-  by_nick_.erase(protocol::fold_nick(c.nick));
   counted_ -= c.counted;
   --metrics_.clients[metrics::at(c.source)];
   clients_.erase(it);
@@ -135,7 +135,7 @@ void hub::disconnect(client_id id) {
 void hub::handle(client_id id, protocol::request request) {
   auto it = clients_.find(id);
   if (it == clients_.end()) return;
-  client& c = *it->second;
+  client& c = it->second;
   ++metrics_.received[metrics::at(c.source)];
   if (!c.rate.allow(cfg_.rate, cfg_.burst, rate_limiter::clock::now())) {
     error(c, error_code::rate_limited, "slow down", request.ref);
@@ -152,7 +152,7 @@ void hub::handle(client_id id, protocol::request request) {
 bool hub::validate(client_id id) {
   auto it = clients_.find(id);
   if (it == clients_.end()) return false;
-  client& c = *it->second;
+  client& c = it->second;
   if (c.counted) return true;
   if (full()) return false;
   c.counted = true;
@@ -168,8 +168,8 @@ bool hub::validate(client_id id) {
 
 void hub::switch_to_json(client_id id) {
   auto it = clients_.find(id);
-  if (it == clients_.end() || it->second->json) return;
-  client& c = *it->second;
+  if (it == clients_.end() || it->second.json) return;
+  client& c = it->second;
   c.json = true;
   c.sink->use_json();
   c.format = c.sink->json_wire();
@@ -194,8 +194,8 @@ void hub::shutdown() {
   outbound bye(ev::bye{"server shutting down"});
   for (auto& [id, c] : clients_) {
     // WebSocket clients learn it from their close frame (1001).
-    if (c->source != protocol::via::ws) send(*c, bye);
-    c->sink->close();
+    if (c.source != protocol::via::ws) send(c, bye);
+    c.sink->close();
   }
 }
 
@@ -282,20 +282,19 @@ void hub::on(client& c, protocol::req::nick& r, const ref_value& ref) {
   if (!protocol::is_valid_nick(r.nick))
     return error(c, error_code::bad_nick, "bad nick: " + protocol::sanitize_text(r.nick), ref);
   const bool same_person = protocol::fold_nick(r.nick) == protocol::fold_nick(c.nick);
-  if (!same_person && nicks_.reserved(r.nick) && c.owner != protocol::fold_nick(r.nick))
+  if (!same_person && nicks_.reserved(r.nick) && !c.owns(protocol::fold_nick(r.nick)))
     return error(c, error_code::nick_taken, "nick taken: " + r.nick + " (reserved; needs its token)", ref);
   if (cluster_ && !same_person && cluster_granted_ != protocol::fold_nick(r.nick))
     return cluster_rename(c, r.nick, ref);  // asks the other nodes first, then comes back here
   if (!same_person && !nicks_.claim(r.nick))
     return error(c, error_code::nick_taken, "nick taken: " + r.nick, ref);
   if (!same_person) nicks_.release(c.nick);
-  by_nick_.erase(protocol::fold_nick(c.nick));
-  by_nick_[protocol::fold_nick(r.nick)] = &c;
+  nicks_.set_owner(r.nick, &c);
   std::string old = std::exchange(c.nick, r.nick);
   if (cluster_ && !same_person) cluster_renamed(c, old);
   // Everyone who shares a room hears it once; the renamer gets the ref.
   outbound notice(ev::nick{old, c.nick});
-  const std::uint64_t mark = next_mark_++;
+  const std::uint32_t mark = take_mark();
   c.mark = mark;
   for (room* rm : c.rooms)
     for (client* m : rm->members)
@@ -376,7 +375,7 @@ void hub::on(client& c, protocol::req::topic& r, const ref_value& ref) {
 void hub::on_topic_stored(std::error_code ec, client_id from, const std::string& name,
                           const topic_state& next, std::int64_t ts, const ref_value& ref) {
   auto it = clients_.find(from);
-  client* setter = it == clients_.end() ? nullptr : it->second.get();
+  client* setter = it == clients_.end() ? nullptr : &it->second;
   if (ec) {
     ++metrics_.store_errors;
     if (setter) error(*setter, error_code::unavailable, "unavailable, topic not set", ref);
@@ -442,9 +441,9 @@ std::optional<protocol::token_claims> hub::check_token(client& c, const std::str
   const std::string& sub = result.claims->sub;
   const std::string folded = protocol::fold_nick(sub);
   if (protocol::fold_nick(c.nick) != folded && nicks_.taken(sub)) {
-    auto held = by_nick_.find(folded);
-    client* holder = held != by_nick_.end() && held->second != &c ? held->second : nullptr;
-    if (holder && holder->owner == folded) {
+    client* holder = this->holder(sub);
+    if (holder == &c) holder = nullptr;
+    if (holder && holder->owns(folded)) {
       error(c, error_code::nick_taken, "nick taken: " + sub + " is already connected with its token", ref);
       return std::nullopt;
     }
@@ -462,18 +461,16 @@ std::optional<protocol::token_claims> hub::check_token(client& c, const std::str
   // Every time, not only when new here: another node, or a Redis that lost
   // its data, may not know it yet (the write is idempotent).
   if (cluster_) cluster_->reserve(sub);
-  c.owner = folded;
+  c.owner = std::make_unique<std::string>(folded);
   if (c.waiting_auth) {
     // Nobody has seen this client yet: it arrives under its own name.
     nicks_.release(c.nick);
-    by_nick_.erase(protocol::fold_nick(c.nick));
-    nicks_.claim(sub);
+    nicks_.claim(sub, &c);
     if (cluster_) {
       cluster_->release(c.nick);
       cluster_->hold(sub);
     }
     c.nick = sub;
-    by_nick_[folded] = &c;
     admit(c);
   } else {
     protocol::req::nick rename{sub};
@@ -520,7 +517,7 @@ void hub::publish(room& r, protocol::chat_message msg, client* sender, const ref
 void hub::on_published(std::error_code ec, protocol::message_ptr sealed, client_id from,
                        const ref_value& ref) {
   auto it = from ? clients_.find(from) : clients_.end();
-  client* sender = it == clients_.end() ? nullptr : it->second.get();
+  client* sender = it == clients_.end() ? nullptr : &it->second;
   if (ec) {
     ++metrics_.store_errors;
     if (!store_failing_) spdlog::error("store: {}: messages are refused as unavailable", ec.message());
@@ -567,9 +564,9 @@ void hub::publish_direct(client& to, protocol::chat_message msg, client& sender,
 
 hub::client* hub::find_client(const std::string& nick) {
   if (!protocol::is_valid_nick(nick)) return nullptr;
-  auto it = by_nick_.find(protocol::fold_nick(nick));
+  client* c = holder(nick);
   // A client still waiting to authenticate (--require-auth) is nobody yet.
-  return it == by_nick_.end() || it->second->waiting_auth ? nullptr : it->second;
+  return c && !c->waiting_auth ? c : nullptr;
 }
 
 void hub::send_topic(client& c, room& r, const ref_value& join_ref) {
@@ -593,8 +590,8 @@ void hub::send_history(client& c, room& r, std::uint64_t after, const ref_value&
                                                         std::vector<protocol::stored_ptr> messages) {
                     auto it = clients_.find(id);
                     if (it == clients_.end()) return;
-                    if (ec) return error(*it->second, error_code::unavailable, "history unavailable", ref);
-                    send(*it->second, ev::history{name, std::move(messages)}, ref);
+                    if (ec) return error(it->second, error_code::unavailable, "history unavailable", ref);
+                    send(it->second, ev::history{name, std::move(messages)}, ref);
                   });
 }
 

@@ -20,6 +20,7 @@
 #include "gateway/ops/metrics.hpp"
 #include "gateway/hub/nick_registry.hpp"
 #include "gateway/hub/participant.hpp"
+#include "gateway/hub/pointer_list.hpp"
 #include "gateway/hub/presence.hpp"
 #include "gateway/hub/rate_limiter.hpp"
 #include "protocol/event.hpp"
@@ -110,24 +111,32 @@ class hub {
 
   struct room;
 
+  // One allocation a client: this record, inside its clients_ node (120
+  // bytes with the node, one 128-byte malloc chunk; issue 16). Its nick's
+  // entry in nicks_ points back here.
   struct client {
+    client(client_id i, participant* s, protocol::via src, bool j, wire f, std::string n, rate_limiter r)
+        : id(i), sink(s), nick(std::move(n)), rate(r), source(src), json(j), format(f) {}
+
     client_id id;
     participant* sink;
+    std::string nick;
+    pointer_list<room> rooms;  // text clients: exactly one
+    rate_limiter rate;
+    // SPEC 13: the (folded) nick a token proved this client owns; null: none.
+    std::unique_ptr<std::string> owner{};
+    std::uint32_t mark = 0;  // fan-out dedupe (nick changes)
+    // --require-auth: when it connected, in seconds of the hub's clock.
+    std::uint32_t connected_s = 0;
     protocol::via source;
     bool json;
     wire format;  // text, or how this client frames JSON
-    std::string nick;
-    std::vector<room*> rooms;  // text clients: exactly one
-    rate_limiter rate;
-    std::uint64_t mark = 0;  // fan-out dedupe (nick changes)
-    // SPEC 13: the (folded) nick a token proved this client owns, and
-    // whether it still has to authenticate (--require-auth).
-    std::string owner{};
+    // Whether it still has to authenticate (--require-auth).
     bool waiting_auth = false;
     bool auth_expired = false;
-    // Next to the flags above: 152 bytes, one 160-byte malloc chunk, not 176.
-    bool counted = true;     // toward --max-clients; false: an unvalidated UDP peer
-    std::chrono::steady_clock::time_point connected_at{};
+    bool counted = true;  // toward --max-clients; false: an unvalidated UDP peer
+
+    bool owns(const std::string& folded) const { return owner && *owner == folded; }
   };
 
   // A room's topic (SPEC 12); empty text: none. The one place topic state
@@ -188,6 +197,13 @@ class hub {
                       const protocol::ref_value& ref);
   // The client with this nick (any letter case), or null.
   client* find_client(const std::string& nick);
+  // A fresh fan-out mark (never 0, which every new client has).
+  std::uint32_t take_mark() {
+    if (next_mark_ == 0) next_mark_ = 1;
+    return next_mark_++;
+  }
+  // Whoever holds this nick (any letter case), authenticated or not.
+  client* holder(const std::string& nick) const { return static_cast<client*>(nicks_.owner(nick)); }
   void send_topic(client& c, room& r, const protocol::ref_value& join_ref = nullptr);
   void on_topic_stored(std::error_code ec, client_id from, const std::string& name,
                        const topic_state& next, std::int64_t ts, const protocol::ref_value& ref);
@@ -215,15 +231,15 @@ class hub {
   metrics& metrics_;
   std::unique_ptr<message_store> store_;
   nick_registry nicks_;
-  std::unordered_map<client_id, std::unique_ptr<client>> clients_;
-  std::unordered_map<std::string, client*> by_nick_;  // folded nick -> client, for DMs
+  std::unordered_map<client_id, client> clients_;  // nodes: a client never moves
   std::map<std::string, room> rooms_;
   std::list<room*> idle_rooms_;  // empty rooms kept for their history, oldest first
   client_id next_id_ = 1;
+  std::chrono::steady_clock::time_point started_ = std::chrono::steady_clock::now();
+  std::uint32_t next_mark_ = 1;
   std::size_t counted_ = 0;  // clients that count toward --max-clients
   bool overloaded_ = false;
   bool store_failing_ = false;  // log a failing store once per burst
-  std::uint64_t next_mark_ = 1;
   cluster* cluster_ = nullptr;  // --redis only
   std::string cluster_granted_;  // the folded nick the cluster just granted, being applied
 };

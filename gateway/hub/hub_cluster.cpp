@@ -40,7 +40,7 @@ void hub::join_cluster(cluster& cl) {
   e.renamed = [this](const std::vector<std::string>& rooms, const std::string& old_nick, const std::string& nick) {
     // Once per client, however many of the renamer's rooms it shares.
     outbound notice(ev::nick{old_nick, nick});
-    const std::uint64_t mark = next_mark_++;
+    const std::uint32_t mark = take_mark();
     for (const auto& name : rooms)
       if (room* r = find_room(name))
         for (client* m : r->members)
@@ -80,14 +80,14 @@ std::string hub::new_guest() {
 }
 
 void hub::cluster_rename(client& c, const std::string& nick, const ref_value& ref) {
-  const bool owner = c.owner == protocol::fold_nick(nick);
+  const bool owner = c.owns(protocol::fold_nick(nick));
   cluster_->claim(nick, owner, [this, id = c.id, nick, ref](cluster::outcome o) {
     auto it = clients_.find(id);
     if (it == clients_.end()) {
       if (o == cluster::outcome::ok) cluster_->release(nick);
       return;
     }
-    client& c = *it->second;
+    client& c = it->second;
     if (o == cluster::outcome::unavailable)
       return error(c, error_code::unavailable, "unavailable, nick not changed", ref);
     if (o == cluster::outcome::refused) return error(c, error_code::nick_taken, "nick taken: " + nick, ref);
@@ -121,10 +121,10 @@ void hub::cluster_who(client& c, const std::string& room_name, const ref_value& 
   cluster_->who(room_name, [this, id = c.id, room_name, ref](cluster::outcome o, std::vector<cluster_member> found) {
     auto it = clients_.find(id);
     if (it == clients_.end()) return;
-    if (o != cluster::outcome::ok) return error(*it->second, error_code::unavailable, "unavailable", ref);
+    if (o != cluster::outcome::ok) return error(it->second, error_code::unavailable, "unavailable", ref);
     ev::who list{room_name, {}};
     for (auto& m : found) list.members.emplace_back(std::move(m.nick), m.source);
-    send(*it->second, std::move(list), ref);
+    send(it->second, std::move(list), ref);
   });
 }
 
@@ -132,7 +132,7 @@ void hub::cluster_rooms(client& c, const ref_value& ref) {
   cluster_->rooms([this, id = c.id, ref](cluster::outcome o, std::vector<cluster_room> found) {
     auto it = clients_.find(id);
     if (it == clients_.end()) return;
-    if (o != cluster::outcome::ok) return error(*it->second, error_code::unavailable, "unavailable", ref);
+    if (o != cluster::outcome::ok) return error(it->second, error_code::unavailable, "unavailable", ref);
     ev::rooms list;
     for (auto& r : found) list.rooms.push_back({std::move(r.name), r.members, std::move(r.topic)});
     // The permanent rooms are listed even when empty, as on a single node.
@@ -142,7 +142,7 @@ void hub::cluster_rooms(client& c, const ref_value& ref) {
         list.rooms.push_back({name, 0, r.topic.text});
     std::sort(list.rooms.begin(), list.rooms.end(),
               [](const ev::room_info& a, const ev::room_info& b) { return a.room < b.room; });
-    send(*it->second, std::move(list), ref);
+    send(it->second, std::move(list), ref);
   });
 }
 
@@ -151,7 +151,7 @@ void hub::cluster_direct(client& sender, protocol::chat_message msg, const ref_v
   cluster_->direct(msg, [this, id = sender.id, msg, ref](cluster::outcome o, std::string to) mutable {
     auto it = clients_.find(id);
     if (it == clients_.end()) return;
-    client& c = *it->second;
+    client& c = it->second;
     if (o == cluster::outcome::unavailable) return error(c, error_code::unavailable, "unavailable, not sent", ref);
     if (o == cluster::outcome::refused)
       return error(c, error_code::no_such_nick, "no such nick: " + protocol::sanitize_text(msg.to), ref);

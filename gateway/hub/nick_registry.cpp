@@ -20,8 +20,18 @@ std::uint64_t guest_number(std::string_view folded) {
 
 }  // namespace
 
-bool nick_registry::claim(std::string_view nick) {
-  return folded_.insert(protocol::fold_nick(nick)).second;
+bool nick_registry::claim(std::string_view nick, void* owner) {
+  return folded_.emplace(protocol::fold_nick(nick), owner).second;
+}
+
+void* nick_registry::owner(std::string_view nick) const {
+  auto it = folded_.find(protocol::fold_nick(nick));
+  return it == folded_.end() ? nullptr : it->second;
+}
+
+void nick_registry::set_owner(std::string_view nick, void* owner) {
+  auto it = folded_.find(protocol::fold_nick(nick));
+  if (it != folded_.end()) it->second = owner;
 }
 
 void nick_registry::release(std::string_view nick) {

@@ -14,6 +14,14 @@
 // socket took nothing for 2 s while its messages are shed or the server is
 // overloaded is not reading at all: it is dropped, so that a crowd of stuck
 // clients cannot keep the server refusing messages.
+//
+// Under overload a client is watched from the low-water mark already, once
+// its socket refuses bytes (blocked()): on a starved server the fan-out to
+// each client is slow, and a client that never reads would otherwise take
+// many seconds to fill its queue to the high-water mark before the 2 s
+// could even start. Watched-only clients do not count toward overload.
+// Time the server itself did not run (a poll late by more than 1 s) is
+// not held against anyone.
 #pragma once
 
 #include <chrono>
@@ -34,10 +42,15 @@ class backpressure {
 
   // After queuing to `p`: is its queue above the high-water mark?
   void check(participant& p) {
-    if (p.queued_bytes() > high_water_ && congested_.emplace(&p, since_now()).second) update();
+    if (p.queued_bytes() > high_water_) mark_high(p);
   }
   // `p`'s queue is full: what did not fit was shed (not queued).
   void shed(participant& p);
+  // `p`'s socket took less than it was offered and more is queued.
+  void blocked(participant& p) {
+    if (overloaded_ && p.queued_bytes() >= low_water_) congested_.try_emplace(&p, since_now(false));
+    if (!congested_.empty() && !polling_) start_polling();
+  }
   // `p`'s socket took bytes while its queue was at or above the low-water
   // mark (it may be congested: it stays so until it drains below it).
   void progress(participant& p) {
@@ -45,20 +58,23 @@ class backpressure {
   }
   std::size_t low_water() const { return low_water_; }
   // `p` is going away.
-  void forget(participant& p) {
-    if (congested_.erase(&p)) update();
-  }
+  void forget(participant& p);
 
  private:
   // A congested client: the last time its socket took bytes (or it became
-  // congested), and whether messages were shed for it since.
+  // congested), whether messages were shed for it since, and whether it
+  // passed the high-water mark (false: watched from the low-water mark).
   struct congestion {
     std::chrono::steady_clock::time_point progress;
     bool shedding = false;
+    bool high = true;
   };
-  static congestion since_now() { return {std::chrono::steady_clock::now()}; }
+  static congestion since_now(bool high = true) { return {std::chrono::steady_clock::now(), false, high}; }
 
+  // `p` passed the high-water mark; returns its entry.
+  congestion& mark_high(participant& p);
   void update();
+  void start_polling();
   void do_poll();
 
   asio::steady_timer poll_timer_;
@@ -66,6 +82,8 @@ class backpressure {
   std::size_t high_water_;
   std::size_t low_water_;
   std::unordered_map<participant*, congestion> congested_;
+  std::size_t high_ = 0;  // entries of congested_ with `high`
+  std::chrono::steady_clock::time_point last_poll_{};
   bool overloaded_ = false;
   bool polling_ = false;
 };

@@ -20,7 +20,7 @@ constexpr std::chrono::milliseconds trim_delay{100};
 }  // namespace
 
 void flusher::schedule(std::shared_ptr<stream_session> s) {
-  auto executor = s->socket_.get_executor();
+  auto executor = s->executor();
   pending_.push_back(std::move(s));
   if (!posted_) {
     posted_ = true;
@@ -35,11 +35,11 @@ void flusher::run() {
   for (; next_ < end; ++next_) pending_[next_]->flush();
   if (next_ < pending_.size()) {
     // Let the loop read before the next few: see the class comment.
-    asio::post(pending_[next_]->socket_.get_executor(), [this] { run(); });
+    asio::post(pending_[next_]->executor(), [this] { run(); });
     return;
   }
   posted_ = false;
-  if (pending_.size() >= trim_after_burst) trim_later(pending_.front()->socket_.get_executor());
+  if (pending_.size() >= trim_after_burst) trim_later(pending_.front()->executor());
   pending_.clear();
   next_ = 0;
   if (pending_.capacity() > 4096) std::vector<std::shared_ptr<stream_session>>().swap(pending_);

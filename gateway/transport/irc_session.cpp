@@ -505,7 +505,7 @@ void irc_session::send_line(irc_message m) {
 // --- keepalive --------------------------------------------------------------
 
 void irc_session::arm_ping() {
-  if (!ping_timer_) ping_timer_ = std::make_unique<asio::steady_timer>(socket_.get_executor());
+  if (!ping_timer_) ping_timer_ = std::make_unique<asio::steady_timer>(executor());
   ping_timer_->expires_at(last_input_ + std::chrono::seconds(ctx_.cfg.irc_ping_s));
   ping_timer_->async_wait([self = shared_from_this(), this](std::error_code ec) { on_ping_timer(ec); });
 }

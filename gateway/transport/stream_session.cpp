@@ -4,6 +4,15 @@
 #include <array>
 #include <cstring>
 
+#include <fcntl.h>
+#include <netinet/in.h>
+#include <netinet/tcp.h>
+#include <sys/socket.h>
+#include <sys/uio.h>
+#include <unistd.h>
+
+#include <cerrno>
+
 #include <openssl/bio.h>
 #include <openssl/ssl.h>
 #include <spdlog/spdlog.h>
@@ -18,45 +27,48 @@ constexpr std::chrono::seconds close_deadline{2};
 // Buffers per write, and writes per flush before the next session's turn.
 constexpr std::size_t max_iov = 64;
 constexpr int rounds_per_flush = 4;
+// The kernel's send buffer of a chat socket (it doubles the figure for its
+// bookkeeping). Left to autotuning, loopback grows it to several MB: a
+// client that never reads then looks like a reader for as long as that
+// takes to fill, and costs the kernel that much. --max-queue-bytes is the
+// buffer; this is only enough to keep a fast reader's socket busy.
+constexpr int send_buffer_bytes = 64 * 1024;
 
-// Part of an array of buffers, as a buffer sequence for Asio.
-struct buffer_span {
-  const asio::const_buffer* first;
-  const asio::const_buffer* last;
-  const asio::const_buffer* begin() const { return first; }
-  const asio::const_buffer* end() const { return last; }
-};
+void cap_send_buffer(int fd) { ::setsockopt(fd, SOL_SOCKET, SO_SNDBUF, &send_buffer_bytes, sizeof send_buffer_bytes); }
 
 asio::io_context& io_of(const asio::any_io_executor& executor) {
   // Every listener runs on the one io_context.
   return static_cast<asio::io_context&>(asio::query(executor, asio::execution::context));
 }
 
-// The accepted socket, moved onto the io_context's own executor (see
-// session_socket): the descriptor leaves one socket object for the other.
-session_socket adopt(asio::ip::tcp::socket&& accepted) {
-  session_socket out(io_of(accepted.get_executor()));
+// Takes the accepted socket's descriptor out of Asio (see poller): the
+// session reads and writes it itself. -1 if that fails.
+int adopt(asio::ip::tcp::socket& accepted, session_context& ctx) {
+  ctx.readiness.bind(io_of(accepted.get_executor()));
   std::error_code ec;
-  const auto local = accepted.local_endpoint(ec);
-  const auto protocol = ec ? asio::ip::tcp::v4() : local.protocol();
-  const auto fd = accepted.release(ec);
-  if (!ec) out.assign(protocol, fd, ec);
-  return out;
+  const int fd = accepted.release(ec);
+  return ec ? -1 : fd;
 }
 
 }  // namespace
 
 stream_session::stream_session(asio::ip::tcp::socket&& socket, session_context& ctx, std::string peer,
                                const char* kind)
-    : socket_(adopt(std::move(socket))), ctx_(ctx), peer_(std::move(peer)), kind_(kind) {}
+    : ctx_(ctx), peer_(std::move(peer)), fd_(adopt(socket, ctx)), kind_(kind) {}
 
 stream_session::stream_session(std::unique_ptr<tls_stream>&& tls, tls_context_ptr keep,
                                session_context& ctx, std::string peer, const char* kind)
-    : socket_(io_of(tls->get_executor())),
-      ctx_(ctx),
+    : ctx_(ctx),
       peer_(std::move(peer)),
       kind_(kind),
-      tls_(std::make_unique<tls_parts>(tls_parts{std::move(tls), std::move(keep), {}, nullptr, {}, 0})) {}
+      tls_(std::make_unique<tls_parts>(tls_parts{std::move(tls), std::move(keep), {}, nullptr, {}, 0})) {
+  ctx.readiness.bind(io_of(tls_->stream->get_executor()));
+}
+
+stream_session::~stream_session() {
+  // Abandoned at exit without stop(): the descriptor still needs closing.
+  if (fd_ >= 0) ::close(fd_);
+}
 
 void stream_session::begin(protocol::via source, bool json, std::string token) {
   id_ = ctx_.chat.connect(*this, source, json, /*counted=*/true, /*nick=*/{}, std::move(token));
@@ -66,12 +78,12 @@ void stream_session::begin(protocol::via source, bool json, std::string token) {
 void stream_session::begin_unattached() { start_reading(); }
 
 void stream_session::start_reading() {
-  std::error_code ec;
-  with_raw_socket([&](auto& raw) {
+  if (tls_) {
+    std::error_code ec;
+    asio::ip::tcp::socket& raw = tls_->stream->next_layer();
     raw.non_blocking(true, ec);
     raw.set_option(asio::ip::tcp::no_delay(true), ec);
-  });
-  if (tls_) {
+    cap_send_buffer(raw.native_handle());
     // After the handshake, records go into a memory BIO and out through the
     // same non-blocking writes as plain bytes (flush_tls), instead of one
     // asio composed write per flush; reads stay with the stream. (SSL_set_bio
@@ -85,7 +97,17 @@ void stream_session::start_reading() {
   if (id_) spdlog::info("{} {} connected{} (client {})", kind_, peer_, tls_ ? " over TLS" : "", id_);
   else spdlog::info("{} {} connected{}", kind_, peer_, tls_ ? " over TLS" : "");
   if (tls_) return do_read_tls();
-  do_read();
+  if (fd_ < 0) return stop("socket lost");
+  const int on = 1;
+  ::setsockopt(fd_, IPPROTO_TCP, TCP_NODELAY, &on, sizeof on);
+  cap_send_buffer(fd_);
+  const int flags = ::fcntl(fd_, F_GETFL);
+  if (flags < 0 || ::fcntl(fd_, F_SETFL, flags | O_NONBLOCK) < 0) return stop("cannot make the socket non-blocking");
+  // Edge-triggered: input already waiting is reported at once.
+  if (auto ec = ctx_.readiness.add(fd_, shared_from_this())) {
+    spdlog::warn("{} {}: cannot watch the socket: {}", kind_, peer_, ec.message());
+    return stop(nullptr);
+  }
 }
 
 void stream_session::attach(protocol::via source, bool json, const std::string& nick, std::string token) {
@@ -94,43 +116,42 @@ void stream_session::attach(protocol::via source, bool json, const std::string& 
 }
 
 asio::steady_timer& stream_session::timer() {
-  if (!timer_) timer_ = std::make_unique<asio::steady_timer>(socket_.get_executor());
+  if (!timer_) timer_ = std::make_unique<asio::steady_timer>(executor());
   return *timer_;
 }
 
 // --- input ------------------------------------------------------------------
 
-// The read wait stays pending for as long as a connection is idle. These
-// hooks give it a block of its own size (about 100 bytes) from malloc;
-// asio's recycling would hand it the 272-byte block the accept just freed.
-struct stream_session::read_waiter {
-  std::shared_ptr<stream_session> self;
-  void operator()(std::error_code ec) const { self->on_readable(ec); }
-  friend void* asio_handler_allocate(std::size_t size, read_waiter*) { return ::operator new(size); }
-  friend void asio_handler_deallocate(void* p, std::size_t, read_waiter*) { ::operator delete(p); }
-};
-
-void stream_session::do_read() {
-  socket_.async_wait(asio::ip::tcp::socket::wait_read, read_waiter{shared_from_this()});
+void stream_session::on_events(std::uint32_t events) {
+  if (stopped_) return;
+  // Edge-triggered: each edge is acted on now, or it is not seen again.
+  if ((events & (EPOLLOUT | EPOLLERR | EPOLLHUP)) && waiting_writable_) {
+    waiting_writable_ = false;
+    flush();
+  }
+  if (stopped_ || closing_) return;
+  if (events & (EPOLLIN | EPOLLRDHUP | EPOLLERR | EPOLLHUP)) on_readable();
 }
 
-void stream_session::on_readable(std::error_code ec) {
-  if (stopped_) return;
-  if (ec) return stop(ec == asio::error::operation_aborted ? nullptr : "read failed");
+void stream_session::on_readable() {
+  if (stopped_ || closing_) return;
   std::string& buf = ctx_.scratch;
   for (int i = 0; i < reads_per_turn && !closing_; ++i) {
-    const std::size_t n = socket_.read_some(asio::buffer(buf), ec);
-    if (ec == asio::error::would_block) return do_read();
+    const ssize_t n = ::recv(fd_, buf.data(), buf.size(), 0);
+    if (n < 0 && errno == EINTR) continue;
+    // Nothing more until the next edge.
+    if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK)) return;
     // A program that sends a line and closes before reading our welcome
     // makes its kernel answer the welcome with a reset: what it sent before
     // is still its input, as at an orderly end.
-    if (ec == asio::error::eof || ec == asio::error::connection_reset) return on_end_of_input();
-    if (ec) return stop("read failed");
-    on_bytes(buf.data(), n);
+    if (n == 0 || (n < 0 && errno == ECONNRESET)) return on_end_of_input();
+    if (n < 0) return stop("read failed");
+    on_bytes(buf.data(), static_cast<std::size_t>(n));
   }
   if (closing_) return;
-  // More may be waiting: come back after the other sockets had a turn.
-  later([](stream_session& s) { s.on_readable({}); });
+  // More may be waiting, and no new edge will say so: come back after the
+  // other sockets had a turn.
+  later([](stream_session& s) { s.on_readable(); });
 }
 
 void stream_session::do_read_tls() {
@@ -163,6 +184,8 @@ void stream_session::deliver(const shared_bytes& bytes) {
   }
   push(bytes);
   ctx_.pressure.check(*this);
+  // Overload may have begun after the socket filled up.
+  if (waiting_writable_) ctx_.pressure.blocked(*this);
 }
 
 void stream_session::push(shared_bytes bytes) {
@@ -194,27 +217,37 @@ void stream_session::flush() {
   flush_scheduled_ = false;
   if (stopped_ || waiting_writable_) return;
   if (tls_) return flush_tls();
-  std::array<asio::const_buffer, max_iov> iov;
+  std::array<iovec, max_iov> iov;
+  bool full = false;  // the socket took less than offered
   for (int round = 0; round < rounds_per_flush && !queue_.empty(); ++round) {
     const std::size_t count = std::min(iov.size(), queue_.size());
-    for (std::size_t i = 0; i < count; ++i) iov[i] = asio::buffer(*queue_[i]);
-    iov[0] += written_;
-    std::error_code ec;
-    std::size_t sent = socket_.write_some(buffer_span{iov.data(), iov.data() + count}, ec);
-    if (ec == asio::error::would_block || ec == asio::error::try_again) break;
-    if (ec) return stop("write failed");
+    for (std::size_t i = 0; i < count; ++i)
+      iov[i] = iovec{const_cast<char*>(queue_[i]->data()), queue_[i]->size()};
+    iov[0].iov_base = static_cast<char*>(iov[0].iov_base) + written_;
+    iov[0].iov_len -= written_;
+    msghdr msg{};
+    msg.msg_iov = iov.data();
+    msg.msg_iovlen = count;
+    const ssize_t sent = ::sendmsg(fd_, &msg, MSG_NOSIGNAL);
+    if (sent < 0 && errno == EINTR) continue;
+    if (sent < 0 && (errno == EAGAIN || errno == EWOULDBLOCK)) {
+      full = true;
+      break;
+    }
+    if (sent < 0) return stop("write failed");
     const std::size_t before = queue_.size();
-    consume(sent);
-    if (before - queue_.size() < count) break;  // the socket took less than offered: it is full
+    consume(static_cast<std::size_t>(sent));
+    if (before - queue_.size() < count) {
+      full = true;
+      break;
+    }
   }
   if (queue_.empty()) return after_flush();
+  // Not full, only our turn over: the flusher comes back on its next turn.
+  if (!full) return want_flush();
+  // Full: the poller's next EPOLLOUT edge (room in the socket) flushes again.
   waiting_writable_ = true;
-  socket_.async_wait(asio::ip::tcp::socket::wait_write, [self = shared_from_this()](std::error_code ec) {
-    self->waiting_writable_ = false;
-    if (self->stopped_) return;
-    if (ec) return self->stop(ec == asio::error::operation_aborted ? nullptr : "write failed");
-    self->flush();
-  });
+  ctx_.pressure.blocked(*this);
 }
 
 void stream_session::consume(std::size_t sent) {
@@ -277,6 +310,7 @@ void stream_session::flush_tls() {
     if (queue_.empty()) return after_flush();
   }
   waiting_writable_ = true;
+  ctx_.pressure.blocked(*this);
   raw.async_wait(asio::ip::tcp::socket::wait_write, [self = shared_from_this()](std::error_code ec) {
     self->waiting_writable_ = false;
     if (self->stopped_) return;
@@ -316,10 +350,17 @@ void stream_session::stop(const char* why) {
   ctx_.pressure.forget(*this);
   std::error_code ignored;
   // TLS: no close_notify exchange; closing the socket ends pending operations.
-  with_raw_socket([&](auto& raw) {
+  if (tls_) {
+    asio::ip::tcp::socket& raw = tls_->stream->next_layer();
     raw.shutdown(asio::socket_base::shutdown_both, ignored);
     raw.close(ignored);
-  });
+  }
+  if (fd_ >= 0) {
+    ctx_.readiness.remove(fd_);  // lets this session go after this turn
+    ::shutdown(fd_, SHUT_RDWR);
+    ::close(fd_);
+    fd_ = -1;
+  }
   if (timer_) timer_->cancel();
   queue_.clear();
   written_ = 0;

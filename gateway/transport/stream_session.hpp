@@ -18,6 +18,7 @@
 #include "gateway/hub/hub.hpp"
 #include "gateway/ops/metrics.hpp"
 #include "gateway/hub/participant.hpp"
+#include "gateway/transport/poller.hpp"
 #include "gateway/transport/tls_context.hpp"
 
 namespace chatgate {
@@ -32,17 +33,20 @@ struct session_context {
   // so an idle connection holds no buffer of its own.
   std::string scratch = std::string(64 * 1024, '\0');
   flusher writes{};
+  // Declared last, destroyed first: sessions it still holds at exit go
+  // while the rest of the context is there.
+  poller readiness{};
 };
-
-// The io_context's own executor instead of asio::ip::tcp::socket's
-// type-erased any_io_executor: 48 bytes a connection instead of 88.
-using session_socket = asio::basic_stream_socket<asio::ip::tcp, asio::io_context::executor_type>;
 
 class stream_session : public participant, public std::enable_shared_from_this<stream_session> {
  public:
   void deliver(const shared_bytes& bytes) override;
   void drop_slow() override;
   std::size_t queued_bytes() const override { return queued_bytes_; }
+  ~stream_session() override;
+
+  // The loop this session runs on.
+  asio::io_context::executor_type executor() const { return ctx_.readiness.io().get_executor(); }
 
  protected:
   // `kind` names the transport in logs ("tcp", "ws").
@@ -80,10 +84,12 @@ class stream_session : public participant, public std::enable_shared_from_this<s
 
   bool secure() const { return tls_ != nullptr; }
 
-  session_socket socket_;
   session_context& ctx_;
   std::string peer_;
   client_id id_ = 0;
+  // A plain connection's socket, watched by ctx_.readiness; -1 over TLS
+  // (the stream owns the socket) and once closed.
+  int fd_ = -1;
   bool closing_ = false;  // no more input; close once the queue is flushed
   bool stopped_ = false;
 
@@ -93,12 +99,13 @@ class stream_session : public participant, public std::enable_shared_from_this<s
   bool waiting_writable_ = false;  // the socket is full; waiting for room (TLS: a write in flight)
 
   friend class flusher;
-  struct read_waiter;
+  friend class poller;
 
   // Socket options, then the read loop (plain or TLS).
   void start_reading();
-  void do_read();
-  void on_readable(std::error_code ec);
+  // Plain sockets: what the poller saw (EPOLLIN, EPOLLOUT, ...).
+  void on_events(std::uint32_t events);
+  void on_readable();
   void do_read_tls();
   void flush_tls();
   // Moves the records waiting in tls_->wbio to tls_->out; returns their size.
@@ -109,18 +116,12 @@ class stream_session : public participant, public std::enable_shared_from_this<s
   void want_flush();
   // Writes what the socket takes now; waits for it to drain if it takes less.
   void flush();
-  // The TCP socket under everything: the TLS stream's, or socket_.
-  template <class F>
-  void with_raw_socket(F&& f) {
-    if (tls_) return f(tls_->stream->next_layer());
-    f(socket_);
-  }
   template <class F>
   void later(F&& f) {
-    asio::post(socket_.get_executor(), [self = shared_from_this(), f = std::forward<F>(f)] { f(*self); });
+    asio::post(executor(), [self = shared_from_this(), f = std::forward<F>(f)] { f(*self); });
   }
 
-  // TLS only: the stream (it owns the socket; socket_ is unopened), the
+  // TLS only: the stream (it owns the socket; fd_ is -1), the
   // context it came from, its own read buffer (reads are asynchronous, so
   // the shared scratch cannot be used), the memory BIO the SSL writes
   // records to (the SSL owns it), and the records not written yet.

@@ -3,6 +3,7 @@
 #include <gtest/gtest.h>
 
 #include <deque>
+#include <thread>
 
 #include "gateway/hub/hub.hpp"
 #include "protocol/json_request.hpp"
@@ -132,6 +133,49 @@ TEST_F(BackpressureTest, ADrainedClientIsForgiven) {
   bp.shed(clients[0]);
   io.run_for(std::chrono::milliseconds(1500));
   EXPECT_FALSE(clients[0].dropped);
+}
+
+// Under overload a client is watched from the low-water mark once its
+// socket refuses bytes: one that never reads is dropped 2 s later without
+// having to fill its queue to the high-water mark first; one whose socket
+// keeps taking bytes stays. Watched clients do not make overload.
+TEST_F(BackpressureTest, UnderOverloadABlockedNonReaderIsDroppedBeforeItsQueueFills) {
+  congest(5, 600);  // overloaded: 5 of 8 above the high-water mark
+  for (int i = 5; i < 7; ++i) {
+    clients[i].queued = 200;  // above the low-water mark (128), below the high one (512)
+    bp.blocked(clients[i]);
+  }
+  for (int step = 0; step < 25; ++step) {
+    io.run_for(std::chrono::milliseconds(100));
+    for (int i = 0; i < 6; ++i) bp.progress(clients[i]);  // client 6 never reads
+  }
+  for (int i = 0; i < 6; ++i) EXPECT_FALSE(clients[i].dropped) << i;
+  EXPECT_TRUE(clients[6].dropped);
+}
+
+TEST_F(BackpressureTest, BlockedClientsAreNotOverloadAndAreLeftAloneWithoutIt) {
+  for (int i = 0; i < 8; ++i) {
+    clients[i].queued = 200;
+    bp.blocked(clients[i]);
+  }
+  EXPECT_NE(say_answer().find("\"type\":\"message\""), std::string::npos);
+  io.run_for(std::chrono::milliseconds(2500));
+  for (int i = 0; i < 8; ++i) EXPECT_FALSE(clients[i].dropped) << i;
+}
+
+// Time the server did not run is nobody's fault: a poll that comes 3 s late
+// (the process was not scheduled) does not drop a client that could not
+// have been written to meanwhile.
+TEST_F(BackpressureTest, AServerThatDidNotRunDropsNobody) {
+  clients[0].queued = 1024;
+  bp.check(clients[0]);
+  bp.shed(clients[0]);
+  io.run_for(std::chrono::milliseconds(500));
+  std::this_thread::sleep_for(std::chrono::seconds(3));  // the loop stands still
+  io.run_for(std::chrono::milliseconds(500));
+  EXPECT_FALSE(clients[0].dropped);
+  io.run_for(std::chrono::milliseconds(2000));  // now it runs, and the client takes nothing
+  EXPECT_TRUE(clients[0].dropped);
 }
 
 }  // namespace

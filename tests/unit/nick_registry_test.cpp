@@ -14,6 +14,24 @@ TEST(nick_registry, nicks_are_unique_whatever_the_case) {
   EXPECT_FALSE(nicks.taken("alice"));
 }
 
+// One table answers "taken" and "who has it" (the hub keeps no second one).
+TEST(nick_registry, the_owner_of_a_nick_is_found_whatever_the_case) {
+  nick_registry nicks;
+  int alice = 0;
+  int bob = 0;
+  EXPECT_TRUE(nicks.claim("Alice", &alice));
+  EXPECT_FALSE(nicks.claim("ALICE", &bob));
+  EXPECT_EQ(nicks.owner("aLiCe"), &alice);
+  EXPECT_TRUE(nicks.claim("bob"));  // claimed before its holder exists
+  EXPECT_EQ(nicks.owner("Bob"), nullptr);
+  nicks.set_owner("BOB", &bob);
+  EXPECT_EQ(nicks.owner("bob"), &bob);
+  nicks.release("alice");
+  EXPECT_EQ(nicks.owner("Alice"), nullptr);
+  nicks.set_owner("alice", &alice);  // not claimed: nothing to point at
+  EXPECT_FALSE(nicks.taken("alice"));
+}
+
 TEST(nick_registry, reserve_says_whether_the_nick_is_new) {
   nick_registry nicks;
   EXPECT_TRUE(nicks.reserve("Alice"));
