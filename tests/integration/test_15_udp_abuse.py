@@ -382,11 +382,12 @@ def test_error_replies_at_most_once_a_second(server):
 TAKEN_BACK = re.compile(r"^\* (?P<old>\S+) is now known as (?P<nick>guest-\d+)$")
 
 
-def squat(server, nick, ip="127.0.0.1"):
+def squat(server, nick):
     """What a forged datagram looks like to the server: a peer that sends
-    `/nick NICK` and never reads. Returns once the server has it."""
+    `/nick NICK` and never reads (from an address of its own, so its budget
+    is its own). Returns once the server has it."""
     s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
-    s.bind((ip, 0))
+    s.bind((f"127.0.0.{next(_ips)}", 0))
     s.sendto(f"/nick {nick}".encode(), ("127.0.0.1", server.udp))
     wait_held(server, nick, "udp")
     return s
