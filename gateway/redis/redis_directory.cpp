@@ -295,8 +295,9 @@ void redis_directory::renamed(const std::vector<std::string>& rooms, const std::
                               const std::string& nick, protocol::via v) {
   for (const auto& room : rooms) {
     auto it = presence_.find(room);
-    if (it == presence_.end()) continue;
-    it->second.erase(member(old_nick, v));
+    // Only presence there is moves: an unvalidated UDP peer has none (SPEC
+    // 9), and forged datagrams must not leave members nobody ever removes.
+    if (it == presence_.end() || it->second.erase(member(old_nick, v)) == 0) continue;
     it->second.insert(member(nick, v));
     if (redis_.up()) redis_.command({"ZREM", who_key(room), member(old_nick, v)}, [](std::error_code, reply) {});
     add_presence(room, {member(nick, v)});

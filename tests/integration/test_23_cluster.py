@@ -339,6 +339,8 @@ def test_a_squatted_nick_is_weak_on_every_node(cluster):
     assert redis.command("GET", "chatgate:nick:alice") == "n1\talice"
     who = {m["nick"]: m["via"] for m in watcher.request({"type": "who", "room": "lobby"})["members"]}
     assert who["alice"] == "ws"
+    # Unvalidated peers are in nobody's presence, renamed or not.
+    assert "udp" not in who.values(), who
     # A peer that validates makes its claim strong: nobody on the other
     # node takes it, then or after the heartbeat refreshed it.
     u.send("/nick bob")
