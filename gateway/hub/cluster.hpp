@@ -37,6 +37,9 @@ class cluster {
         renamed;
     std::function<void(const std::string& room, const topic_record&)> topic;
     std::function<void(protocol::chat_message)> direct;  // `to` names a local client
+    // A weak claim of this node (an unvalidated UDP peer's, SPEC 9) was
+    // taken over by a validated client of another node.
+    std::function<void(const std::string& nick)> lost;
   };
 
   virtual ~cluster() = default;
@@ -45,12 +48,15 @@ class cluster {
   // A guest nick no other node hands out, or "" when none is in stock.
   virtual std::string next_guest() = 0;
   // Claims a nick for this node, cluster-wide; a nick reserved by a token
-  // (SPEC 13) only for its `owner`.
-  virtual void claim(const std::string& nick, bool owner, std::function<void(outcome)> then) = 0;
+  // (SPEC 13) only for its `owner`. A `weak` claim (an unvalidated UDP
+  // peer's, SPEC 9) is refused any nick another node holds, and a strong
+  // one takes another node's weak claim over (that node hears `lost`).
+  virtual void claim(const std::string& nick, bool owner, bool weak, std::function<void(outcome)> then) = 0;
   // SPEC 13: a token proved this nick is someone's; kept in Redis for every node.
   virtual void reserve(const std::string& nick) = 0;
   // Claims a nick the hub already gave (a guest, an IRC registration)
-  // without waiting; a conflict is logged.
+  // without waiting; a conflict is logged. Also makes a weak claim strong
+  // (its UDP peer validated).
   virtual void hold(const std::string& nick) = 0;
   virtual void release(const std::string& nick) = 0;
 

@@ -48,9 +48,13 @@ client_id hub::connect(participant& sink, protocol::via source, bool json, bool 
   // A nick chosen before connecting (IRC registration); a guest nick when
   // none, or when it was taken meanwhile.
   // A reserved nick needs its token: the guest nick until check_token.
-  std::string name = !nick.empty() && protocol::is_valid_nick(nick) && !nicks_.reserved(nick) && nicks_.claim(nick)
-                         ? nick
-                         : new_guest();
+  std::string name;
+  if (!nick.empty() && protocol::is_valid_nick(nick) && !nicks_.reserved(nick)) {
+    if (counted)
+      if (client* weak = weak_holder(nick, nullptr)) lose_nick(*weak, /*release_in_cluster=*/false);
+    if (nicks_.claim(nick)) name = nick;
+  }
+  if (name.empty()) name = new_guest();
   if (cluster_ && name == nick) cluster_->hold(name);
   const client_id id = next_id_++;
   client& c = clients_
@@ -104,7 +108,32 @@ void hub::expire_unauthenticated(std::chrono::steady_clock::time_point now) {
 }
 
 bool hub::nick_in_use(const std::string& nick) const {
-  return holder(nick) != nullptr;
+  const client* h = holder(nick);
+  return h && h->counted;
+}
+
+hub::client* hub::weak_holder(const std::string& nick, const client* asking) const {
+  client* h = holder(nick);
+  // Weak against the validated only: among unvalidated peers the first
+  // keeps it, or forged datagrams could rename a real one at will.
+  if (!h || h == asking || h->counted || (asking && !asking->counted)) return nullptr;
+  return h;
+}
+
+void hub::lose_nick(client& weak, bool release_in_cluster) {
+  std::string guest = new_guest();  // claimed, and held in a cluster
+  nicks_.release(weak.nick);
+  nicks_.set_owner(guest, &weak);
+  std::string old = std::exchange(weak.nick, std::move(guest));
+  if (cluster_) {
+    if (release_in_cluster) cluster_->release(old);
+    std::vector<std::string> rooms;
+    for (const room* r : weak.rooms) rooms.push_back(r->name);
+    cluster_->renamed(rooms, old, weak.nick, weak.source);
+  }
+  tell_renamed(weak, old, nullptr);
+  error(weak, error_code::nick_taken,
+        "nick taken: " + old + " was claimed by a validated client; /ok first to keep a nick", nullptr);
 }
 
 const std::string* hub::nick_of(client_id id) const {
@@ -157,6 +186,7 @@ bool hub::validate(client_id id) {
   if (full()) return false;
   c.counted = true;
   ++counted_;
+  if (cluster_) cluster_->hold(c.nick);  // its claim is strong from now on (SPEC 9)
   for (room* r : c.rooms) {
     tell_joined(*r, c, r->members.size());  // announced now, not when it first appeared
     if (cluster_) cluster_->joined(r->name, c.nick, c.source);
@@ -286,19 +316,27 @@ void hub::on(client& c, protocol::req::nick& r, const ref_value& ref) {
     return error(c, error_code::nick_taken, "nick taken: " + r.nick + " (reserved; needs its token)", ref);
   if (cluster_ && !same_person && cluster_granted_ != protocol::fold_nick(r.nick))
     return cluster_rename(c, r.nick, ref);  // asks the other nodes first, then comes back here
-  if (!same_person && !nicks_.claim(r.nick))
-    return error(c, error_code::nick_taken, "nick taken: " + r.nick, ref);
+  if (!same_person && !nicks_.claim(r.nick)) {
+    client* weak = weak_holder(r.nick, &c);
+    if (!weak) return error(c, error_code::nick_taken, "nick taken: " + r.nick, ref);
+    // In a cluster this node holds the claim and `c` takes it over.
+    lose_nick(*weak, /*release_in_cluster=*/false);
+    nicks_.claim(r.nick);
+  }
   if (!same_person) nicks_.release(c.nick);
   nicks_.set_owner(r.nick, &c);
   std::string old = std::exchange(c.nick, r.nick);
   if (cluster_ && !same_person) cluster_renamed(c, old);
-  // Everyone who shares a room hears it once; the renamer gets the ref.
+  tell_renamed(c, old, ref);
+}
+
+void hub::tell_renamed(client& c, const std::string& old, const ref_value& ref) {
   outbound notice(ev::nick{old, c.nick});
   const std::uint32_t mark = take_mark();
   c.mark = mark;
   for (room* rm : c.rooms)
     for (client* m : rm->members)
-      if (m->mark != mark) {
+      if (m->mark != mark && m->counted) {  // no reflections (SPEC 9), as broadcast()
         m->mark = mark;
         send(*m, notice);
       }

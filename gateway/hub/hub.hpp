@@ -66,6 +66,8 @@ class hub {
     protocol::via source;
     std::vector<std::string> rooms;
   };
+  // Held by someone a validated client cannot take it from: a nick an
+  // unvalidated UDP peer holds (a weak claim, SPEC 9) is not in use.
   bool nick_in_use(const std::string& nick) const;
   const std::string* nick_of(client_id id) const;  // null once gone
   std::optional<person> whois(const std::string& nick) const;
@@ -204,6 +206,17 @@ class hub {
   }
   // Whoever holds this nick (any letter case), authenticated or not.
   client* holder(const std::string& nick) const { return static_cast<client*>(nicks_.owner(nick)); }
+  // SPEC 9: an unvalidated UDP peer's nick is a weak claim (one forged
+  // datagram makes such a peer): a validated client that asks for it gets
+  // it, and the peer becomes a fresh guest. The holder of `nick` when that
+  // is so, else null.
+  client* weak_holder(const std::string& nick, const client* asking) const;
+  // Renames `weak` to a fresh guest and tells it why. `release_in_cluster`:
+  // false when a client of this node takes its claim over at once.
+  void lose_nick(client& weak, bool release_in_cluster);
+  // `c` was renamed from `old`: everyone who shares a room hears it once
+  // (unvalidated UDP peers only their own); `c` gets the ref.
+  void tell_renamed(client& c, const std::string& old, const protocol::ref_value& ref);
   void send_topic(client& c, room& r, const protocol::ref_value& join_ref = nullptr);
   void on_topic_stored(std::error_code ec, client_id from, const std::string& name,
                        const topic_state& next, std::int64_t ts, const protocol::ref_value& ref);

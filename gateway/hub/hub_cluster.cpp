@@ -63,6 +63,10 @@ void hub::join_cluster(cluster& cl) {
     ++metrics_.direct_messages;
     send(*to, ev::message{std::make_shared<const protocol::sealed_message>(std::move(m))});
   };
+  e.lost = [this](const std::string& nick) {
+    // The claim is the other node's now: whoever has the nick here gives it up.
+    if (client* h = holder(nick)) lose_nick(*h, /*release_in_cluster=*/true);
+  };
   cl.on_events(std::move(e));
 }
 
@@ -81,7 +85,7 @@ std::string hub::new_guest() {
 
 void hub::cluster_rename(client& c, const std::string& nick, const ref_value& ref) {
   const bool owner = c.owns(protocol::fold_nick(nick));
-  cluster_->claim(nick, owner, [this, id = c.id, nick, ref](cluster::outcome o) {
+  cluster_->claim(nick, owner, /*weak=*/!c.counted, [this, id = c.id, nick, ref](cluster::outcome o) {
     auto it = clients_.find(id);
     if (it == clients_.end()) {
       if (o == cluster::outcome::ok) cluster_->release(nick);
@@ -103,10 +107,10 @@ void hub::cluster_rename(client& c, const std::string& nick, const ref_value& re
 void hub::claim_for_registration(const std::string& nick, std::function<bool(cluster::outcome)> then) {
   // Not the owner: a nick a token reserved is refused (the token itself,
   // when good, names the nick and needs no claim).
-  cluster_->claim(nick, false, [this, nick, then = std::move(then)](cluster::outcome o) {
+  cluster_->claim(nick, false, /*weak=*/false, [this, nick, then = std::move(then)](cluster::outcome o) {
     const bool used = then(o);
     // A client here that took it meanwhile holds the claim now.
-    if (!used && o == cluster::outcome::ok && cluster_ && !nick_in_use(nick)) cluster_->release(nick);
+    if (!used && o == cluster::outcome::ok && cluster_ && !holder(nick)) cluster_->release(nick);
   });
 }
 

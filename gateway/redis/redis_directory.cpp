@@ -24,11 +24,28 @@ std::string who_key(const std::string& room) { return "chatgate:{" + room + "}:w
 
 // A claim: taken when absent or already ours (a refresh), refused when it
 // names another node, or when a token reserved the nick and the claimer is
-// not its owner.   KEYS: claim, reservation   ARGV: NODE\tNick, ttl ms, NODE\t, owner (1/0)
+// not its owner. A weak claim (an unvalidated UDP peer's, SPEC 9) ends in
+// "\t*": a strong claim takes another node's weak one over and tells that
+// node (`lost`); a weak claim never takes nor weakens a strong one (2: ours
+// and strong, kept as it was).
+//   KEYS: claim, reservation
+//   ARGV: NODE\tNick[\t*], ttl ms, NODE\t, owner (1/0), weak (1/0), `lost` payload
 const char* const claim_script = R"lua(
 if ARGV[4] ~= '1' and redis.call('EXISTS', KEYS[2]) == 1 then return 0 end
 local v = redis.call('GET', KEYS[1])
-if v and string.sub(v, 1, #ARGV[3]) ~= ARGV[3] then return 0 end
+if v then
+  local weak_held = string.sub(v, -2) == '\t*'
+  if string.sub(v, 1, #ARGV[3]) == ARGV[3] then
+    if ARGV[5] == '1' and not weak_held then
+      redis.call('PEXPIRE', KEYS[1], ARGV[2])
+      return 2
+    end
+  else
+    if ARGV[5] == '1' or not weak_held then return 0 end
+    local tab = string.find(v, '\t', 1, true)
+    redis.call('PUBLISH', 'chatgate:node:' .. string.sub(v, 1, tab - 1), ARGV[6])
+  end
+end
 redis.call('SET', KEYS[1], ARGV[1], 'PX', ARGV[2])
 return 1
 )lua";
@@ -106,6 +123,8 @@ local tab = string.find(v, '\t', 1, true)
 if not tab then return false end
 local node = string.sub(v, 1, tab - 1)
 local nick = string.sub(v, tab + 1)
+local weak = string.find(nick, '\t', 1, true)
+if weak then nick = string.sub(nick, 1, weak - 1) end
 redis.call('PUBLISH', 'chatgate:node:' .. node, ARGV[1])
 return nick
 )lua";
@@ -174,13 +193,19 @@ void redis_directory::refill_guests() {
                  });
 }
 
-void redis_directory::send_claim(const std::string& nick, bool is_owner, std::function<void(outcome)> then) {
-  redis_.command({"EVAL", claim_script, "2", nick_key(nick), reserved_key(nick), owner(nick),
-                  std::to_string(3 * store_.options().heartbeat.count()), node_ + "\t", is_owner ? "1" : "0"},
+void redis_directory::send_claim(const std::string& nick, bool is_owner, bool weak,
+                                 std::function<void(outcome, bool written)> then) {
+  redis_.command({"EVAL", claim_script, "2", nick_key(nick), reserved_key(nick), claim_value(nick, weak),
+                  std::to_string(3 * store_.options().heartbeat.count()), node_ + "\t", is_owner ? "1" : "0",
+                  weak ? "1" : "0", json_text({{"type", "lost"}, {"nick", nick}})},
                  [then = std::move(then)](std::error_code ec, reply r) {
-                   if (ec || r.kind != reply::type::integer) return then(outcome::unavailable);
-                   then(r.integer == 1 ? outcome::ok : outcome::refused);
+                   if (ec || r.kind != reply::type::integer) return then(outcome::unavailable, false);
+                   then(r.integer == 0 ? outcome::refused : outcome::ok, r.integer == 1);
                  });
+}
+
+std::string redis_directory::claim_value(const std::string& nick, bool weak) const {
+  return weak ? owner(nick) + "\t*" : owner(nick);
 }
 
 void redis_directory::reserve(const std::string& nick) {
@@ -190,22 +215,32 @@ void redis_directory::reserve(const std::string& nick) {
   if (redis_.up()) redis_.command({"SET", reserved_key(nick), nick}, [](std::error_code, reply) {});
 }
 
-void redis_directory::claim(const std::string& nick, bool is_owner, std::function<void(outcome)> then) {
+void redis_directory::claim(const std::string& nick, bool is_owner, bool weak, std::function<void(outcome)> then) {
   if (!redis_.up()) {
     asio::post(io_, [then = std::move(then)] { then(outcome::unavailable); });
     return;
   }
-  send_claim(nick, is_owner, [this, w = std::weak_ptr<int>(alive_), nick, then = std::move(then)](outcome o) {
-    if (w.lock() && o == outcome::ok) nicks_[protocol::fold_nick(nick)] = nick;
-    then(o);
-  });
+  send_claim(nick, is_owner, weak,
+             [this, w = std::weak_ptr<int>(alive_), nick, weak, then = std::move(then)](outcome o, bool written) {
+               if (w.lock() && written) {
+                 const std::string folded = protocol::fold_nick(nick);
+                 nicks_[folded] = nick;
+                 if (weak)
+                   weak_.insert(folded);
+                 else
+                   weak_.erase(folded);
+               }
+               then(o);
+             });
 }
 
 void redis_directory::hold(const std::string& nick) {
-  nicks_[protocol::fold_nick(nick)] = nick;
+  const std::string folded = protocol::fold_nick(nick);
+  nicks_[folded] = nick;
+  weak_.erase(folded);
   if (!redis_.up()) return;  // the heartbeat claims it when Redis is back
   // Already given: a refresh of something the hub decided, reservation or not.
-  send_claim(nick, true, [this, nick](outcome o) {
+  send_claim(nick, true, false, [this, nick](outcome o, bool) {
     if (o == outcome::refused)
       spdlog::warn("node {}: nick {} is claimed by another node too", node_, nick);
   });
@@ -214,6 +249,7 @@ void redis_directory::hold(const std::string& nick) {
 void redis_directory::release(const std::string& nick) {
   auto it = nicks_.find(protocol::fold_nick(nick));
   if (it == nicks_.end()) return;
+  weak_.erase(it->first);
   nicks_.erase(it);
   if (redis_.up())
     redis_.command({"EVAL", release_script, "1", nick_key(nick), node_ + "\t"}, [](std::error_code, reply) {});
@@ -259,8 +295,9 @@ void redis_directory::renamed(const std::vector<std::string>& rooms, const std::
                               const std::string& nick, protocol::via v) {
   for (const auto& room : rooms) {
     auto it = presence_.find(room);
-    if (it == presence_.end()) continue;
-    it->second.erase(member(old_nick, v));
+    // Only presence there is moves: an unvalidated UDP peer has none (SPEC
+    // 9), and forged datagrams must not leave members nobody ever removes.
+    if (it == presence_.end() || it->second.erase(member(old_nick, v)) == 0) continue;
     it->second.insert(member(nick, v));
     if (redis_.up()) redis_.command({"ZREM", who_key(room), member(old_nick, v)}, [](std::error_code, reply) {});
     add_presence(room, {member(nick, v)});
@@ -305,6 +342,15 @@ void redis_directory::on_node_message(const std::string& payload) {
       for (const auto& name : *r)
         if (name.is_string()) rooms.push_back(name.get<std::string>());
     events_.renamed(rooms, j.value("old", ""), j.value("nick", ""));
+    return;
+  }
+  if (type == "lost") {
+    // Another node's validated client took a weak claim of ours over.
+    const std::string nick = j.value("nick", "");
+    const std::string folded = protocol::fold_nick(nick);
+    nicks_.erase(folded);
+    weak_.erase(folded);
+    if (events_.lost && !nick.empty()) events_.lost(nick);
     return;
   }
   if (type != "dm" || !events_.direct) return;
@@ -383,7 +429,7 @@ void redis_directory::refresh_claims() {
     for (const auto& n : nicks) args.push_back(nick_key(n));
     args.push_back(std::to_string(3 * store_.options().heartbeat.count()));
     args.push_back(node_ + "\t");
-    for (const auto& n : nicks) args.push_back(owner(n));
+    for (const auto& n : nicks) args.push_back(claim_value(n, weak_.count(protocol::fold_nick(n)) != 0));
     redis_.command(std::move(args), [this, w = std::weak_ptr<int>(alive_), nicks = std::move(nicks)](
                                         std::error_code ec, reply r) {
       if (ec || !w.lock() || r.kind != reply::type::array) return;

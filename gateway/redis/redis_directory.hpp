@@ -27,7 +27,7 @@ class redis_directory final : public cluster {
 
   void on_events(events e) override { events_ = std::move(e); }
   std::string next_guest() override;
-  void claim(const std::string& nick, bool owner, std::function<void(outcome)> then) override;
+  void claim(const std::string& nick, bool owner, bool weak, std::function<void(outcome)> then) override;
   void reserve(const std::string& nick) override;
   void hold(const std::string& nick) override;
   void release(const std::string& nick) override;
@@ -43,7 +43,9 @@ class redis_directory final : public cluster {
  private:
   std::string member(const std::string& nick, protocol::via v) const;  // NICK\tVIA\tNODE
   std::string owner(const std::string& nick) const;                    // NODE\tNick
-  void send_claim(const std::string& nick, bool owner, std::function<void(outcome)> then);
+  std::string claim_value(const std::string& nick, bool weak) const;  // NODE\tNick, then \t* when weak
+  // `written`: the claim now says what was asked (not a strong one kept).
+  void send_claim(const std::string& nick, bool owner, bool weak, std::function<void(outcome, bool written)> then);
   void add_presence(const std::string& room, const std::vector<std::string>& members);
   void refill_guests();
   void refresh_claims();  // every claim of this node, in batches
@@ -62,6 +64,7 @@ class redis_directory final : public cluster {
   std::unordered_map<std::string, std::string> nicks_;  // folded -> as spelled, held by this node
   std::map<std::string, std::set<std::string>> presence_;  // room -> members here
   std::set<std::string> reserved_;  // folded nicks a token proved here (SPEC 13)
+  std::set<std::string> weak_;  // folded nicks held weakly here (unvalidated UDP peers, SPEC 9)
   std::deque<std::uint64_t> guests_;  // guest numbers this node may hand out
   bool refilling_ = false;
 };

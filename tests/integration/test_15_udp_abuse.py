@@ -15,6 +15,7 @@ import pytest
 
 import chatgate_client as cc
 from conftest import FAST, REPO_ROOT
+from test_22_irc import irc_at  # noqa: F401 (a fixture)
 
 CLIENT = Path(os.environ.get("CHATGATE_CLIENT_BIN", REPO_ROOT / "build" / "chatgate-client"))
 ALLOWANCE = 256  # bytes a minute, per source IP
@@ -370,6 +371,134 @@ def test_error_replies_at_most_once_a_second(server):
     time.sleep(0.4)
     u.send("/nick ?d")
     assert u.read_line() == "! bad nick: ?d"
+
+
+# ---------------------------------------------------------------- nicks
+
+# One datagram with a forged source makes an unvalidated peer; its nick is a
+# weak claim (docs/protocol.md, "Nicks"): whoever is validated and asks for
+# it gets it, and the peer goes on as a fresh guest.
+
+TAKEN_BACK = re.compile(r"^\* (?P<old>\S+) is now known as (?P<nick>guest-\d+)$")
+
+
+def squat(server, nick):
+    """What a forged datagram looks like to the server: a peer that sends
+    `/nick NICK` and never reads (from an address of its own, so its budget
+    is its own). Returns once the server has it."""
+    s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+    s.bind((f"127.0.0.{next(_ips)}", 0))
+    s.sendto(f"/nick {nick}".encode(), ("127.0.0.1", server.udp))
+    wait_held(server, nick, "udp")
+    return s
+
+
+def members(server):
+    ws = server.ws()
+    try:
+        return {m["nick"]: m["via"] for m in ws.request({"type": "who", "room": "lobby"})["members"]}
+    finally:
+        ws.close()
+
+
+def wait_held(server, nick, via):
+    cc.wait_for(lambda: members(server).get(nick) == via, timeout=10, what=f"{nick} held over {via}")
+
+
+def test_a_squatted_nick_goes_to_whoever_is_validated(server):
+    squatters = [squat(server, nick) for nick in ("alice", "bob", "carol")]
+    watcher = server.ws()
+    ws = server.ws()
+    ws.rename("Alice")  # any letter case
+    tcp = server.text()
+    tcp.rename("bob")
+    nd = server.ndjson()
+    nd.rename("carol")
+    # The room heard each squatter renamed to a guest.
+    for old in ("alice", "bob", "carol"):
+        renamed = watcher.expect("nick", old=old)
+        assert re.fullmatch(r"guest-\d+", renamed["nick"]), renamed
+    held = members(server)
+    assert (held["Alice"], held["bob"], held["carol"]) == ("ws", "tcp", "tcp")
+    assert sorted(v for n, v in held.items() if n.startswith("guest-")).count("udp") == 3
+    for s in squatters:
+        s.close()
+
+
+def test_a_renamed_peer_goes_on_chatting_as_a_guest(server):
+    u = server.udp_client()
+    u.hello()
+    u.send("/nick alice")
+    assert u.read_line() == f"* {u.nick} is now known as alice"
+    ws = server.ws()
+    # A direct message to a weakly held nick reaches the peer (budget allowing).
+    ws.send({"type": "say", "to": "alice", "text": "psst"})
+    assert u.read_line() == f"*{ws.nick}* psst"
+    ws.rename("alice")
+    m = TAKEN_BACK.match(u.read_line())
+    assert m and m["old"] == "alice", m
+    assert u.read_line() == "! nick taken: alice was claimed by a validated client; /ok first to keep a nick"
+    u.nick = m["nick"]
+    # The conversation goes on without /ok, and with it.
+    u.send("still here")
+    assert ws.expect("message", text="still here")["from"] == u.nick
+    u.validate()
+    u.send("validated now")
+    got = ws.expect("message", text="validated now")
+    assert (got["from"], got["via"]) == (u.nick, "udp")
+    other = server.ws()
+    other.send({"type": "say", "to": "alice", "text": "for the new alice"})
+    assert ws.expect("message", text="for the new alice")["to"] == "alice"
+
+
+def test_a_validated_peers_nick_stays_its_own(server, irc_at):
+    u = server.udp_client()
+    u.hello()
+    u.validate()
+    u.send("/nick dave")
+    u.expect(f"* {u.nick} is now known as dave")
+    answer = server.ws().request({"type": "nick", "nick": "Dave"})
+    assert answer["type"] == "error" and answer["code"] == "nick_taken", answer
+    t = server.text()
+    t.send("/nick dave")
+    t.expect("! nick taken: dave")
+    c = irc_at(server)
+    c.send("NICK dave")
+    c.expect(lambda l: " 433 " in l and " dave " in l)
+    assert members(server)["dave"] == "udp"
+
+
+def test_unvalidated_peers_cannot_take_each_others_nick(server):
+    first = squat(server, "erin")
+    u = server.udp_client()
+    u.hello()
+    u.send("/nick ERIN")
+    assert u.read_line() == "! nick taken: ERIN"
+    assert members(server)["erin"] == "udp"
+    first.close()
+
+
+def test_irc_takes_a_squatted_nick(server, irc_at):
+    squat(server, "frank")
+    squat(server, "gina")
+    c = irc_at(server)
+    c.register("frank")  # registration
+    c.send("NICK gina")  # and NICK once registered
+    c.expect(":frank NICK gina")
+    held = members(server)
+    assert held["gina"] == "irc" and "frank" not in held
+
+
+@needs_root
+def test_a_forged_datagram_locks_nobody_out(server):
+    """The real thing: a datagram whose source address nobody listens on."""
+    raw = raw_socket()
+    forge(raw, "127.0.0.99", 40000, server.udp, b"/nick hank")
+    wait_held(server, "hank", "udp")
+    ws = server.ws()
+    ws.rename("hank")
+    assert members(server)["hank"] == "ws"
+    raw.close()
 
 
 # ---------------------------------------------------------------- peers cap

@@ -309,6 +309,65 @@ def test_direct_messages_cross_nodes(cluster):
     assert err["type"] == "error" and err["code"] == "no_such_nick"
 
 
+def test_a_squatted_nick_is_weak_on_every_node(cluster):
+    """SPEC 9 in a cluster: an unvalidated UDP peer's nick (one forged
+    datagram makes one) is a weak claim in Redis too: a validated client on
+    another node takes it, the peer's node renames it to a guest; once the
+    peer validates, its claim is as strong as anyone's."""
+    import socket
+    redis, (a, b) = cluster()
+    watcher = a.ws()
+    squatter = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+    squatter.bind(("127.0.0.2", 0))  # its own budget (SPEC 9 counts per source IP)
+    squatter.sendto(b"/nick alice", ("127.0.0.1", a.udp))
+    wait_for(lambda: (redis.command("GET", "chatgate:nick:alice") or "") == "n0\talice\t*",
+             what="the squatter's claim in Redis")
+    # A direct message to it from another node names it as spelled.
+    y = b.ws()
+    y.send({"type": "say", "to": "alice", "text": "hello squatter", "ref": "dm"})
+    ack = y.recv_until(lambda o: o.get("ref") == "dm")[0]
+    assert ack["type"] == "message" and ack["to"] == "alice", ack
+    # An unvalidated peer on the other node cannot take it either.
+    u = b.udp_client()
+    u.hello()
+    u.send("/nick alice")
+    assert u.read_line() == "! nick taken: alice"
+    # A validated client on the other node does.
+    y.rename("alice")
+    renamed = watcher.expect("nick", old="alice")
+    assert renamed["nick"].startswith("guest-"), renamed
+    assert redis.command("GET", "chatgate:nick:alice") == "n1\talice"
+    who = {m["nick"]: m["via"] for m in watcher.request({"type": "who", "room": "lobby"})["members"]}
+    assert who["alice"] == "ws"
+    # Unvalidated peers are in nobody's presence, renamed or not.
+    assert "udp" not in who.values(), who
+    # A peer that validates makes its claim strong: nobody on the other
+    # node takes it, then or after the heartbeat refreshed it.
+    u.send("/nick bob")
+    u.expect(f"* {u.nick} is now known as bob")
+    u.validate()
+    wait_for(lambda: redis.command("GET", "chatgate:nick:bob") == "n1\tbob", what="a strong claim")
+    answer = watcher.request({"type": "nick", "nick": "BOB"})
+    assert answer["type"] == "error" and answer["code"] == "nick_taken", answer
+    time.sleep(TTL_MS / 1000 + 0.5)
+    answer = watcher.request({"type": "nick", "nick": "bob"})
+    assert answer["type"] == "error" and answer["code"] == "nick_taken", answer
+    # On one node: the validated client takes the claim over, and an
+    # unvalidated peer asking for it then leaves it strong.
+    squatter.sendto(b"/nick dora", ("127.0.0.1", a.udp))
+    wait_for(lambda: redis.command("GET", "chatgate:nick:dora") == "n0\tdora\t*", what="a weak claim")
+    watcher.rename("dora")
+    assert redis.command("GET", "chatgate:nick:dora") == "n0\tdora"
+    v = a.udp_client()
+    v.hello()
+    v.send("/nick DORA")
+    assert v.read_line() == "! nick taken: DORA"
+    assert redis.command("GET", "chatgate:nick:dora") == "n0\tdora"
+    answer = y.request({"type": "nick", "nick": "dora"})
+    assert answer["type"] == "error" and answer["code"] == "nick_taken", answer
+    squatter.close()
+
+
 def test_a_killed_node_frees_its_nicks_and_presence(cluster):
     import signal
     _, (a, b) = cluster()

@@ -179,6 +179,60 @@ TEST_F(HubTest, NickRulesAcrossTransports) {
   EXPECT_EQ(t.text(), "* guest-2 is now known as alice\n");
 }
 
+// SPEC 9: one forged datagram makes an unvalidated UDP peer; its nick is a
+// weak claim, so it can lock nobody validated out of a nick.
+TEST_F(HubTest, AnUnvalidatedPeersNickGoesToAValidatedClient) {
+  make();
+  fake_client u, v, a, t, watcher;
+  const auto iu = h->connect(u, protocol::via::udp, false, /*counted=*/false);
+  const auto iv = h->connect(v, protocol::via::udp, false, /*counted=*/false);
+  const auto ia = ws(a);
+  const auto it = tcp(t);
+  ws(watcher);
+  u.received.clear();
+  send_line(iu, "/nick alice");
+  EXPECT_EQ(u.text(), "* guest-1 is now known as alice\n");
+  // Among unvalidated peers the first keeps it.
+  v.received.clear();
+  send_line(iv, "/nick ALICE");
+  EXPECT_EQ(v.text(), "! nick taken: ALICE\n");
+  EXPECT_FALSE(h->nick_in_use("alice"));  // IRC registration may take it
+  watcher.received.clear(), a.received.clear();
+  send_json(ia, R"({"type":"nick","nick":"Alice","ref":1})");
+  EXPECT_EQ(a.next_of("nick")["nick"], "guest-1");  // the peer's rename first
+  json ack = a.next_of("nick");
+  EXPECT_EQ(ack["nick"], "Alice");
+  EXPECT_EQ(ack["ref"], 1);
+  EXPECT_EQ(u.text(),
+            "* alice is now known as guest-1\n"
+            "! nick taken: alice was claimed by a validated client; /ok first to keep a nick\n");
+  // The room hears both renames, the peer's first.
+  EXPECT_EQ(watcher.next_of("nick"), (json{{"type", "nick"}, {"old", "alice"}, {"nick", "guest-1"}}));
+  EXPECT_EQ(watcher.next_of("nick"), (json{{"type", "nick"}, {"old", "guest-3"}, {"nick", "Alice"}}));
+  // The peer goes on chatting under its guest nick.
+  send_line(iu, "still here");
+  EXPECT_EQ(a.next_of("message")["from"], "guest-1");
+  // Once validated its claim is strong, as anyone's.
+  EXPECT_TRUE(h->validate(iu));
+  send_line(iu, "/nick bob");
+  t.received.clear();
+  send_line(it, "/nick bob");
+  EXPECT_EQ(t.text(), "! nick taken: bob\n");
+  EXPECT_TRUE(h->nick_in_use("bob"));
+}
+
+TEST_F(HubTest, ARegistrationTakesAWeakNick) {
+  make();
+  fake_client u, irc;
+  const auto iu = h->connect(u, protocol::via::udp, false, /*counted=*/false);
+  send_line(iu, "/nick carol");
+  u.received.clear();
+  const auto ic = h->connect(irc, protocol::via::irc, true, /*counted=*/true, "carol");
+  EXPECT_EQ(*h->nick_of(ic), "carol");
+  EXPECT_EQ(*h->nick_of(iu), "guest-1");
+  EXPECT_EQ(u.text().substr(0, 34), "* carol is now known as guest-1\n! ");
+}
+
 TEST_F(HubTest, ErrorsCarryCodesAndRefs) {
   make();
   fake_client a;
