@@ -1,5 +1,7 @@
 #include "gateway/redis/redis_schema.hpp"
 
+#include <openssl/evp.h>
+
 #include <nlohmann/json.hpp>
 
 namespace chatgate::redis::schema {
@@ -32,6 +34,7 @@ local now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
 if now > tonumber(ARGV[1]) then return {0, 'expired'} end
 local done = redis.call('GET', KEYS[3])
 if done then return {2, tonumber(done)} end
+if KEYS[4] and redis.call('EXISTS', KEYS[4]) == 0 then return {3, 'behind'} end
 local id = redis.call('INCR', KEYS[1])
 local function entry(n)
   return '{"id":' .. string.format('%d', n) .. ',"ts":' .. string.format('%d', now) .. ',' ..
@@ -54,6 +57,25 @@ redis.call('SET', KEYS[3], string.format('%d', id), 'PX', ARGV[4])
 redis.call('PUBLISH', ARGV[3], e)
 return {1, id, now}
 )lua";
+
+std::string script_sha1(std::string_view script) {
+  unsigned char md[EVP_MAX_MD_SIZE];
+  unsigned int len = 0;
+  EVP_Digest(script.data(), script.size(), md, &len, EVP_sha1(), nullptr);
+  static const char hex[] = "0123456789abcdef";
+  std::string out;
+  out.reserve(2 * len);
+  for (unsigned int i = 0; i < len; ++i) {
+    out.push_back(hex[md[i] >> 4]);
+    out.push_back(hex[md[i] & 15]);
+  }
+  return out;
+}
+
+const std::string& publish_script_sha() {
+  static const std::string sha = script_sha1(publish_script);
+  return sha;
+}
 
 std::string encode_body(const protocol::chat_message& m, std::string_view node, std::uint64_t seq) {
   nlohmann::json j = {{"room", m.room},

@@ -190,6 +190,56 @@ TEST(RedisPublishScript, ARepeatedPublishIsNotPublishedTwice) {
   EXPECT_EQ(b.heard.size(), 1u);
 }
 
+TEST(RedisPublishScript, ItsShaIsTheOneRedisGivesAndEvalshaRunsIt) {
+  bench b;
+  REQUIRE_REDIS(b.server);
+  EXPECT_EQ(schema::script_sha1(""), "da39a3ee5e6b4b0d3255bfef95601890afd80709");  // FIPS 180 vector
+  auto args = b.publish_args(msg("lobby", "by sha"), 1, b.redis_now_ms() + 2000);
+  args[0] = "EVALSHA";
+  args[1] = schema::publish_script_sha();
+  auto r = b.sync(args);
+  ASSERT_TRUE(r);
+  EXPECT_TRUE(r->is_error());  // not loaded yet
+  EXPECT_EQ(r->str.rfind("NOSCRIPT", 0), 0u) << r->str;
+  auto loaded = b.sync({"SCRIPT", "LOAD", schema::publish_script});
+  ASSERT_TRUE(loaded);
+  EXPECT_EQ(loaded->str, schema::publish_script_sha());
+  r = b.sync(args);
+  ASSERT_TRUE(r);
+  ASSERT_EQ(r->kind, reply::type::array) << r->str;
+  EXPECT_EQ(r->elements[1].integer, 1);
+}
+
+// The guard (a fourth key: the result key of the node's previous publish to
+// the room): absent, the script does nothing and says "behind".
+TEST(RedisPublishScript, BehindAGuardThatDidNotRunItDoesNothing) {
+  bench b;
+  REQUIRE_REDIS(b.server);
+  auto guarded = [&](std::uint64_t seq, std::uint64_t before) {
+    auto args = b.publish_args(msg("lobby", "m" + std::to_string(seq)), seq, b.redis_now_ms() + 2000);
+    args[2] = "4";
+    args.insert(args.begin() + 6, schema::publish_result_key("lobby", "node-a", before));
+    return b.sync(args);
+  };
+  auto r = guarded(2, 1);  // 1 never ran
+  ASSERT_TRUE(r);
+  ASSERT_EQ(r->kind, reply::type::array) << r->str;
+  EXPECT_EQ(r->elements[0].integer, 3);
+  EXPECT_EQ(r->elements[1].str, "behind");
+  EXPECT_EQ(b.sync({"EXISTS", schema::room_id_key("lobby"), schema::room_log_key("lobby"),
+                    schema::publish_result_key("lobby", "node-a", 2)})
+                ->integer,
+            0);
+  EXPECT_EQ(b.publish(msg("lobby", "m1"), 1)->elements[1].integer, 1);
+  r = guarded(2, 1);  // 1 ran: 2 runs
+  ASSERT_TRUE(r);
+  EXPECT_EQ(r->elements[0].integer, 1);
+  EXPECT_EQ(r->elements[1].integer, 2);
+  ASSERT_TRUE(run_until(b.io, [&] { return b.heard.size() == 2; }));
+  settle(b.io, 100ms);
+  EXPECT_EQ(b.heard.size(), 2u);
+}
+
 TEST(RedisPublishScript, IdsGoOnWhenTheCounterIsLost) {
   bench b;
   REQUIRE_REDIS(b.server);
