@@ -4,6 +4,8 @@
 
 #include <nlohmann/json.hpp>
 
+#include "protocol/json_text.hpp"
+
 namespace chatgate::redis::schema {
 
 namespace {
@@ -79,72 +81,8 @@ const std::string& publish_script_sha() {
 
 namespace {
 
-// RFC 3629 UTF-8, as nlohmann's lexer checks it: no overlong forms, no
-// surrogates, nothing above U+10FFFF.
-bool valid_utf8(std::string_view s) {
-  std::size_t i = 0;
-  const std::size_t n = s.size();
-  while (i < n) {
-    const auto c = static_cast<unsigned char>(s[i]);
-    if (c < 0x80) {
-      ++i;
-      continue;
-    }
-    std::size_t len;
-    unsigned char lo = 0x80, hi = 0xBF;
-    if (c >= 0xC2 && c <= 0xDF) {
-      len = 2;
-    } else if (c >= 0xE0 && c <= 0xEF) {
-      len = 3;
-      if (c == 0xE0) lo = 0xA0;
-      if (c == 0xED) hi = 0x9F;
-    } else if (c >= 0xF0 && c <= 0xF4) {
-      len = 4;
-      if (c == 0xF0) lo = 0x90;
-      if (c == 0xF4) hi = 0x8F;
-    } else {
-      return false;
-    }
-    if (n - i < len) return false;
-    const auto c1 = static_cast<unsigned char>(s[i + 1]);
-    if (c1 < lo || c1 > hi) return false;
-    for (std::size_t k = 2; k < len; ++k) {
-      const auto ck = static_cast<unsigned char>(s[i + k]);
-      if (ck < 0x80 || ck > 0xBF) return false;
-    }
-    i += len;
-  }
-  return true;
-}
-
-// A JSON string as nlohmann's dump(-1, ' ', false) writes it (valid UTF-8
-// only: the caller checks).
-void append_string(std::string& out, std::string_view s) {
-  static const char hex[] = "0123456789abcdef";
-  out.push_back('"');
-  std::size_t plain = 0;  // start of the run not yet copied
-  for (std::size_t i = 0; i < s.size(); ++i) {
-    const auto c = static_cast<unsigned char>(s[i]);
-    if (c >= 0x20 && c != '"' && c != '\\') continue;
-    out.append(s.data() + plain, i - plain);
-    plain = i + 1;
-    switch (c) {
-      case '"': out.append("\\\""); break;
-      case '\\': out.append("\\\\"); break;
-      case '\b': out.append("\\b"); break;
-      case '\f': out.append("\\f"); break;
-      case '\n': out.append("\\n"); break;
-      case '\r': out.append("\\r"); break;
-      case '\t': out.append("\\t"); break;
-      default:
-        out.append("\\u00");
-        out.push_back(hex[c >> 4]);
-        out.push_back(hex[c & 15]);
-    }
-  }
-  out.append(s.data() + plain, s.size() - plain);
-  out.push_back('"');
-}
+using protocol::append_json_string;
+using protocol::valid_utf8;
 
 std::string encode_body_slow(const protocol::chat_message& m, std::string_view node, std::uint64_t seq) {
   nlohmann::json j = {{"room", m.room},
@@ -357,17 +295,17 @@ std::string encode_body(const protocol::chat_message& m, std::string_view node, 
   std::string out;
   out.reserve(m.room.size() + m.from.size() + m.text.size() + node.size() + 80);
   out.append("{\"from\":");
-  append_string(out, m.from);
+  append_json_string(out, m.from);
   if (m.me) out.append(",\"me\":true");
   out.append(",\"n\":");
-  append_string(out, node);
+  append_json_string(out, node);
   out.append(",\"room\":");
-  append_string(out, m.room);
+  append_json_string(out, m.room);
   out.append(",\"s\":").append(std::to_string(seq));
   out.append(",\"text\":");
-  append_string(out, m.text);
+  append_json_string(out, m.text);
   out.append(",\"via\":");
-  append_string(out, protocol::to_string(m.source));
+  append_json_string(out, protocol::to_string(m.source));
   out.push_back('}');
   return out;
 }
