@@ -105,7 +105,12 @@ redis_store::redis_store(asio::io_context& io, store_options opts)
       });
   subscription_.on_subscribed([this](const std::string& ch) { on_subscribed(ch); });
   subscription_.subscribe(schema::node_channel(opts_.node_id));
-  commands_.on_state([this](bool) { on_connection_state(); });
+  commands_.on_state([this](bool up) {
+    // Redis may have been restarted: the script goes ahead of any publish,
+    // so they run as EVALSHA at once (NOSCRIPT would send each again).
+    if (up) commands_.command({"SCRIPT", "LOAD", schema::publish_script}, [](std::error_code, reply) {});
+    on_connection_state();
+  });
   subscription_.on_state([this](bool) { on_connection_state(); });
 }
 
@@ -259,24 +264,22 @@ void redis_store::send_publish(std::uint64_t seq, bool full_script) {
   std::uint64_t before = 0;
   for (std::size_t i = 1; i < queue.size(); ++i)
     if (queue[i] == seq) before = queue[i - 1];
-  std::vector<std::string> args;
-  args.reserve(13);
-  args.emplace_back(full_script ? "EVAL" : "EVALSHA");
-  args.emplace_back(full_script ? std::string(schema::publish_script) : schema::publish_script_sha());
-  args.emplace_back(before ? "4" : "3");
-  args.push_back(schema::room_id_key(room));
-  args.push_back(schema::room_log_key(room));
-  args.push_back(schema::publish_result_key(room, opts_.node_id, seq));
-  if (before) args.push_back(schema::publish_result_key(room, opts_.node_id, before));
-  args.push_back(std::to_string(p.deadline));
-  args.push_back(std::to_string(opts_.history));
-  args.push_back(schema::room_channel(room));
-  args.push_back(std::to_string(2 * opts_.command_timeout.count() + 5000));
-  args.push_back(p.body);
-  args.push_back(std::to_string(opts_.room_ttl.count()));
+  resp_command cmd(before ? 13 : 12, p.body.size() + 4 * room.size() + 200);
+  cmd.arg(full_script ? "EVAL" : "EVALSHA");
+  cmd.arg(full_script ? std::string_view(schema::publish_script) : schema::publish_script_sha());
+  cmd.arg(before ? "4" : "3");
+  cmd.arg(schema::room_id_key(room));
+  cmd.arg(schema::room_log_key(room));
+  cmd.arg(schema::publish_result_key(room, opts_.node_id, seq));
+  if (before) cmd.arg(schema::publish_result_key(room, opts_.node_id, before));
+  cmd.arg(std::to_string(p.deadline));
+  cmd.arg(std::to_string(opts_.history));
+  cmd.arg(schema::room_channel(room));
+  cmd.arg(std::to_string(2 * opts_.command_timeout.count() + 5000));
+  cmd.arg(p.body);
+  cmd.arg(std::to_string(opts_.room_ttl.count()));
   ++p.sends;
-  commands_.command(std::move(args), [this, w = std::weak_ptr<int>(alive_), seq, room](
-                                         std::error_code ec, reply r) {
+  commands_.command(cmd, [this, w = std::weak_ptr<int>(alive_), seq, room](std::error_code ec, reply r) {
     if (w.lock()) on_publish_reply(seq, room, ec, r);
   });
 }

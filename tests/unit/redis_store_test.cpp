@@ -196,7 +196,7 @@ TEST(RedisStore, AFlushedScriptIsSentAgainWithTheSameIdsAndOrder) {
   cluster c;
   REQUIRE_REDIS(c.server);
   ASSERT_TRUE(c.join_both());
-  c.a->publish("0");  // loads the script (NOSCRIPT, then EVAL)
+  c.a->publish("0");
   ASSERT_TRUE(run_until(c.io, [&] { return c.a->own == 1 && c.b->remote == 1; }));
   // All pipelined, in this order, before any reply: on the node's own
   // connection, so Redis runs them in exactly this order.
