@@ -34,9 +34,15 @@ const char* const publish_script = R"lua(
 local t = redis.call('TIME')
 local now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
 if now > tonumber(ARGV[1]) then return {0, 'expired'} end
-local done = redis.call('GET', KEYS[3])
+local done, before = nil, true
+if KEYS[4] then
+  local got = redis.call('MGET', KEYS[3], KEYS[4])  -- one command: they cost more than lookups
+  done, before = got[1], got[2]
+else
+  done = redis.call('GET', KEYS[3])
+end
 if done then return {2, tonumber(done)} end
-if KEYS[4] and redis.call('EXISTS', KEYS[4]) == 0 then return {3, 'behind'} end
+if not before then return {3, 'behind'} end
 local id = redis.call('INCR', KEYS[1])
 local function entry(n)
   return '{"id":' .. string.format('%d', n) .. ',"ts":' .. string.format('%d', now) .. ',' ..
