@@ -49,6 +49,7 @@ local function entry(n)
          string.sub(ARGV[5], 2)
 end
 local e = entry(id)
+local renewed = false
 local added = redis.pcall('XADD', KEYS[2], 'MAXLEN', '~', ARGV[2], string.format('%d', id) .. '-0', 'm', e)
 if type(added) == 'table' and added.err then
   -- The counter went (evicted, deleted) while the stream stayed: go on
@@ -58,9 +59,15 @@ if type(added) == 'table' and added.err then
   redis.call('SET', KEYS[1], string.format('%d', id))
   e = entry(id)
   redis.call('XADD', KEYS[2], 'MAXLEN', '~', ARGV[2], string.format('%d', id) .. '-0', 'm', e)
+  renewed = true  -- the new counter has no TTL yet
 end
-redis.call('PEXPIRE', KEYS[1], ARGV[6])
-redis.call('PEXPIRE', KEYS[2], ARGV[6])
+-- The room's TTL: set with its first message, then refreshed every 32nd
+-- (two commands of eight otherwise) and by the presence refresh of every
+-- node with members in the room (redis_directory), so a slow room lasts too.
+if renewed or id % 32 == 1 then
+  redis.call('PEXPIRE', KEYS[1], ARGV[6])
+  redis.call('PEXPIRE', KEYS[2], ARGV[6])
+end
 redis.call('SET', KEYS[3], string.format('%d', id), 'PX', ARGV[4])
 redis.call('PUBLISH', ARGV[3], e)
 return {1, id, now}

@@ -196,6 +196,30 @@ TEST(RedisPublishScript, AssignsIdsStoresAndPublishesInOneStep) {
   EXPECT_EQ(r->elements[1].integer, 1);
 }
 
+// The room's keys get their TTL with the first message and again with every
+// 32nd (not with each: two commands of eight); the presence refresh keeps a
+// slow room (RedisDirectory.PresenceKeepsTheRoomsKeysAlive).
+TEST(RedisPublishScript, TheRoomTtlIsSetFirstThenEvery32ndMessage) {
+  bench b;
+  REQUIRE_REDIS(b.server);
+  auto pttl = [&](const std::string& key) { return b.sync({"PTTL", key})->integer; };
+  ASSERT_EQ(b.publish(msg("lobby", "m"), 1)->elements[1].integer, 1);
+  EXPECT_GT(pttl(schema::room_id_key("lobby")), 600000000);
+  EXPECT_GT(pttl(schema::room_log_key("lobby")), 600000000);
+  for (const auto& key : {schema::room_id_key("lobby"), schema::room_log_key("lobby")})
+    b.sync({"PEXPIRE", key, "100000"});
+  for (int i = 2; i <= 32; ++i) b.publish(msg("lobby", "m"), i);
+  EXPECT_LE(pttl(schema::room_id_key("lobby")), 100000);
+  EXPECT_LE(pttl(schema::room_log_key("lobby")), 100000);
+  ASSERT_EQ(b.publish(msg("lobby", "m"), 33)->elements[1].integer, 33);
+  EXPECT_GT(pttl(schema::room_id_key("lobby")), 600000000);
+  EXPECT_GT(pttl(schema::room_log_key("lobby")), 600000000);
+  // A counter that went while the stream stayed comes back with a TTL.
+  b.sync({"DEL", schema::room_id_key("lobby")});
+  ASSERT_EQ(b.publish(msg("lobby", "m"), 34)->elements[1].integer, 34);
+  EXPECT_GT(pttl(schema::room_id_key("lobby")), 600000000);
+}
+
 TEST(RedisPublishScript, HistoryIsTrimmedNearMaxlen) {
   bench b;
   REQUIRE_REDIS(b.server);

@@ -1,5 +1,7 @@
 #include "gateway/redis/redis_store.hpp"
 
+#include "gateway/redis/redis_directory.hpp"
+
 #include <gtest/gtest.h>
 
 #include <functional>
@@ -266,6 +268,32 @@ TEST(RedisStore, PublishesSurviveRepeatedScriptFlushesInOrder) {
     }
     EXPECT_EQ(next, bursts * per_burst);
   }
+}
+
+// A room whose messages are sparse keeps its keys while it has members: the
+// presence refresh (on join and every heartbeat) renews their TTL.
+TEST(RedisDirectory, PresenceKeepsTheRoomsKeysAlive) {
+  cluster c;
+  REQUIRE_REDIS(c.server);
+  ASSERT_TRUE(c.join_both());
+  c.a->publish("1");
+  ASSERT_TRUE(run_until(c.io, [&] { return c.a->own == 1; }));
+  auto& wire = c.a->store->commands();
+  for (const auto& key : {schema::room_id_key("lobby"), schema::room_log_key("lobby")})
+    ASSERT_TRUE(sync(c.io, wire, {"PEXPIRE", key, "100000"}));
+  redis_directory dir(c.io, *c.a->store);
+  dir.joined("lobby", "alice", protocol::via::ws);
+  auto pttl = [&](const std::string& key) {
+    auto r = sync(c.io, wire, {"PTTL", key});
+    return r ? r->integer : -3;
+  };
+  EXPECT_TRUE(run_until(c.io, [&] {
+    return pttl(schema::room_id_key("lobby")) > 600000000 && pttl(schema::room_log_key("lobby")) > 600000000;
+  }));
+  // A room that never had a message gets no keys from it.
+  dir.joined("empty", "alice", protocol::via::ws);
+  settle(c.io, 200ms);
+  EXPECT_EQ(sync(c.io, wire, {"EXISTS", schema::room_id_key("empty"), schema::room_log_key("empty")})->integer, 0);
 }
 
 TEST(RedisStore, TopicsAreShared) {
