@@ -261,9 +261,14 @@ void redis_store::send_publish(std::uint64_t seq, bool full_script) {
   pending_publish& p = pending_.at(seq);
   const std::string& room = p.msg.room;
   const auto& queue = unreplied_[room];
+  // A first send is the newest (at the back); a resend is among the oldest.
   std::uint64_t before = 0;
-  for (std::size_t i = 1; i < queue.size(); ++i)
-    if (queue[i] == seq) before = queue[i - 1];
+  if (queue.size() > 1 && queue.back() == seq) {
+    before = queue[queue.size() - 2];
+  } else {
+    auto at = std::find(queue.begin(), queue.end(), seq);
+    if (at != queue.begin() && at != queue.end()) before = *(at - 1);
+  }
   resp_command cmd(before ? 13 : 12, p.body.size() + 4 * room.size() + 200);
   cmd.arg(full_script ? "EVAL" : "EVALSHA");
   cmd.arg(full_script ? std::string_view(schema::publish_script) : schema::publish_script_sha());
@@ -297,8 +302,8 @@ void redis_store::on_publish_reply(std::uint64_t seq, const std::string& room, s
     return;
   }
   if (auto q = unreplied_.find(room); q != unreplied_.end()) {
-    auto& queue = q->second;
-    queue.erase(std::remove(queue.begin(), queue.end(), seq), queue.end());
+    auto& queue = q->second;  // replies come in order: mostly the front
+    if (auto at = std::find(queue.begin(), queue.end(), seq); at != queue.end()) queue.erase(at);
     if (queue.empty()) unreplied_.erase(q);
   }
   if (it == pending_.end()) return;  // delivered from the subscription already
