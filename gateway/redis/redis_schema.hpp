@@ -26,6 +26,7 @@ std::string node_channel(std::string_view node);  // chatgate:node:NODE    DMs a
 //         node's previous publish to the room, when its reply is still out]
 //   ARGV: deadline (ms, Redis clock), history MAXLEN, channel, result TTL ms,
 //         body (a JSON object: the message without id and ts), room TTL ms
+//         (set on the first and every 32nd id; the presence refresh renews it)
 // Returns {1, id, ts} published; {0, "expired"} when Redis runs it after
 // the deadline (the node has told the sender `unavailable`: it must never
 // surface); {2, id} when the result key says it was published already;
