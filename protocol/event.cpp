@@ -1,5 +1,6 @@
 #include "protocol/event.hpp"
 
+#include "protocol/json_text.hpp"
 #include "protocol/version.hpp"
 
 namespace chatgate::protocol {
@@ -19,6 +20,29 @@ json message_object(const chat_message& m) {
             {"text", m.text},    {"id", m.id},     {"ts", m.ts}};
   if (m.me) j["me"] = true;
   return j;
+}
+
+std::string dump(const json& j);
+
+// message_object(m) dumped, written without the document: one per message
+// and per node, the per-message path's largest cost otherwise.
+std::string message_json(const chat_message& m) {
+  const bool direct = !m.to.empty();
+  if (!valid_utf8(direct ? m.to : m.room) || !valid_utf8(m.from) || !valid_utf8(m.text))
+    return dump(message_object(m));  // nlohmann's replacement rules
+  std::string out;
+  out.reserve(m.room.size() + m.to.size() + m.from.size() + m.text.size() + 96);
+  out.append(direct ? R"({"type":"message","to":)" : R"({"type":"message","room":)");
+  append_json_string(out, direct ? m.to : m.room);
+  out.append(R"(,"from":)");
+  append_json_string(out, m.from);
+  out.append(R"(,"via":")").append(to_string(m.source)).append(R"(","text":)");
+  append_json_string(out, m.text);
+  if (!direct) out.append(R"(,"id":)").append(std::to_string(m.id));
+  out.append(R"(,"ts":)").append(std::to_string(m.ts));
+  if (m.me) out.append(R"(,"me":true)");
+  out.push_back('}');
+  return out;
 }
 
 std::string text_message(const chat_message& m) {
@@ -96,7 +120,7 @@ std::string encode_history(const ev::history& e, const ref_value& ref) {
   out.append(R"(,"messages":[)");
   for (std::size_t i = 0; i < e.messages.size(); ++i) {
     if (i) out.push_back(',');
-    out.append(dump(message_object(*e.messages[i])));
+    out.append(message_json(*e.messages[i]));
   }
   return out.append("]}\n");
 }
@@ -182,7 +206,7 @@ sealed_message::sealed_message(chat_message m)
     : sealed_message(std::make_shared<const chat_message>(std::move(m))) {}
 
 sealed_message::sealed_message(stored_ptr m)
-    : msg(std::move(m)), json(dump(message_object(*msg)) + "\n"), text(text_message(*msg)) {}
+    : msg(std::move(m)), json(message_json(*msg) + "\n"), text(text_message(*msg)) {}
 
 std::string encode_json(const event& e, const ref_value& ref) {
   if (const auto* h = std::get_if<ev::history>(&e)) return encode_history(*h, ref);

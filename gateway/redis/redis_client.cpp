@@ -370,19 +370,40 @@ void link::schedule_reconnect() {
   });
 }
 
+resp_command::resp_command(std::size_t argc, std::size_t bytes_hint) : left_(argc) {
+  buf_.reserve(bytes_hint + 16 * argc + 16);
+  buf_.push_back('*');
+  buf_.append(std::to_string(argc)).append("\r\n");
+}
+
+resp_command& resp_command::arg(std::string_view a) {
+  if (left_ == 0) return *this;  // more than announced: ignored (send() refuses incomplete ones)
+  --left_;
+  buf_.push_back('$');
+  buf_.append(std::to_string(a.size())).append("\r\n").append(a).append("\r\n");
+  return *this;
+}
+
+namespace {
+resp_command to_resp(const std::vector<std::string>& args) {
+  std::size_t bytes = 0;
+  for (const auto& a : args) bytes += a.size();
+  resp_command cmd(args.size(), bytes);
+  for (const auto& a : args) cmd.arg(a);
+  return cmd;
+}
+}  // namespace
+
 bool link::send(const std::vector<std::string>& args, raw_callback fn, void* privdata,
                 std::size_t expected_replies) {
-  if (!connected()) return false;
-  std::vector<const char*> argv;
-  std::vector<std::size_t> lens;
-  argv.reserve(args.size());
-  lens.reserve(args.size());
-  for (const auto& a : args) {
-    argv.push_back(a.data());
-    lens.push_back(a.size());
-  }
-  if (redisAsyncCommandArgv(conn_->ac, fn, privdata, static_cast<int>(args.size()), argv.data(),
-                            lens.data()) != REDIS_OK)
+  return send(to_resp(args), fn, privdata, expected_replies);
+}
+
+bool link::send(const resp_command& cmd, raw_callback fn, void* privdata, std::size_t expected_replies) {
+  if (!connected() || cmd.missing() != 0) return false;
+  // hiredis reads the command's name from the text (SUBSCRIBE and the like
+  // change how it reads replies) as it does for the commands it formats.
+  if (redisAsyncFormattedCommand(conn_->ac, fn, privdata, cmd.text().data(), cmd.text().size()) != REDIS_OK)
     return false;
   const auto deadline = clock::now() + opts_.command_timeout;
   for (std::size_t i = 0; i < expected_replies; ++i) conn_->deadlines.push_back(deadline);
@@ -391,11 +412,15 @@ bool link::send(const std::vector<std::string>& args, raw_callback fn, void* pri
 }
 
 void link::call(std::vector<std::string> args, reply_handler then, bool when_ready) {
+  call(to_resp(args), std::move(then), when_ready);
+}
+
+void link::call(const resp_command& cmd, reply_handler then, bool when_ready) {
   auto fail = [&](errc e) { asio::post(io_, [then = std::move(then), e] { then(e, {}); }); };
   if ((when_ready && !up_) || !connected()) return fail(errc::not_connected);
   if (conn_->deadlines.size() >= opts_.max_pending) return fail(errc::too_many_pending);
   auto* p = new pending_cmd{std::move(then), &io_};
-  if (!send(args, on_reply, p, 1)) {
+  if (!send(cmd, on_reply, p, 1)) {
     // hiredis refused it (the context is going away): nothing will call back.
     auto then_again = std::move(p->then);
     delete p;

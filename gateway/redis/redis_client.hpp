@@ -57,6 +57,22 @@ struct reply {
 };
 
 using reply_handler = std::function<void(std::error_code, reply)>;
+
+// A command as Redis reads it (RESP: what hiredis would format), built one
+// argument at a time: a hot path (a publish) needs no vector of strings and
+// hiredis no formatting of its own.
+class resp_command {
+ public:
+  explicit resp_command(std::size_t argc, std::size_t bytes_hint = 0);
+  resp_command& arg(std::string_view a);
+  // Arguments announced but not given yet (0 when complete).
+  std::size_t missing() const { return left_; }
+  const std::string& text() const { return buf_; }
+
+ private:
+  std::string buf_;
+  std::size_t left_;
+};
 using state_handler = std::function<void(bool up)>;
 
 struct options {
@@ -114,9 +130,11 @@ class link {
   using raw_callback = void (*)(::redisAsyncContext*, void*, void*);
   bool send(const std::vector<std::string>& args, raw_callback fn, void* privdata,
             std::size_t expected_replies);
+  bool send(const resp_command& cmd, raw_callback fn, void* privdata, std::size_t expected_replies);
   // A command whose reply (or failure) goes to `then`; with `when_ready`
   // false it may go out before ready() (the handshake's own commands).
   void call(std::vector<std::string> args, reply_handler then, bool when_ready);
+  void call(const resp_command& cmd, reply_handler then, bool when_ready);
   bool connected() const;
   void drop(std::error_code why, const std::string& detail);
   asio::io_context& io_;
@@ -161,6 +179,7 @@ class client final : public link {
   void command(std::vector<std::string> args, reply_handler then) {
     call(std::move(args), std::move(then), true);
   }
+  void command(const resp_command& cmd, reply_handler then) { call(cmd, std::move(then), true); }
 
  protected:
   void on_connected() override { ready(); }

@@ -76,13 +76,18 @@ return 1
 )lua";
 
 // Presence: members of a room on this node live until now + ttl (Redis
-// clock); the room is listed as long.   KEYS: who, rooms   ARGV: ttl ms, room, members...
+// clock); the room is listed as long. The room's id counter and stream
+// live room-TTL from now (the publish script refreshes them only every
+// 32nd message): a room is forgotten a room-TTL after it was last used.
+//   KEYS: who, rooms, id counter, stream   ARGV: ttl ms, room, room TTL ms, members...
 const char* const presence_script = R"lua(
 local t = redis.call('TIME')
 local until_ms = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000) + tonumber(ARGV[1])
-for i = 3, #ARGV do redis.call('ZADD', KEYS[1], until_ms, ARGV[i]) end
+for i = 4, #ARGV do redis.call('ZADD', KEYS[1], until_ms, ARGV[i]) end
 redis.call('PEXPIRE', KEYS[1], ARGV[1])
 redis.call('ZADD', KEYS[2], until_ms, ARGV[2])
+redis.call('PEXPIRE', KEYS[3], ARGV[3])
+redis.call('PEXPIRE', KEYS[4], ARGV[3])
 return 1
 )lua";
 
@@ -259,8 +264,16 @@ void redis_directory::release(const std::string& nick) {
 
 void redis_directory::add_presence(const std::string& room, const std::vector<std::string>& members) {
   if (!redis_.up()) return;
-  std::vector<std::string> args{"EVAL", presence_script, "2", who_key(room), rooms_key,
-                                std::to_string(3 * store_.options().heartbeat.count()), room};
+  std::vector<std::string> args{"EVAL",
+                                presence_script,
+                                "4",
+                                who_key(room),
+                                rooms_key,
+                                schema::room_id_key(room),
+                                schema::room_log_key(room),
+                                std::to_string(3 * store_.options().heartbeat.count()),
+                                room,
+                                std::to_string(store_.options().room_ttl.count())};
   args.insert(args.end(), members.begin(), members.end());
   redis_.command(std::move(args), [](std::error_code, reply) {});
 }

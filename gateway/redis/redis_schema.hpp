@@ -22,13 +22,22 @@ std::string publish_result_key(std::string_view room, std::string_view node, std
 std::string node_channel(std::string_view node);  // chatgate:node:NODE    DMs and probes to a node
 
 // The publish script, one round trip per message, atomic:
-//   KEYS: id counter, stream, result key
+//   KEYS: id counter, stream, result key[, guard: the result key of the
+//         node's previous publish to the room, when its reply is still out]
 //   ARGV: deadline (ms, Redis clock), history MAXLEN, channel, result TTL ms,
 //         body (a JSON object: the message without id and ts), room TTL ms
+//         (set on the first and every 32nd id; the presence refresh renews it)
 // Returns {1, id, ts} published; {0, "expired"} when Redis runs it after
 // the deadline (the node has told the sender `unavailable`: it must never
-// surface); {2, id} when the result key says it was published already.
+// surface); {2, id} when the result key says it was published already;
+// {3, "behind"} when the guard key is absent (the previous publish has not
+// run: this one did nothing and is sent again behind it).
 extern const char* const publish_script;
+// Its SHA1 (hex), for EVALSHA.
+const std::string& publish_script_sha();
+
+// The SHA1 of a script as Redis names it (40 lower-case hex digits).
+std::string script_sha1(std::string_view script);
 
 enum class publish_outcome { published, expired, duplicate, bad_reply };
 

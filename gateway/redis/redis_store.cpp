@@ -36,6 +36,9 @@ return {last, e}
 
 constexpr std::size_t max_early = 10000;  // pub/sub messages held while a room syncs
 constexpr std::size_t backfill_count = 100000;
+// Sends of one publish (NOSCRIPT and guard resends); each resend follows a
+// reply, so this only bounds a pathological run of SCRIPT FLUSHes.
+constexpr unsigned max_sends = 8;
 
 options link_options(const store_options& o, const char* role) {
   options l;
@@ -102,7 +105,12 @@ redis_store::redis_store(asio::io_context& io, store_options opts)
       });
   subscription_.on_subscribed([this](const std::string& ch) { on_subscribed(ch); });
   subscription_.subscribe(schema::node_channel(opts_.node_id));
-  commands_.on_state([this](bool) { on_connection_state(); });
+  commands_.on_state([this](bool up) {
+    // Redis may have been restarted: the script goes ahead of any publish,
+    // so they run as EVALSHA at once (NOSCRIPT would send each again).
+    if (up) commands_.command({"SCRIPT", "LOAD", schema::publish_script}, [](std::error_code, reply) {});
+    on_connection_state();
+  });
   subscription_.on_state([this](bool) { on_connection_state(); });
 }
 
@@ -232,50 +240,96 @@ void redis_store::publish(protocol::chat_message msg, published then) {
     return;
   }
   const std::uint64_t seq = ++seq_;
-  const std::string room = msg.room;
-  const long long deadline = now_ms_system() + clock_offset_ms_ + fence().count();
-  std::vector<std::string> args{"EVAL",
-                                schema::publish_script,
-                                "3",
-                                schema::room_id_key(room),
-                                schema::room_log_key(room),
-                                schema::publish_result_key(room, opts_.node_id, seq),
-                                std::to_string(deadline),
-                                std::to_string(opts_.history),
-                                schema::room_channel(room),
-                                std::to_string(2 * opts_.command_timeout.count() + 5000),
-                                schema::encode_body(msg, opts_.node_id, seq),
-                                std::to_string(opts_.room_ttl.count())};
-  pending_.emplace(seq, pending_publish{std::move(msg), std::move(then), false});
-  commands_.command(std::move(args), [this, w = std::weak_ptr<int>(alive_), seq](
-                                         std::error_code ec, reply r) {
-    if (!w.lock()) return;
-    auto it = pending_.find(seq);
-    if (it == pending_.end()) return;  // delivered from the subscription already
-    const bool ok = !ec && r.kind == reply::type::array && r.elements.size() >= 2 &&
-                    (r.elements[0].integer == 1 || r.elements[0].integer == 2);
-    if (!ok) {
-      // Not run, or run too late and refused: it never surfaces.
-      if (!ec && r.is_error())
-        spdlog::warn("node {}: publish script: {}", opts_.node_id, r.str);
-      auto then = std::move(it->second.then);
-      pending_.erase(it);
-      then(unavailable(), nullptr);
-      return;
-    }
-    pending_publish& p = it->second;
-    p.accepted = true;
-    p.msg.id = static_cast<std::uint64_t>(r.elements[1].integer);
-    if (r.elements.size() >= 3) p.msg.ts = r.elements[2].integer;
-    // Nobody here listens to the room any more: the sender's copy comes
-    // from the reply.
-    if (!rooms_.count(p.msg.room)) {
-      auto then = std::move(p.then);
-      auto msg = std::make_shared<const protocol::chat_message>(std::move(p.msg));
-      pending_.erase(it);
-      then({}, std::make_shared<const protocol::sealed_message>(std::move(msg)));
-    }
+  pending_publish p;
+  p.body = schema::encode_body(msg, opts_.node_id, seq);
+  p.deadline = now_ms_system() + clock_offset_ms_ + fence().count();
+  p.msg = std::move(msg);
+  p.then = std::move(then);
+  unreplied_[p.msg.room].push_back(seq);
+  pending_.emplace(seq, std::move(p));
+  send_publish(seq, false);
+}
+
+// EVALSHA, or EVAL with the whole script after Redis said NOSCRIPT (it was
+// restarted or flushed its scripts). A publish sent while an earlier one of
+// the same room awaits its reply names that one's result key as a guard:
+// the script does nothing unless the earlier one ran. So when a NOSCRIPT
+// (or a guard) stops one, every later one of the room stops too, even if
+// another connection loaded the script in between, and each is sent again
+// in order, behind the one before it.
+void redis_store::send_publish(std::uint64_t seq, bool full_script) {
+  pending_publish& p = pending_.at(seq);
+  const std::string& room = p.msg.room;
+  const auto& queue = unreplied_[room];
+  // A first send is the newest (at the back); a resend is among the oldest.
+  std::uint64_t before = 0;
+  if (queue.size() > 1 && queue.back() == seq) {
+    before = queue[queue.size() - 2];
+  } else {
+    auto at = std::find(queue.begin(), queue.end(), seq);
+    if (at != queue.begin() && at != queue.end()) before = *(at - 1);
+  }
+  resp_command cmd(before ? 13 : 12, p.body.size() + 4 * room.size() + 200);
+  cmd.arg(full_script ? "EVAL" : "EVALSHA");
+  cmd.arg(full_script ? std::string_view(schema::publish_script) : schema::publish_script_sha());
+  cmd.arg(before ? "4" : "3");
+  cmd.arg(schema::room_id_key(room));
+  cmd.arg(schema::room_log_key(room));
+  cmd.arg(schema::publish_result_key(room, opts_.node_id, seq));
+  if (before) cmd.arg(schema::publish_result_key(room, opts_.node_id, before));
+  cmd.arg(std::to_string(p.deadline));
+  cmd.arg(std::to_string(opts_.history));
+  cmd.arg(schema::room_channel(room));
+  cmd.arg(std::to_string(2 * opts_.command_timeout.count() + 5000));
+  cmd.arg(p.body);
+  cmd.arg(std::to_string(opts_.room_ttl.count()));
+  ++p.sends;
+  commands_.command(cmd, [this, w = std::weak_ptr<int>(alive_), seq, room](std::error_code ec, reply r) {
+    if (w.lock()) on_publish_reply(seq, room, ec, r);
   });
+}
+
+void redis_store::on_publish_reply(std::uint64_t seq, const std::string& room, std::error_code ec,
+                                   const reply& r) {
+  auto it = pending_.find(seq);
+  // The script did not run: Redis lacks it, or the publish before it has
+  // not run (yet). Sent again, it keeps its place in the room's queue.
+  const bool noscript = !ec && r.is_error() && r.str.rfind("NOSCRIPT", 0) == 0;
+  const bool behind = !ec && r.kind == reply::type::array && !r.elements.empty() &&
+                      r.elements[0].integer == 3;
+  if ((noscript || behind) && it != pending_.end() && it->second.sends < max_sends) {
+    send_publish(seq, noscript);
+    return;
+  }
+  if (auto q = unreplied_.find(room); q != unreplied_.end()) {
+    auto& queue = q->second;  // replies come in order: mostly the front
+    if (auto at = std::find(queue.begin(), queue.end(), seq); at != queue.end()) queue.erase(at);
+    if (queue.empty()) unreplied_.erase(q);
+  }
+  if (it == pending_.end()) return;  // delivered from the subscription already
+  const bool ok = !ec && r.kind == reply::type::array && r.elements.size() >= 2 &&
+                  (r.elements[0].integer == 1 || r.elements[0].integer == 2);
+  if (!ok) {
+    // Not run, or run too late and refused: it never surfaces.
+    if (!ec && r.is_error()) spdlog::warn("node {}: publish script: {}", opts_.node_id, r.str);
+    auto then = std::move(it->second.then);
+    pending_.erase(it);
+    then(unavailable(), nullptr);
+    return;
+  }
+  pending_publish& p = it->second;
+  p.accepted = true;
+  p.body = std::string();
+  p.msg.id = static_cast<std::uint64_t>(r.elements[1].integer);
+  if (r.elements.size() >= 3) p.msg.ts = r.elements[2].integer;
+  // Nobody here listens to the room any more: the sender's copy comes
+  // from the reply.
+  if (!rooms_.count(p.msg.room)) {
+    auto then = std::move(p.then);
+    auto msg = std::make_shared<const protocol::chat_message>(std::move(p.msg));
+    pending_.erase(it);
+    then({}, std::make_shared<const protocol::sealed_message>(std::move(msg)));
+  }
 }
 
 // ------------------------------------------------------------------ subscription

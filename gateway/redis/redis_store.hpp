@@ -81,6 +81,9 @@ class redis_store final : public message_store {
     protocol::chat_message msg;
     published then;
     bool accepted = false;  // the script ran; the message comes back on the subscription
+    std::string body;       // the script's body argument, kept for a resend
+    long long deadline = 0;  // in Redis's clock, the same for every send
+    unsigned sends = 0;
   };
   struct read_request {
     std::uint64_t after;
@@ -99,6 +102,8 @@ class redis_store final : public message_store {
     std::deque<read_request> waiting;              // history asked before the subscription was active
   };
 
+  void send_publish(std::uint64_t seq, bool full_script);
+  void on_publish_reply(std::uint64_t seq, const std::string& room, std::error_code ec, const reply& r);
   void on_message(const std::string& channel, const std::string& payload);
   void on_subscribed(const std::string& channel);
   void on_connection_state();
@@ -129,6 +134,10 @@ class redis_store final : public message_store {
   std::shared_ptr<int> alive_ = std::make_shared<int>(0);
   std::unordered_map<std::string, room_state> rooms_;  // subscribed rooms
   std::map<std::uint64_t, pending_publish> pending_;   // by publish sequence number
+  // Per room, this node's publishes whose reply has not come yet, in send
+  // order: one sent behind another carries its result key as a guard, so it
+  // never runs before it (a NOSCRIPT resend, SPEC 11's order).
+  std::unordered_map<std::string, std::deque<std::uint64_t>> unreplied_;
   std::uint64_t seq_ = 0;
   long long clock_offset_ms_ = 0;  // Redis's clock minus ours
   bool was_up_ = false;

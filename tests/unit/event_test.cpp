@@ -21,6 +21,29 @@ TEST(Event, MessageInBothFormats) {
                                "text":"hi \"there\"","id":7,"ts":1700000000123})"));
 }
 
+// A sealed message's JSON is written without a JSON document: the same bytes
+// as the document's dump (what encode_json writes for the same message), for
+// any text: quotes, control characters, multi-byte and invalid UTF-8.
+TEST(Event, SealedJsonIsTheDocumentsBytes) {
+  const std::vector<std::string> texts{
+      "", "plain", "q\"uo\\te/", std::string("nul\0x", 5), "\x01\x1f\x7f\b\f\n\r\t",
+      "h\xC3\xA9llo \xF0\x9F\x98\x80 \xE2\x82\xAC", "bad \xFF", "cut \xC3", "surrogate \xED\xA0\x80",
+      "overlong \xC0\xAF"};
+  for (const auto& t : texts)
+    for (bool me : {false, true})
+      for (bool direct : {false, true}) {
+        chat_message m{"lobby", "alice", via::ws, t, 18446744073709551615ull, -5, me};
+        if (direct) m.to = t.empty() ? "bob" : t;
+        m.room = direct ? "" : (t.empty() ? "lobby" : t);
+        m.from = t.empty() ? "alice" : t;
+        auto sealed = std::make_shared<const sealed_message>(m);
+        EXPECT_EQ(sealed->json, encode_json(ev::message{sealed}, {})) << t << " " << me << " " << direct;
+        EXPECT_EQ(encode_json(ev::history{"lobby", {sealed->msg}}, {}),
+                  R"({"type":"history","room":"lobby","messages":[)" +
+                      sealed->json.substr(0, sealed->json.size() - 1) + "]}\n");
+      }
+}
+
 TEST(Event, ActionInBothFormats) {
   const auto m = sample(true);
   EXPECT_EQ(m->text, "[lobby] * alice hi \"there\"\n");

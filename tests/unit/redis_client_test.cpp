@@ -109,6 +109,33 @@ TEST(RedisClient, CommandsAndReplyTypes) {
   EXPECT_TRUE(c.up());
 }
 
+// A command built as RESP goes out as is; an incomplete one is refused.
+TEST(RedisClient, RespCommandsAreRespAndIncompleteOnesAreRefused) {
+  resp_command set(3);
+  set.arg("SET").arg("k").arg(std::string_view("a\0b\r\n", 5));
+  EXPECT_EQ(set.text(), std::string("*3\r\n$3\r\nSET\r\n$1\r\nk\r\n$5\r\na\0b\r\n\r\n", 31));
+  EXPECT_EQ(set.missing(), 0u);
+  redis_server server;
+  REQUIRE_REDIS(server);
+  asio::io_context io;
+  client c(io, redis_options(server.url()));
+  ASSERT_TRUE(start_until_up(io, c)) << c.last_error();
+  std::optional<command_outcome> got;
+  c.command(set, [&](std::error_code ec, reply r) { got = command_outcome{ec, std::move(r)}; });
+  ASSERT_TRUE(run_until(io, [&] { return got.has_value(); }));
+  EXPECT_FALSE(got->ec);
+  EXPECT_EQ(got->r.str, "OK");
+  EXPECT_EQ(sync(io, c, {"GET", "k"})->str, std::string("a\0b\r\n", 5));
+  resp_command half(2);
+  half.arg("GET");
+  got.reset();
+  c.command(half, [&](std::error_code ec, reply r) { got = command_outcome{ec, std::move(r)}; });
+  ASSERT_TRUE(run_until(io, [&] { return got.has_value(); }));
+  EXPECT_TRUE(got->ec);    // never sent: Redis would wait for the missing argument
+  EXPECT_TRUE(c.up());     // and the connection is fine
+  EXPECT_EQ(sync(io, c, {"GET", "k"})->str, std::string("a\0b\r\n", 5));
+}
+
 TEST(RedisClient, CallbackNeverRunsBeforeCommandReturns) {
   asio::io_context io;
   client c(io, redis_options("redis://127.0.0.1:1"));

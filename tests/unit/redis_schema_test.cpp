@@ -1,6 +1,7 @@
 #include "gateway/redis/redis_schema.hpp"
 
 #include <gtest/gtest.h>
+#include <nlohmann/json.hpp>
 
 #include <functional>
 #include <optional>
@@ -98,6 +99,62 @@ TEST(RedisSchema, BodyRoundTripsThroughTheScriptsJson) {
     EXPECT_FALSE(schema::decode_entry(bad)) << bad;
 }
 
+// encode_body writes the body by hand (no JSON document): byte for byte
+// what nlohmann wrote before, for any text, so nodes of either version read
+// each other.
+TEST(RedisSchema, TheBodyIsWhatNlohmannWouldWrite) {
+  auto reference = [](const protocol::chat_message& m, const std::string& node, std::uint64_t seq) {
+    nlohmann::json j = {{"room", m.room}, {"from", m.from}, {"via", protocol::to_string(m.source)},
+                        {"text", m.text}, {"n", node},      {"s", seq}};
+    if (m.me) j["me"] = true;
+    return j.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
+  };
+  const std::vector<std::string> texts{
+      "", "plain", "q\"uo\\te/", std::string("nul\0x", 5), "\x01\x1f\x7f\b\f\n\r\t",
+      "h\xC3\xA9llo \xF0\x9F\x98\x80 \xE2\x82\xAC",                      // 2, 4 and 3 bytes
+      "bad \xFF", "cut \xC3", "surrogate \xED\xA0\x80", "overlong \xC0\xAF", "big \xF4\x90\x80\x80"};
+  for (const auto& t : texts)
+    for (bool me : {false, true}) {
+      auto m = msg("lobby", t, me);
+      EXPECT_EQ(schema::encode_body(m, "node-a", 18446744073709551615ull),
+                reference(m, "node-a", 18446744073709551615ull))
+          << t;
+      m.room = t;  // every string field, the same way
+      m.from = t;
+      EXPECT_EQ(schema::encode_body(m, t, 1), reference(m, t, 1)) << t;
+    }
+}
+
+// decode_entry reads the nodes' payloads in one pass and leaves anything
+// unusual to nlohmann: either way the same answer.
+TEST(RedisSchema, PayloadsAreReadLikeAnyJson) {
+  const std::string tail = R"("room":"r","from":"f","via":"ws","n":"x","s":3})";
+  auto e = schema::decode_entry(R"( { "id" : 1 , "ts":2, "text":"a\"b\\c\/d\n\u00e9\ud83d\ude00", )" + tail + " ");
+  ASSERT_TRUE(e);
+  EXPECT_EQ(e->msg.text, "a\"b\\c/d\n\xC3\xA9\xF0\x9F\x98\x80");
+  EXPECT_EQ(e->msg.id, 1u);
+  EXPECT_EQ(e->msg.ts, 2);
+  EXPECT_EQ(e->seq, 3u);
+  EXPECT_EQ(e->msg.source, protocol::via::ws);
+  EXPECT_FALSE(e->msg.me);
+  // Unknown fields (a newer node's), whatever their value, are ignored;
+  // the last of a repeated field counts.
+  e = schema::decode_entry(R"({"id":1,"ts":2,"text":"t","x":{"y":[1,2.5,null]},"z":null,"me":false,"me":true,)" + tail);
+  ASSERT_TRUE(e);
+  EXPECT_TRUE(e->msg.me);
+  EXPECT_EQ(e->msg.text, "t");
+  e = schema::decode_entry(R"({"id":1,"ts":2,"text":"one","text":"two","w":"\u0041",)" + tail);
+  ASSERT_TRUE(e);
+  EXPECT_EQ(e->msg.text, "two");
+  for (const std::string& bad :
+       {R"({"id":01,"ts":2,"text":"t",)" + tail, R"({"id":1.5,"ts":2,"text":"t",)" + tail,
+        R"({"id":"1","ts":2,"text":"t",)" + tail, R"({"id":1,"ts":2,"text":7,)" + tail,
+        "{\"id\":1,\"ts\":2,\"text\":\"raw\x01\",\"" + tail.substr(1),
+        "{\"id\":1,\"ts\":2,\"text\":\"bad \xFF\"," + tail, R"({"id":1,"ts":2,"text":"t",)" + tail + "x",
+        R"({"id":1,"ts":2,"text":"t" )" + tail, R"({"id":1,"ts":2,)" + tail, R"({"id":1,"ts":2,"text":"\x")" + tail})
+    EXPECT_FALSE(schema::decode_entry(bad)) << bad;
+}
+
 TEST(RedisPublishScript, AssignsIdsStoresAndPublishesInOneStep) {
   bench b;
   REQUIRE_REDIS(b.server);
@@ -137,6 +194,30 @@ TEST(RedisPublishScript, AssignsIdsStoresAndPublishesInOneStep) {
   // Another room counts on its own.
   r = b.publish(msg("other", "x"), 6);
   EXPECT_EQ(r->elements[1].integer, 1);
+}
+
+// The room's keys get their TTL with the first message and again with every
+// 32nd (not with each: two commands of eight); the presence refresh keeps a
+// slow room (RedisDirectory.PresenceKeepsTheRoomsKeysAlive).
+TEST(RedisPublishScript, TheRoomTtlIsSetFirstThenEvery32ndMessage) {
+  bench b;
+  REQUIRE_REDIS(b.server);
+  auto pttl = [&](const std::string& key) { return b.sync({"PTTL", key})->integer; };
+  ASSERT_EQ(b.publish(msg("lobby", "m"), 1)->elements[1].integer, 1);
+  EXPECT_GT(pttl(schema::room_id_key("lobby")), 600000000);
+  EXPECT_GT(pttl(schema::room_log_key("lobby")), 600000000);
+  for (const auto& key : {schema::room_id_key("lobby"), schema::room_log_key("lobby")})
+    b.sync({"PEXPIRE", key, "100000"});
+  for (int i = 2; i <= 32; ++i) b.publish(msg("lobby", "m"), i);
+  EXPECT_LE(pttl(schema::room_id_key("lobby")), 100000);
+  EXPECT_LE(pttl(schema::room_log_key("lobby")), 100000);
+  ASSERT_EQ(b.publish(msg("lobby", "m"), 33)->elements[1].integer, 33);
+  EXPECT_GT(pttl(schema::room_id_key("lobby")), 600000000);
+  EXPECT_GT(pttl(schema::room_log_key("lobby")), 600000000);
+  // A counter that went while the stream stayed comes back with a TTL.
+  b.sync({"DEL", schema::room_id_key("lobby")});
+  ASSERT_EQ(b.publish(msg("lobby", "m"), 34)->elements[1].integer, 34);
+  EXPECT_GT(pttl(schema::room_id_key("lobby")), 600000000);
 }
 
 TEST(RedisPublishScript, HistoryIsTrimmedNearMaxlen) {
@@ -188,6 +269,56 @@ TEST(RedisPublishScript, ARepeatedPublishIsNotPublishedTwice) {
   ASSERT_TRUE(run_until(b.io, [&] { return b.heard.size() == 1; }));
   settle(b.io, 100ms);
   EXPECT_EQ(b.heard.size(), 1u);
+}
+
+TEST(RedisPublishScript, ItsShaIsTheOneRedisGivesAndEvalshaRunsIt) {
+  bench b;
+  REQUIRE_REDIS(b.server);
+  EXPECT_EQ(schema::script_sha1(""), "da39a3ee5e6b4b0d3255bfef95601890afd80709");  // FIPS 180 vector
+  auto args = b.publish_args(msg("lobby", "by sha"), 1, b.redis_now_ms() + 2000);
+  args[0] = "EVALSHA";
+  args[1] = schema::publish_script_sha();
+  auto r = b.sync(args);
+  ASSERT_TRUE(r);
+  EXPECT_TRUE(r->is_error());  // not loaded yet
+  EXPECT_EQ(r->str.rfind("NOSCRIPT", 0), 0u) << r->str;
+  auto loaded = b.sync({"SCRIPT", "LOAD", schema::publish_script});
+  ASSERT_TRUE(loaded);
+  EXPECT_EQ(loaded->str, schema::publish_script_sha());
+  r = b.sync(args);
+  ASSERT_TRUE(r);
+  ASSERT_EQ(r->kind, reply::type::array) << r->str;
+  EXPECT_EQ(r->elements[1].integer, 1);
+}
+
+// The guard (a fourth key: the result key of the node's previous publish to
+// the room): absent, the script does nothing and says "behind".
+TEST(RedisPublishScript, BehindAGuardThatDidNotRunItDoesNothing) {
+  bench b;
+  REQUIRE_REDIS(b.server);
+  auto guarded = [&](std::uint64_t seq, std::uint64_t before) {
+    auto args = b.publish_args(msg("lobby", "m" + std::to_string(seq)), seq, b.redis_now_ms() + 2000);
+    args[2] = "4";
+    args.insert(args.begin() + 6, schema::publish_result_key("lobby", "node-a", before));
+    return b.sync(args);
+  };
+  auto r = guarded(2, 1);  // 1 never ran
+  ASSERT_TRUE(r);
+  ASSERT_EQ(r->kind, reply::type::array) << r->str;
+  EXPECT_EQ(r->elements[0].integer, 3);
+  EXPECT_EQ(r->elements[1].str, "behind");
+  EXPECT_EQ(b.sync({"EXISTS", schema::room_id_key("lobby"), schema::room_log_key("lobby"),
+                    schema::publish_result_key("lobby", "node-a", 2)})
+                ->integer,
+            0);
+  EXPECT_EQ(b.publish(msg("lobby", "m1"), 1)->elements[1].integer, 1);
+  r = guarded(2, 1);  // 1 ran: 2 runs
+  ASSERT_TRUE(r);
+  EXPECT_EQ(r->elements[0].integer, 1);
+  EXPECT_EQ(r->elements[1].integer, 2);
+  ASSERT_TRUE(run_until(b.io, [&] { return b.heard.size() == 2; }));
+  settle(b.io, 100ms);
+  EXPECT_EQ(b.heard.size(), 2u);
 }
 
 TEST(RedisPublishScript, IdsGoOnWhenTheCounterIsLost) {

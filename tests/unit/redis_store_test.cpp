@@ -1,5 +1,7 @@
 #include "gateway/redis/redis_store.hpp"
 
+#include "gateway/redis/redis_directory.hpp"
+
 #include <gtest/gtest.h>
 
 #include <functional>
@@ -184,6 +186,114 @@ TEST(RedisStore, AKilledSubscriptionBackfillsInOrderOnce) {
   const std::vector<std::string> want{"1:1", "2:2", "3:3", "4:4", "5:5", "6:6"};
   EXPECT_EQ(c.b->texts(), want);
   EXPECT_EQ(c.a->texts(), want);
+}
+
+// Publishes go out as EVALSHA; a NOSCRIPT (Redis restarted or flushed its
+// scripts) sends the script again with EVAL. Several publishes are in flight
+// on the one pipelined connection when the scripts go: each is published
+// once, with the next id, in the order it was sent, on both nodes, even
+// when another connection loads the script again between the stopped ones
+// and those behind them (which would otherwise run first).
+TEST(RedisStore, AFlushedScriptIsSentAgainWithTheSameIdsAndOrder) {
+  cluster c;
+  REQUIRE_REDIS(c.server);
+  ASSERT_TRUE(c.join_both());
+  c.a->publish("0");
+  ASSERT_TRUE(run_until(c.io, [&] { return c.a->own == 1 && c.b->remote == 1; }));
+  // All pipelined, in this order, before any reply: on the node's own
+  // connection, so Redis runs them in exactly this order.
+  auto& wire = c.a->store->commands();
+  int admin_done = 0;
+  auto admin = [&](std::vector<std::string> args) {
+    wire.command(std::move(args), [&](std::error_code ec, reply r) { admin_done += !ec && !r.is_error(); });
+  };
+  c.a->publish("1");
+  c.a->publish("2");
+  admin({"SCRIPT", "FLUSH"});
+  c.a->publish("3");  // NOSCRIPT
+  c.a->publish("4");  // NOSCRIPT
+  admin({"SCRIPT", "LOAD", schema::publish_script});  // as another node's EVAL would
+  c.a->publish("5");  // the script is there, but 4 has not run: "behind"
+  c.b->publish("b");  // another node's publish runs at once
+  c.a->publish("6");
+  ASSERT_TRUE(run_until(c.io, [&] { return c.a->own + c.a->refused == 7 && c.b->own == 1 && c.a->remote == 1; }))
+      << c.a->own << " " << c.a->refused;
+  ASSERT_TRUE(run_until(c.io, [&] { return c.b->remote == 7; })) << c.b->remote;
+  settle(c.io, 200ms);
+  EXPECT_EQ(admin_done, 2);
+  EXPECT_EQ(c.a->refused, 0);
+  EXPECT_EQ(c.a->texts(), c.b->texts());  // one order everywhere
+  ASSERT_EQ(c.a->seen.size(), 8u);
+  std::vector<std::string> mine;
+  for (std::size_t i = 0; i < c.a->seen.size(); ++i) {
+    EXPECT_EQ(c.a->seen[i]->id, i + 1);  // no gaps, no duplicates
+    if (c.a->seen[i]->text != "b") mine.push_back(c.a->seen[i]->text);
+  }
+  EXPECT_EQ(mine, (std::vector<std::string>{"0", "1", "2", "3", "4", "5", "6"}));
+  // Published once each: the stream holds 8 entries.
+  auto len = sync(c.io, wire, {"XLEN", schema::room_log_key("lobby")});
+  ASSERT_TRUE(len);
+  EXPECT_EQ(len->integer, 8);
+}
+
+// The same under a storm: SCRIPT FLUSH from another connection at random
+// moments while both nodes publish pipelined bursts.
+TEST(RedisStore, PublishesSurviveRepeatedScriptFlushesInOrder) {
+  cluster c;
+  REQUIRE_REDIS(c.server);
+  ASSERT_TRUE(c.join_both());
+  client admin(c.io, redis_options(c.server.url()));
+  ASSERT_TRUE(start_until_up(c.io, admin));
+  constexpr int bursts = 10, per_burst = 20;
+  for (int k = 0; k < bursts; ++k) {
+    for (int i = 0; i < per_burst; ++i) {
+      c.a->publish("a" + std::to_string(k * per_burst + i));
+      c.b->publish("b" + std::to_string(k * per_burst + i));
+      if (i == per_burst / 2) admin.command({"SCRIPT", "FLUSH"}, [](std::error_code, reply) {});
+    }
+    settle(c.io, std::chrono::milliseconds(2 * k));
+  }
+  const std::size_t total = 2 * bursts * per_burst;
+  ASSERT_TRUE(run_until(c.io, [&] { return c.a->seen.size() == total && c.b->seen.size() == total; }))
+      << c.a->seen.size() << " " << c.b->seen.size() << " refused " << c.a->refused << " " << c.b->refused;
+  settle(c.io, 200ms);
+  EXPECT_EQ(c.a->refused + c.b->refused, 0);
+  EXPECT_EQ(c.a->texts(), c.b->texts());
+  for (std::size_t i = 0; i < total; ++i) EXPECT_EQ(c.a->seen[i]->id, i + 1);
+  for (const char* who : {"a", "b"}) {  // each node's messages in the order it sent them
+    int next = 0;
+    for (const auto& m : c.a->seen) {
+      if (m->text[0] != who[0]) continue;
+      EXPECT_EQ(m->text, who + std::to_string(next++));
+    }
+    EXPECT_EQ(next, bursts * per_burst);
+  }
+}
+
+// A room whose messages are sparse keeps its keys while it has members: the
+// presence refresh (on join and every heartbeat) renews their TTL.
+TEST(RedisDirectory, PresenceKeepsTheRoomsKeysAlive) {
+  cluster c;
+  REQUIRE_REDIS(c.server);
+  ASSERT_TRUE(c.join_both());
+  c.a->publish("1");
+  ASSERT_TRUE(run_until(c.io, [&] { return c.a->own == 1; }));
+  auto& wire = c.a->store->commands();
+  for (const auto& key : {schema::room_id_key("lobby"), schema::room_log_key("lobby")})
+    ASSERT_TRUE(sync(c.io, wire, {"PEXPIRE", key, "100000"}));
+  redis_directory dir(c.io, *c.a->store);
+  dir.joined("lobby", "alice", protocol::via::ws);
+  auto pttl = [&](const std::string& key) {
+    auto r = sync(c.io, wire, {"PTTL", key});
+    return r ? r->integer : -3;
+  };
+  EXPECT_TRUE(run_until(c.io, [&] {
+    return pttl(schema::room_id_key("lobby")) > 600000000 && pttl(schema::room_log_key("lobby")) > 600000000;
+  }));
+  // A room that never had a message gets no keys from it.
+  dir.joined("empty", "alice", protocol::via::ws);
+  settle(c.io, 200ms);
+  EXPECT_EQ(sync(c.io, wire, {"EXISTS", schema::room_id_key("empty"), schema::room_log_key("empty")})->integer, 0);
 }
 
 TEST(RedisStore, TopicsAreShared) {
