@@ -1,6 +1,7 @@
 #include "protocol/event.hpp"
 
 #include "protocol/json_text.hpp"
+#include "protocol/text_sanitizer.hpp"
 #include "protocol/version.hpp"
 
 namespace chatgate::protocol {

@@ -9,12 +9,9 @@
 
 namespace chatgate::protocol {
 
-// RFC 3629 UTF-8, as nlohmann checks it: no overlong forms, no surrogates,
-// nothing above U+10FFFF.
-bool valid_utf8(std::string_view s);
-
-// Appends `s` as a JSON string. Only for valid UTF-8 (check first: for
-// anything else nlohmann's replacement rules apply, let it write).
+// Appends `s` as a JSON string. Only for valid UTF-8 (check first with
+// valid_utf8 from text_sanitizer.hpp: for anything else nlohmann's
+// replacement rules apply, let it write).
 void append_json_string(std::string& out, std::string_view s);
 
 }  // namespace chatgate::protocol

@@ -69,4 +69,11 @@ std::string sanitize_text(std::string_view bytes) {
   return out;
 }
 
+bool valid_utf8(std::string_view bytes) {
+  std::size_t consumed = 0;
+  for (std::size_t i = 0, len; i < bytes.size(); i += len)
+    if ((len = valid_sequence(bytes, i, consumed)) == 0) return false;
+  return true;
+}
+
 }  // namespace chatgate::protocol

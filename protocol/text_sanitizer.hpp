@@ -11,4 +11,9 @@ namespace chatgate::protocol {
 // UTF-8 on a single line.
 std::string sanitize_text(std::string_view bytes);
 
+// Whether `bytes` is valid UTF-8 as sanitize_text reads it (RFC 3629: no
+// overlong forms, no surrogates, nothing above U+10FFFF), which is also
+// what nlohmann accepts.
+bool valid_utf8(std::string_view bytes);
+
 }  // namespace chatgate::protocol

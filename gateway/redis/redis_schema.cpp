@@ -5,6 +5,7 @@
 #include <nlohmann/json.hpp>
 
 #include "protocol/json_text.hpp"
+#include "protocol/text_sanitizer.hpp"
 
 namespace chatgate::redis::schema {
 

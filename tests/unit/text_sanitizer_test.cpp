@@ -43,5 +43,18 @@ TEST(TextSanitizer, OutputIsAlwaysOneValidLine) {
   EXPECT_EQ(sanitize_text(out), out);  // idempotent: already clean
 }
 
+// valid_utf8 says yes exactly when sanitize_text would keep every byte
+// of a text without control characters.
+TEST(TextSanitizer, ValidUtf8IsWhatTheSanitizerKeeps) {
+  for (const char* ok : {"", "plain", "h\xC3\xA9llo", "\xE2\x82\xAC", "\xF0\x9F\x98\x80", "\xF4\x8F\xBF\xBF"})
+    EXPECT_TRUE(valid_utf8(ok)) << ok;
+  for (const char* bad : {"\xFF", "cut \xC3", "\xC0\xAF", "\xE0\x80\x80", "\xED\xA0\x80", "\xF4\x90\x80\x80",
+                          "\xF0\x9F\x98", "\x80"})
+    EXPECT_FALSE(valid_utf8(bad)) << bad;
+  std::string all;
+  for (int i = 0x20; i < 256; ++i) all.push_back(static_cast<char>(i));
+  EXPECT_EQ(valid_utf8(all), sanitize_text(all) == all);
+}
+
 }  // namespace
 }  // namespace chatgate::protocol
