@@ -109,195 +109,116 @@ std::string encode_body_slow(const protocol::chat_message& m, std::string_view n
   return j.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
 }
 
-std::optional<entry> decode_entry_slow(std::string_view json) {
-  auto j = nlohmann::json::parse(json, nullptr, false);
-  if (!j.is_object()) return std::nullopt;
-  auto str = [&](const char* k) -> const std::string* {
-    auto it = j.find(k);
-    return it != j.end() && it->is_string() ? it->get_ptr<const std::string*>() : nullptr;
-  };
-  auto num = [&](const char* k, auto& out) {
-    auto it = j.find(k);
-    if (it == j.end() || !it->is_number_integer()) return false;
-    out = it->get<std::decay_t<decltype(out)>>();
-    return true;
-  };
-  entry e;
-  const std::string *room = str("room"), *from = str("from"), *via = str("via"),
-                    *text = str("text"), *node = str("n");
-  if (!room || !from || !via || !text || !node) return std::nullopt;
-  if (!num("id", e.msg.id) || !num("ts", e.msg.ts) || !num("s", e.seq)) return std::nullopt;
-  bool found = false;
-  for (std::size_t v = 0; v < protocol::via_count; ++v)
-    if (*via == protocol::to_string(static_cast<protocol::via>(v))) {
-      e.msg.source = static_cast<protocol::via>(v);
-      found = true;
-    }
-  if (!found) return std::nullopt;
-  e.msg.room = *room;
-  e.msg.from = *from;
-  e.msg.text = *text;
-  e.node = *node;
-  auto me = j.find("me");
-  e.msg.me = me != j.end() && me->is_boolean() && me->get<bool>();
-  return e;
-}
-
-// The payloads nodes write are flat objects of strings, integers and
-// booleans: read in one pass, straight into the message, without a JSON
-// document. Anything else (a \u escape, a nested or float value, bad
-// syntax) makes it give up; decode_entry then asks nlohmann, which has the
-// last word, so both read any payload the same.
-class flat_reader {
+// Reads a payload's top-level fields straight into the message as
+// nlohmann's SAX parser meets them: no JSON document per message (that was
+// most of a node's cost per message in a small room). Unknown fields, of
+// any value, are skipped (a newer node's); the last of a repeated field
+// counts, as in a document.
+class entry_reader final : public nlohmann::json_sax<nlohmann::json> {
  public:
-  explicit flat_reader(std::string_view s) : s_(s) {}
+  explicit entry_reader(entry& e) : e_(e) {}
 
-  bool read(entry& e) {
-    bool room = false, from = false, via = false, text = false, node = false, id = false, ts = false,
-         seq = false;
-    std::string via_name;
-    skip_space();
-    if (!eat('{')) return false;
-    skip_space();
-    if (eat('}')) return false;  // empty: no message
-    for (;;) {
-      std::string_view key;
-      skip_space();
-      if (!raw_key(key)) return false;
-      skip_space();
-      if (!eat(':')) return false;
-      skip_space();
-      if (key == "room") {
-        if (!(room = string(e.msg.room))) return false;
-      } else if (key == "from") {
-        if (!(from = string(e.msg.from))) return false;
-      } else if (key == "via") {
-        if (!(via = string(via_name))) return false;
-      } else if (key == "text") {
-        if (!(text = string(e.msg.text))) return false;
-      } else if (key == "n") {
-        if (!(node = string(e.node))) return false;
-      } else if (key == "id") {
-        if (!(id = integer(e.msg.id))) return false;
-      } else if (key == "ts") {
-        if (!(ts = integer(e.msg.ts))) return false;
-      } else if (key == "s") {
-        if (!(seq = integer(e.seq))) return false;
-      } else if (key == "me") {
-        if (!boolean(e.msg.me)) return false;
-      } else if (!skip_value()) {
-        return false;
-      }
-      skip_space();
-      if (eat('}')) break;
-      if (!eat(',')) return false;
-    }
-    skip_space();
-    if (i_ != s_.size()) return false;
-    if (!(room && from && via && text && node && id && ts && seq)) return false;
+  // Every field there, with the right type, and a known transport.
+  bool complete() const {
+    if (!object_ || !(room_ && from_ && via_ && text_ && node_ && id_ && ts_ && seq_)) return false;
     for (std::size_t v = 0; v < protocol::via_count; ++v)
-      if (via_name == protocol::to_string(static_cast<protocol::via>(v))) {
-        e.msg.source = static_cast<protocol::via>(v);
+      if (via_name_ == protocol::to_string(static_cast<protocol::via>(v))) {
+        e_.msg.source = static_cast<protocol::via>(v);
         return true;
       }
     return false;
   }
 
- private:
-  bool eat(char c) {
-    if (i_ < s_.size() && s_[i_] == c) {
-      ++i_;
-      return true;
-    }
-    return false;
-  }
-  void skip_space() {
-    while (i_ < s_.size() && (s_[i_] == ' ' || s_[i_] == '\t' || s_[i_] == '\n' || s_[i_] == '\r')) ++i_;
-  }
-  // A key without escapes.
-  bool raw_key(std::string_view& out) {
-    if (!eat('"')) return false;
-    const std::size_t start = i_;
-    while (i_ < s_.size() && s_[i_] != '"') {
-      if (s_[i_] == '\\' || static_cast<unsigned char>(s_[i_]) < 0x20) return false;
-      ++i_;
-    }
-    if (i_ == s_.size()) return false;
-    out = s_.substr(start, i_ - start);
-    ++i_;
-    return valid_utf8(out);
-  }
-  bool string(std::string& out) {
-    if (!eat('"')) return false;
-    out.clear();
-    std::size_t plain = i_;
-    for (;;) {
-      if (i_ == s_.size()) return false;
-      const auto c = static_cast<unsigned char>(s_[i_]);
-      if (c == '"') break;
-      if (c < 0x20) return false;
-      if (c != '\\') {
-        ++i_;
-        continue;
-      }
-      out.append(s_.data() + plain, i_ - plain);
-      if (++i_ == s_.size()) return false;
-      switch (s_[i_]) {
-        case '"': out.push_back('"'); break;
-        case '\\': out.push_back('\\'); break;
-        case '/': out.push_back('/'); break;
-        case 'b': out.push_back('\b'); break;
-        case 'f': out.push_back('\f'); break;
-        case 'n': out.push_back('\n'); break;
-        case 'r': out.push_back('\r'); break;
-        case 't': out.push_back('\t'); break;
-        default: return false;  // \u (rare: nlohmann decodes it)
-      }
-      plain = ++i_;
-    }
-    out.append(s_.data() + plain, i_ - plain);
-    ++i_;
-    return valid_utf8(out);
-  }
-  // An integer, cast as nlohmann's get<T>() casts it.
-  template <class T>
-  bool integer(T& out) {
-    const bool negative = eat('-');
-    const std::size_t start = i_;
-    std::uint64_t v = 0;
-    while (i_ < s_.size() && s_[i_] >= '0' && s_[i_] <= '9') v = v * 10 + static_cast<unsigned>(s_[i_++] - '0');
-    const std::size_t digits = i_ - start;
-    if (digits == 0 || digits > 18 || (digits > 1 && s_[start] == '0')) return false;
-    if (i_ < s_.size() && (s_[i_] == '.' || s_[i_] == 'e' || s_[i_] == 'E')) return false;
-    out = negative ? static_cast<T>(-static_cast<std::int64_t>(v)) : static_cast<T>(v);
+  bool null() override { return other(); }
+  bool boolean(bool v) override {
+    if (field() != me) return other();
+    e_.msg.me = v;
     return true;
   }
-  bool boolean(bool& out) {
-    if (s_.substr(i_, 4) == "true") {
-      i_ += 4;
-      out = true;
-      return true;
+  bool number_integer(number_integer_t v) override { return integer(v); }
+  bool number_unsigned(number_unsigned_t v) override { return integer(v); }
+  bool number_float(number_float_t, const string_t&) override { return other(); }
+  bool string(string_t& v) override {
+    switch (field()) {
+      case room: return set(room_, e_.msg.room, v);
+      case from: return set(from_, e_.msg.from, v);
+      case via: return set(via_, via_name_, v);
+      case text: return set(text_, e_.msg.text, v);
+      case node: return set(node_, e_.node, v);
+      default: return other();
     }
-    if (s_.substr(i_, 5) == "false") {
-      i_ += 5;
-      out = false;
-      return true;
-    }
+  }
+  bool binary(binary_t&) override { return other(); }
+  bool start_object(std::size_t) override {
+    if (depth_ == 0) object_ = true;
+    return open();
+  }
+  bool start_array(std::size_t) override { return open(); }
+  bool end_object() override { return --depth_, true; }
+  bool end_array() override { return --depth_, true; }
+  bool key(string_t& k) override {
+    if (depth_ == 1) key_ = std::move(k);
+    return true;
+  }
+  bool parse_error(std::size_t, const std::string&, const nlohmann::detail::exception&) override {
     return false;
   }
-  bool skip_value() {
-    if (i_ < s_.size() && s_[i_] == '"') {
-      std::string ignored;
-      return string(ignored);
+
+ private:
+  enum known { room, from, via, text, node, id, ts, seq, me, unknown };
+  // The top-level field a value at this depth belongs to.
+  known field() const {
+    if (depth_ != 1) return unknown;
+    static constexpr std::pair<std::string_view, known> names[] = {
+        {"room", room}, {"from", from}, {"via", via}, {"text", text}, {"n", node},
+        {"id", id},     {"ts", ts},     {"s", seq},   {"me", me}};
+    for (const auto& [name, f] : names)
+      if (key_ == name) return f;
+    return unknown;
+  }
+  bool set(bool& seen, std::string& out, string_t& v) {
+    out = std::move(v);
+    return seen = true;
+  }
+  template <class N>
+  bool integer(N v) {  // cast as a document's get<T>() casts
+    switch (field()) {
+      case id: return e_.msg.id = static_cast<decltype(e_.msg.id)>(v), id_ = true;
+      case ts: return e_.msg.ts = static_cast<decltype(e_.msg.ts)>(v), ts_ = true;
+      case seq: return e_.seq = static_cast<decltype(e_.seq)>(v), seq_ = true;
+      default: return other();
     }
-    bool b;
-    if (i_ < s_.size() && (s_[i_] == 't' || s_[i_] == 'f')) return boolean(b);
-    std::int64_t n;
-    return integer(n);
+  }
+  // A value of another type (or an unknown field's): a known field given
+  // it no longer counts.
+  bool other() {
+    switch (field()) {
+      case room: room_ = false; break;
+      case from: from_ = false; break;
+      case via: via_ = false; break;
+      case text: text_ = false; break;
+      case node: node_ = false; break;
+      case id: id_ = false; break;
+      case ts: ts_ = false; break;
+      case seq: seq_ = false; break;
+      case me: e_.msg.me = false; break;
+      case unknown: break;
+    }
+    return true;
+  }
+  bool open() {
+    other();  // a container where a field was wanted
+    ++depth_;
+    return true;
   }
 
-  std::string_view s_;
-  std::size_t i_ = 0;
+  entry& e_;
+  std::string key_;
+  std::string via_name_;
+  std::size_t depth_ = 0;
+  bool object_ = false;  // the payload is an object
+  bool room_ = false, from_ = false, via_ = false, text_ = false, node_ = false, id_ = false, ts_ = false,
+       seq_ = false;
 };
 
 }  // namespace
@@ -326,8 +247,9 @@ std::string encode_body(const protocol::chat_message& m, std::string_view node, 
 
 std::optional<entry> decode_entry(std::string_view json) {
   entry e;
-  if (flat_reader(json).read(e)) return e;
-  return decode_entry_slow(json);
+  entry_reader reader(e);
+  if (!nlohmann::json::sax_parse(json.begin(), json.end(), &reader) || !reader.complete()) return std::nullopt;
+  return e;
 }
 
 }  // namespace chatgate::redis::schema

@@ -125,8 +125,8 @@ TEST(RedisSchema, TheBodyIsWhatNlohmannWouldWrite) {
     }
 }
 
-// decode_entry reads the nodes' payloads in one pass and leaves anything
-// unusual to nlohmann: either way the same answer.
+// decode_entry reads the nodes' payloads with nlohmann's SAX parser, field
+// by field: any JSON a document would read, read the same way.
 TEST(RedisSchema, PayloadsAreReadLikeAnyJson) {
   const std::string tail = R"("room":"r","from":"f","via":"ws","n":"x","s":3})";
   auto e = schema::decode_entry(R"( { "id" : 1 , "ts":2, "text":"a\"b\\c\/d\n\u00e9\ud83d\ude00", )" + tail + " ");
