@@ -133,7 +133,7 @@ void hub::lose_nick(client& weak, bool release_in_cluster) {
   }
   tell_renamed(weak, old, nullptr);
   error(weak, error_code::nick_taken,
-        "nick taken: " + old + " was claimed by a validated client; /ok first to keep a nick", nullptr);
+        "nick taken: " + old + " (claimed by a validated client; /ok first to keep a nick)", nullptr);
 }
 
 const std::string* hub::nick_of(client_id id) const {

@@ -437,7 +437,7 @@ def test_a_renamed_peer_goes_on_chatting_as_a_guest(server):
     ws.rename("alice")
     m = TAKEN_BACK.match(u.read_line())
     assert m and m["old"] == "alice", m
-    assert u.read_line() == "! nick taken: alice was claimed by a validated client; /ok first to keep a nick"
+    assert u.read_line() == "! nick taken: alice (claimed by a validated client; /ok first to keep a nick)"
     u.nick = m["nick"]
     # The conversation goes on without /ok, and with it.
     u.send("still here")

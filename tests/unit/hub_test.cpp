@@ -205,7 +205,7 @@ TEST_F(HubTest, AnUnvalidatedPeersNickGoesToAValidatedClient) {
   EXPECT_EQ(ack["ref"], 1);
   EXPECT_EQ(u.text(),
             "* alice is now known as guest-1\n"
-            "! nick taken: alice was claimed by a validated client; /ok first to keep a nick\n");
+            "! nick taken: alice (claimed by a validated client; /ok first to keep a nick)\n");
   // The room hears both renames, the peer's first.
   EXPECT_EQ(watcher.next_of("nick"), (json{{"type", "nick"}, {"old", "alice"}, {"nick", "guest-1"}}));
   EXPECT_EQ(watcher.next_of("nick"), (json{{"type", "nick"}, {"old", "guest-3"}, {"nick", "Alice"}}));
